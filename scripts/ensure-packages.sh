@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Makes sure the Debian packages the test suites start servers from are installed:
+# PostgreSQL (registry suite). Installs what is missing when run as root (or with sudo).
+set -euo pipefail
+
+missing=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "ensure-packages: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+elif command -v sudo >/dev/null; then
+  sudo apt-get update -qq
+  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  echo "ensure-packages: missing Debian packages ${missing[*]}; install them (apt-get install ${missing[*]}) and run again" >&2
+  exit 1
+fi

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the npm dependencies when missing or stale, then builds (incremental).
+# Quick when nothing changed; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# better-sqlite3 compiles from source when no prebuilt binary can be downloaded; node-gyp then
+# needs Node's headers, which Debian-style installs keep under /usr/include/node.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node.h ]; then
+  export npm_config_nodedir=/usr
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies (first run compiles SQLite bindings; about 2 minutes)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+./node_modules/.bin/tsc -p tsconfig.json

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command (README): set-up, type-check, lint, then every suite against real engines
+# (DuckDB, SQLite, a PostgreSQL the tests start themselves).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+bash scripts/ensure-packages.sh
+./node_modules/.bin/tsc -p tsconfig.templates.json
+./node_modules/.bin/eslint --max-warnings=0 .
+mapfile -t suites < <(find dist/test -name '*.test.js' | sort)
+node --test --test-concurrency=2 --test-reporter=spec "${suites[@]}"

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { registerDemo } from "./commands/demo.js";
+import { registerIngest } from "./commands/ingest.js";
+import { registerInit } from "./commands/init.js";
+import { registerLineage } from "./commands/lineage.js";
+import { registerPlanApply } from "./commands/plan-apply.js";
+import { registerRegistry } from "./commands/registry.js";
+import { registerTrainingSet } from "./commands/training-set.js";
+import { reportError } from "./output.js";
+
+/** `strata`: a thin layer over the library; every command takes -C <project-dir>. */
+const program = new Command("strata")
+  .description("Strata: features as code, point-in-time-correct training sets, fast online serving")
+  .option("-C, --project-dir <dir>", "the project folder (holding strata.yaml)", ".")
+  .showHelpAfterError();
+
+for (const register of [registerInit, registerPlanApply, registerRegistry, registerLineage, registerIngest, registerTrainingSet, registerDemo]) register(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.exitCode = reportError(error);
+});

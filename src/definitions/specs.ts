@@ -1,0 +1,70 @@
+/**
+ * Normalized, serializable forms of definitions: what `compileDefinitions` produces from the
+ * objects users write, what the registry stores and hashes, and what every other module reads.
+ * Types are stored by name (see value-type.ts); durations as whole seconds.
+ */
+export type JsonScalar = string | number | boolean | null;
+
+export interface Metadata {
+  readonly description: string;
+  readonly owner: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface JoinKeySpec {
+  readonly name: string;
+  readonly type: string;
+}
+
+export interface EntitySpec extends Metadata {
+  readonly name: string;
+  readonly joinKeys: readonly JoinKeySpec[];
+}
+
+export type SourceFormat = "parquet" | "csv";
+
+export interface BatchSourceSpec {
+  readonly kind: "batch";
+  readonly name: string;
+  /** As written in the definition; relative paths resolve against the project folder. May be a glob. */
+  readonly path: string;
+  readonly format: SourceFormat;
+  readonly timestampField: string;
+  readonly createdTimestampField: string | null;
+  /** Source column name → feature or join key name. */
+  readonly fieldMapping: Readonly<Record<string, string>>;
+}
+
+export interface FeatureSpec {
+  readonly name: string;
+  readonly type: string;
+  readonly description: string;
+  /** Served when the online tier is degraded; absent means "derive from offline data". */
+  readonly default?: JsonScalar | readonly number[];
+}
+
+export interface FeatureViewSpec extends Metadata {
+  readonly name: string;
+  readonly entities: readonly string[];
+  readonly joinKeys: readonly JoinKeySpec[];
+  readonly features: readonly FeatureSpec[];
+  /** null: values never expire. */
+  readonly ttlSeconds: number | null;
+  readonly online: boolean;
+  readonly source: BatchSourceSpec;
+}
+
+export interface FeatureServiceSpec extends Metadata {
+  readonly name: string;
+  readonly features: readonly { readonly view: string; readonly features: readonly string[] }[];
+}
+
+export interface RepoSpec {
+  readonly entities: readonly EntitySpec[];
+  readonly featureViews: readonly FeatureViewSpec[];
+  readonly featureServices: readonly FeatureServiceSpec[];
+}
+
+/** Column names every offline row carries besides join keys and features. */
+export const EVENT_TIMESTAMP = "event_timestamp";
+export const CREATED_TIMESTAMP = "created_timestamp";

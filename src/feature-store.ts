@@ -1,0 +1,126 @@
+import { userInfo } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { loadProjectConfig } from "./config/load-project-config.js";
+import type { ProjectConfig } from "./config/project-config.js";
+import type { RepoSpec } from "./definitions/specs.js";
+import { DefinitionError, InvalidRequestError, NotFoundError } from "./errors.js";
+import { loadRepo } from "./loader/load-definitions.js";
+import { checkSources, sourcePath, type SourceCheck } from "./offline/check-sources.js";
+import { DuckDb } from "./offline/duckdb.js";
+import { retrieveHistorical, type HistoricalRequest } from "./offline/historical-retrieval.js";
+import { ingestFile, type IngestReport } from "./offline/ingest.js";
+import type { TrainingSet } from "./offline/training-set.js";
+import { applyRepo, type ApplyResult } from "./registry/apply.js";
+import { lineage, type Lineage } from "./registry/lineage.js";
+import { openRegistryStore } from "./registry/open-registry-store.js";
+import { computePlan, type Plan } from "./registry/plan.js";
+import { removeVersionWrites } from "./registry/plan-writes.js";
+import { latestVersion, type RegistrySnapshot } from "./registry/registry-records.js";
+import type { RegistryStore } from "./registry/registry-store.js";
+import { resolveFeatureRefs, resolveFeatureService } from "./registry/resolve-features.js";
+import type { ProgressListener } from "./util/progress.js";
+
+export interface PlanReport {
+  readonly plan: Plan;
+  readonly sources: SourceCheck;
+}
+
+export interface TrainingSetRequest extends Omit<HistoricalRequest, "views"> {
+  /** "view:feature" references; or name a `service`. */
+  readonly features?: readonly string[];
+  readonly service?: string;
+}
+
+/**
+ * The library behind the `strata` CLI: one project (its strata.yaml), its registry, its
+ * offline store. Each method delegates to the module that owns the work.
+ *
+ * @example
+ * const store = await FeatureStore.open("my-project");
+ * await store.apply();
+ * await store.ingest("driver_hourly_stats");
+ * const set = await store.getHistoricalFeatures({ entities: "labels.parquet", service: "driver_ranking" });
+ * console.log(await set.toRows());
+ * await store.close();
+ */
+export class FeatureStore {
+  private registryStore: RegistryStore | undefined;
+  private duck: Promise<DuckDb> | undefined;
+
+  private constructor(
+    readonly config: ProjectConfig,
+    private readonly actor: string,
+  ) {}
+
+  static async open(dir = ".", options: { actor?: string } = {}): Promise<FeatureStore> {
+    return new FeatureStore(await loadProjectConfig(dir), options.actor ?? process.env.STRATA_ACTOR ?? userInfo().username);
+  }
+
+  get registry(): RegistryStore {
+    this.registryStore ??= openRegistryStore(this.config.registry, this.config.project);
+    return this.registryStore;
+  }
+
+  /** The embedded DuckDB engine, opened on first use. */
+  engine(): Promise<DuckDb> {
+    this.duck ??= DuckDb.open(this.config.duckdb);
+    return this.duck;
+  }
+
+  /** Loads and validates the project's definitions file. */
+  loadDefinitions(): Promise<RepoSpec> {
+    return loadRepo(this.config.definitions, join(this.config.projectDir, ".strata", "cache"));
+  }
+
+  /** The diff between the definitions and the registry, plus what the sources say about them. */
+  async plan(repo?: RepoSpec): Promise<PlanReport> {
+    const definitions = repo ?? (await this.loadDefinitions());
+    const sources = await checkSources(await this.engine(), this.config.projectDir, definitions);
+    return { plan: computePlan(await this.registry.load(), definitions), sources };
+  }
+
+  /** Records the definitions in the registry; refuses when a source contradicts them. */
+  async apply(repo?: RepoSpec): Promise<ApplyResult & { sources: SourceCheck }> {
+    const definitions = repo ?? (await this.loadDefinitions());
+    const sources = await checkSources(await this.engine(), this.config.projectDir, definitions);
+    if (sources.problems.length > 0) throw new DefinitionError(sources.problems);
+    return { ...(await applyRepo(this.registry, definitions, this.actor)), sources };
+  }
+
+  snapshot(): Promise<RegistrySnapshot> {
+    return this.registry.load();
+  }
+
+  lineage(name: string): Promise<Lineage> {
+    return this.snapshot().then((s) => lineage(s, name));
+  }
+
+  /** Removes one old version of a view (its offline data stays on disk until pruned). */
+  async removeVersion(view: string, version: number): Promise<number> {
+    const snapshot = await this.snapshot();
+    const writes = removeVersionWrites(snapshot, view, version, new Date().toISOString());
+    if (typeof writes === "string") throw new InvalidRequestError(writes);
+    return this.registry.commit(snapshot.revision, writes, { actor: this.actor, summary: [`remove featureView ${view} v${version}`] });
+  }
+
+  /** Ingests the view's declared source, or `file`, into the latest version of the view. */
+  async ingest(view: string, options: { file?: string; onProgress?: ProgressListener } = {}): Promise<IngestReport> {
+    const record = latestVersion(await this.snapshot(), view);
+    if (record === undefined) throw new NotFoundError("feature view", view, "define it and run `strata apply` first");
+    const path = options.file === undefined ? sourcePath(this.config.projectDir, record.spec) : isAbsolute(options.file) ? options.file : resolve(options.file);
+    return ingestFile(await this.engine(), { record, offlineRoot: this.config.offline.path, path, onProgress: options.onProgress });
+  }
+
+  /** A point-in-time-correct training set for the entity rows (see DESIGN.md, "Contracts"). */
+  async getHistoricalFeatures(request: TrainingSetRequest): Promise<TrainingSet> {
+    const snapshot = await this.snapshot();
+    if ((request.features === undefined) === (request.service === undefined)) throw new InvalidRequestError("request either features or a service");
+    const views = request.service === undefined ? resolveFeatureRefs(snapshot, request.features ?? []) : resolveFeatureService(snapshot, request.service);
+    return retrieveHistorical(await this.engine(), this.config.offline.path, { ...request, views });
+  }
+
+  async close(): Promise<void> {
+    if (this.duck !== undefined) (await this.duck).close();
+    await this.registryStore?.close();
+  }
+}

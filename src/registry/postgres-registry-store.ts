@@ -1,0 +1,109 @@
+import pg from "pg";
+import { RegistryConflictError, StorageError } from "../errors.js";
+import type { HistoryEntry, RegistrySnapshot, RegistryWrite } from "./registry-records.js";
+import {
+  commitStatements,
+  entityFromRow,
+  historyFromRow,
+  historyStatement,
+  registryDdl,
+  selectStatements,
+  serviceFromRow,
+  viewFromRow,
+  writeStatement,
+  type SqlDialect,
+  type Statement,
+} from "./registry-sql.js";
+import type { RegistryStore } from "./registry-store.js";
+
+/** Connections the registry keeps open; the registry is read at start-up and on apply, rarely more. */
+export const POSTGRES_REGISTRY_POOL_SIZE = 2;
+
+/**
+ * The team registry on PostgreSQL. Tables live in their own schema. A commit locks the
+ * project's revision row (`SELECT ... FOR UPDATE`), so concurrent applies serialize and the
+ * loser sees a moved revision and gets a conflict error.
+ */
+export class PostgresRegistryStore implements RegistryStore {
+  private readonly pool: pg.Pool;
+  private readonly dialect: SqlDialect;
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    url: string,
+    private readonly schema: string,
+    private readonly project: string,
+  ) {
+    this.pool = new pg.Pool({ connectionString: url, max: POSTGRES_REGISTRY_POOL_SIZE });
+    this.dialect = { param: (i) => `$${i}`, table: (name) => `"${schema}"."${name}"` };
+  }
+
+  /** Creates the schema once; an advisory lock keeps concurrent first runs from racing on DDL. */
+  private init(): Promise<void> {
+    this.ready ??= this.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('strata_registry_ddl'))");
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+      for (const sql of registryDdl(this.dialect)) await client.query(sql);
+    });
+    return this.ready;
+  }
+
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, begin = "BEGIN"): Promise<T> {
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw new StorageError(`cannot connect to the PostgreSQL registry: ${(error as Error).message}`, error);
+    });
+    try {
+      await client.query(begin);
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async load(): Promise<RegistrySnapshot> {
+    await this.init();
+    const s = selectStatements(this.dialect, this.project);
+    return this.transaction(async (client) => {
+      const rows = async (st: Statement): Promise<Record<string, unknown>[]> => (await client.query(st.sql, [...st.params])).rows as Record<string, unknown>[];
+      return {
+        project: this.project,
+        revision: Number((await rows(s.revision))[0]?.revision ?? 0),
+        entities: (await rows(s.entities)).map(entityFromRow),
+        views: (await rows(s.views)).map(viewFromRow),
+        services: (await rows(s.services)).map(serviceFromRow),
+      };
+    }, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  }
+
+  async commit(expectedRevision: number, writes: readonly RegistryWrite[], entry: { actor: string; summary: readonly string[] }): Promise<number> {
+    await this.init();
+    return this.transaction(async (client) => {
+      const projects = this.dialect.table("projects");
+      await client.query(`INSERT INTO ${projects} (project, revision, updated_at) VALUES ($1, 0, $2) ON CONFLICT (project) DO NOTHING`, [this.project, new Date().toISOString()]);
+      const locked = await client.query(`SELECT revision FROM ${projects} WHERE project = $1 FOR UPDATE`, [this.project]);
+      const actual = Number((locked.rows[0] as { revision?: string } | undefined)?.revision ?? 0);
+      if (actual !== expectedRevision) throw new RegistryConflictError(this.project, expectedRevision, actual);
+      const next = actual + 1;
+      const history: HistoryEntry = { revision: next, appliedAt: new Date().toISOString(), ...entry };
+      for (const s of [...writes.map((w) => writeStatement(this.dialect, this.project, w)), ...commitStatements(this.dialect, this.project, next, history)]) {
+        await client.query(s.sql, [...s.params]);
+      }
+      return next;
+    });
+  }
+
+  async history(limit = 50): Promise<HistoryEntry[]> {
+    await this.init();
+    const s = historyStatement(this.dialect, this.project, limit);
+    return (await this.pool.query(s.sql, [...s.params])).rows.map((r) => historyFromRow(r as Record<string, unknown>));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

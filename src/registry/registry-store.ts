@@ -1,0 +1,15 @@
+import type { HistoryEntry, RegistrySnapshot, RegistryWrite } from "./registry-records.js";
+
+/**
+ * Where the registry of one project lives. Implementations: SQLite (embedded default) and
+ * PostgreSQL; both pass test/registry/registry-conformance.ts.
+ *
+ * Writers use optimistic concurrency: `commit` applies `writes` atomically only if the
+ * registry is still at `expectedRevision`, else throws `RegistryConflictError` and writes nothing.
+ */
+export interface RegistryStore {
+  load(): Promise<RegistrySnapshot>;
+  commit(expectedRevision: number, writes: readonly RegistryWrite[], entry: { actor: string; summary: readonly string[] }): Promise<number>;
+  history(limit?: number): Promise<HistoryEntry[]>;
+  close(): Promise<void>;
+}

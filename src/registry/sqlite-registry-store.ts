@@ -1,0 +1,83 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { RegistryConflictError } from "../errors.js";
+import type { HistoryEntry, RegistrySnapshot, RegistryWrite } from "./registry-records.js";
+import {
+  commitStatements,
+  entityFromRow,
+  historyFromRow,
+  historyStatement,
+  registryDdl,
+  selectStatements,
+  serviceFromRow,
+  viewFromRow,
+  writeStatement,
+  type SqlDialect,
+} from "./registry-sql.js";
+import type { RegistryStore } from "./registry-store.js";
+
+const dialect: SqlDialect = { param: () => "?", table: (name) => name };
+
+/** How long a writer waits for another process's write lock before failing (ms). */
+export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * The embedded registry: one SQLite file (WAL mode). `BEGIN IMMEDIATE` serializes writers
+ * across processes; the revision check inside it turns a lost race into a conflict error.
+ */
+export class SqliteRegistryStore implements RegistryStore {
+  private readonly db: Database.Database;
+
+  constructor(
+    path: string,
+    private readonly project: string,
+  ) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.transaction(() => registryDdl(dialect).forEach((sql) => this.db.exec(sql))).immediate();
+  }
+
+  load(): Promise<RegistrySnapshot> {
+    const statements = selectStatements(dialect, this.project);
+    const all = (key: keyof typeof statements): Record<string, unknown>[] =>
+      this.db.prepare(statements[key].sql).all(...statements[key].params) as Record<string, unknown>[];
+    const read = this.db.transaction(() => ({
+      project: this.project,
+      revision: Number(all("revision")[0]?.revision ?? 0),
+      entities: all("entities").map(entityFromRow),
+      views: all("views").map(viewFromRow),
+      services: all("services").map(serviceFromRow),
+    }));
+    return Promise.resolve(read.deferred());
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so a conflict surfaces as a rejection
+  async commit(expectedRevision: number, writes: readonly RegistryWrite[], entry: { actor: string; summary: readonly string[] }): Promise<number> {
+    const run = this.db.transaction(() => {
+      const { revision } = selectStatements(dialect, this.project);
+      const row = this.db.prepare(revision.sql).get(...revision.params) as { revision?: number } | undefined;
+      const actual = Number(row?.revision ?? 0);
+      if (actual !== expectedRevision) throw new RegistryConflictError(this.project, expectedRevision, actual);
+      const next = actual + 1;
+      const history: HistoryEntry = { revision: next, appliedAt: new Date().toISOString(), ...entry };
+      for (const s of [...writes.map((w) => writeStatement(dialect, this.project, w)), ...commitStatements(dialect, this.project, next, history)]) {
+        this.db.prepare(s.sql).run(...s.params);
+      }
+      return next;
+    });
+    return run.immediate();
+  }
+
+  history(limit = 50): Promise<HistoryEntry[]> {
+    const s = historyStatement(dialect, this.project, limit);
+    return Promise.resolve((this.db.prepare(s.sql).all(...s.params) as Record<string, unknown>[]).map(historyFromRow));
+  }
+
+  close(): Promise<void> {
+    this.db.close();
+    return Promise.resolve();
+  }
+}
