@@ -53,7 +53,7 @@ function checkNamesUnique(repo: RepoSpec, problems: Problems): void {
   for (const [kind, specs] of all) {
     for (const { name } of specs) {
       const other = owners.get(name);
-      if (other !== undefined) problems.for(kind, name).add("name", `is also the name of a ${other}; names must be unique across entities, views and services`);
+      if (other !== undefined) problems.for(kind, name).add("name", `is also the name of ${other === "entity" ? "an" : "a"} ${other}; names must be unique across entities, views and services`);
       owners.set(name, kind);
     }
   }

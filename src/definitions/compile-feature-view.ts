@@ -12,7 +12,7 @@ import {
   type JoinKeySpec,
   type SourceFormat,
 } from "./specs.js";
-import { isNumeric, isValueType, valueTypeNames, type ValueType } from "./value-type.js";
+import { isNumeric, isValueType, valueTypeNames, withArticle, type ValueType } from "./value-type.js";
 
 /** Compiles one view; `entitySpecs` maps entity objects already compiled to their specs. */
 export function compileFeatureView(input: FeatureView, entitySpecs: ReadonlyMap<unknown, EntitySpec>, problems: Problems): FeatureViewSpec {
@@ -65,7 +65,7 @@ function compileSchema(schema: unknown, joinKeys: ReadonlySet<string>, problems:
     }
     const feature: FeatureSpec = { name, type: input.type.name, description: typeof input.description === "string" ? input.description : "" };
     if (input.default !== undefined) {
-      if (!defaultFits(input.type, input.default)) problems.add(`${field}.default`, `${JSON.stringify(input.default)} is not a ${input.type.name}`);
+      if (!defaultFits(input.type, input.default)) problems.add(`${field}.default`, `${JSON.stringify(input.default)} is not ${withArticle(input.type)}`);
       features.push({ ...feature, default: input.default });
     } else features.push(feature);
   }

@@ -57,3 +57,8 @@ export function valueTypeFromName(name: string): ValueType | undefined {
 }
 
 export const valueTypeNames: readonly string[] = [...scalarNames, ...[...numericScalars].map((s) => `Array<${s}>`)];
+
+/** "a Float32", "an Int64": for messages that name a type. */
+export function withArticle(type: ValueType): string {
+  return `${/^[AEIOU]/.test(type.name) ? "an" : "a"} ${type.name}`;
+}

@@ -1,5 +1,5 @@
 import { CREATED_TIMESTAMP, EVENT_TIMESTAMP, type FeatureViewSpec } from "../definitions/specs.js";
-import { Timestamp, valueTypeFromName, type ValueType } from "../definitions/value-type.js";
+import { Timestamp, valueTypeFromName, withArticle, type ValueType } from "../definitions/value-type.js";
 import type { DataProblem } from "../errors.js";
 import { quoteIdent, quoteString, timestampLiteral } from "../util/sql.js";
 import { accepts, categorize, duckdbType, type ColumnCategory } from "./duckdb-types.js";
@@ -48,11 +48,11 @@ export function compileIngest(view: FeatureViewSpec, columns: readonly { name: s
     }
     const category = categorize(sqlType);
     if (!accepts(type, category)) {
-      problems.push({ file, column: source, message: `has type ${sqlType}, which cannot hold ${required === "timestamp" ? "a timestamp" : `a ${type.name}`}` });
+      problems.push({ file, column: source, message: `has type ${sqlType}, which cannot hold ${required === "timestamp" ? "a timestamp" : withArticle(type)}` });
       return undefined;
     }
     const converted = convert(quoteIdent(source), category, type);
-    if (converted.check !== undefined) checks.push({ column: source, failsWhen: converted.check, message: `is not a ${type.name}` });
+    if (converted.check !== undefined) checks.push({ column: source, failsWhen: converted.check, message: `is not ${withArticle(type)}` });
     return converted.expr;
   };
 
