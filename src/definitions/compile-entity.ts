@@ -1,6 +1,6 @@
 import type { Entity } from "./entity.js";
 import { checkMetadata, checkName, type Problems } from "./problems.js";
-import type { EntitySpec, JoinKeySpec } from "./specs.js";
+import { RESERVED_COLUMNS, type EntitySpec, type JoinKeySpec } from "./specs.js";
 import { Int64, isValueType } from "./value-type.js";
 
 const joinKeyTypes = new Set(["Int32", "Int64", "String"]);
@@ -16,6 +16,7 @@ export function compileEntity(input: Entity, problems: Problems): EntitySpec {
   for (const [i, key] of (Array.isArray(keyNames) ? keyNames : []).entries()) {
     if (!checkName(problems, `joinKeys[${i}]`, key)) continue;
     if (seen.has(key)) problems.add(`joinKeys[${i}]`, `"${key}" is listed twice`);
+    if (RESERVED_COLUMNS.has(key)) problems.add(`joinKeys[${i}]`, `"${key}" is a column the offline store reserves (${[...RESERVED_COLUMNS].join(", ")})`);
     seen.add(key);
     const type: unknown = perKey === undefined ? (declared ?? Int64) : (perKey[key] ?? Int64);
     if (!isValueType(type) || type.isArray || !joinKeyTypes.has(type.scalar)) {

@@ -3,8 +3,7 @@ import { parseDuration } from "./duration.js";
 import type { FeatureView, FieldInput } from "./feature-view.js";
 import { checkMetadata, checkName, type Problems } from "./problems.js";
 import {
-  CREATED_TIMESTAMP,
-  EVENT_TIMESTAMP,
+  RESERVED_COLUMNS,
   type BatchSourceSpec,
   type EntitySpec,
   type FeatureSpec,
@@ -54,8 +53,8 @@ function compileSchema(schema: unknown, joinKeys: ReadonlySet<string>, problems:
   for (const [name, value] of Object.entries(schema as Record<string, unknown>)) {
     const field = `schema.${name}`;
     if (!checkName(problems, field, name)) continue;
-    if (joinKeys.has(name) || name === EVENT_TIMESTAMP || name === CREATED_TIMESTAMP) {
-      problems.add(field, `"${name}" is a join key or a reserved timestamp column, not a feature`);
+    if (joinKeys.has(name) || RESERVED_COLUMNS.has(name)) {
+      problems.add(field, `"${name}" is a join key or a column the offline store reserves (${[...RESERVED_COLUMNS].join(", ")}), not a feature`);
       continue;
     }
     const input: Partial<FieldInput> = isValueType(value) ? { type: value } : typeof value === "object" && value !== null ? value : {};

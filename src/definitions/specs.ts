@@ -68,3 +68,7 @@ export interface RepoSpec {
 /** Column names every offline row carries besides join keys and features. */
 export const EVENT_TIMESTAMP = "event_timestamp";
 export const CREATED_TIMESTAMP = "created_timestamp";
+/** The offline store's Hive partition column (`date=YYYY-MM-DD` folders). */
+export const PARTITION_COLUMN = "date";
+/** Names no feature or join key may take: the offline store's own columns. */
+export const RESERVED_COLUMNS: ReadonlySet<string> = new Set([EVENT_TIMESTAMP, CREATED_TIMESTAMP, PARTITION_COLUMN]);

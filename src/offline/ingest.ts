@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, unlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import type { FeatureViewSpec } from "../definitions/specs.js";
+import { PARTITION_COLUMN, type FeatureViewSpec } from "../definitions/specs.js";
 import { IngestValidationError, type DataProblem } from "../errors.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import { microsToIso, dateToMicros, quoteString } from "../util/sql.js";
@@ -104,7 +104,7 @@ async function validateAndNormalize(duck: DuckDb, spec: FeatureViewSpec, path: s
     }));
     throw new IngestValidationError(spec.name, problems, Number(failing[0]?.total));
   }
-  await duck.run(`CREATE OR REPLACE TEMP TABLE ${ROWS_TABLE} AS SELECT ${compiled.select.join(", ")}, strftime(event_timestamp, '%Y-%m-%d') AS date FROM ${STAGED_TABLE}; DROP TABLE ${STAGED_TABLE}`);
+  await duck.run(`CREATE OR REPLACE TEMP TABLE ${ROWS_TABLE} AS SELECT ${compiled.select.join(", ")}, CAST(event_timestamp AS DATE) AS ${PARTITION_COLUMN} FROM ${STAGED_TABLE}; DROP TABLE ${STAGED_TABLE}`);
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -125,7 +125,7 @@ async function writeAndCommit(duck: DuckDb, request: IngestRequest, stats: Pick<
     progress({ phase: "writing" });
     await mkdir(staging, { recursive: true });
     await duck.run(
-      `COPY ${ROWS_TABLE} TO ${quoteString(staging)} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN ${quoteString(`part-${id}-{i}`)})`,
+      `COPY ${ROWS_TABLE} TO ${quoteString(staging)} (FORMAT parquet, PARTITION_BY (${PARTITION_COLUMN}), FILENAME_PATTERN ${quoteString(`part-${id}-{i}`)})`,
       (percent) => progress({ phase: "writing", percent }),
     );
     request.checkpoint?.("staged");

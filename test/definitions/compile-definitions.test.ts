@@ -70,7 +70,12 @@ describe("compileDefinitions", () => {
     assert.deepEqual(problemsOf({ v: view({ entities: [driver, rider] }) }), [
       'featureView "stats" field "entities[1]": join key "driver_id" of entity "rider" is also a join key of another entity of this view',
     ]);
-    assert.deepEqual(problemsOf({ v: view({ schema: { driver_id: Int64 } }) }), ['featureView "stats" field "schema.driver_id": "driver_id" is a join key or a reserved timestamp column, not a feature']);
+    assert.deepEqual(problemsOf({ v: view({ schema: { driver_id: Int64 } }) }), [
+      'featureView "stats" field "schema.driver_id": "driver_id" is a join key or a column the offline store reserves (event_timestamp, created_timestamp, date), not a feature',
+    ]);
+    assert.deepEqual(problemsOf({ v: view({ schema: { date: StringType } }) }), [
+      'featureView "stats" field "schema.date": "date" is a join key or a column the offline store reserves (event_timestamp, created_timestamp, date), not a feature',
+    ]);
     assert.deepEqual(problemsOf({ v: view({ source: batchSource({ path: "data/x.json", timestampField: "" }) }) }), [
       'featureView "stats" field "source.format": cannot tell the format of "data/x.json": use a .parquet or .csv path, or set format',
       'featureView "stats" field "source.timestampField": expected the name of the event timestamp column',
