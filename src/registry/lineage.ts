@@ -1,6 +1,6 @@
 import type { BatchSourceSpec } from "../definitions/specs.js";
 import { NotFoundError } from "../errors.js";
-import type { RegistrySnapshot } from "./registry-records.js";
+import { viewNames, type RegistrySnapshot, type ViewVersionRecord } from "./registry-records.js";
 
 export interface VersionLineage {
   readonly version: number;
@@ -24,8 +24,8 @@ export type Lineage =
   | { readonly kind: "featureService"; readonly name: string; readonly views: readonly ViewLineage[] }
   | { readonly kind: "entity"; readonly name: string; readonly views: readonly ViewLineage[] };
 
-function viewLineage(snapshot: RegistrySnapshot, name: string, onlyVersion?: number): ViewLineage | undefined {
-  const versions = snapshot.views.filter((v) => v.name === name && (onlyVersion === undefined || v.version === onlyVersion));
+function viewLineage(snapshot: RegistrySnapshot, name: string, keep: (v: ViewVersionRecord) => boolean = () => true): ViewLineage | undefined {
+  const versions = snapshot.views.filter((v) => v.name === name && keep(v));
   const latest = versions.at(-1);
   if (latest === undefined) return undefined;
   return {
@@ -43,17 +43,23 @@ function viewLineage(snapshot: RegistrySnapshot, name: string, onlyVersion?: num
   };
 }
 
+/**
+ * Lineage of a name. Live objects win over history: a service, then a view with a live
+ * version, then an entity, then a view whose versions were all removed.
+ */
 export function lineage(snapshot: RegistrySnapshot, name: string): Lineage {
   const service = snapshot.services.find((s) => s.spec.name === name);
   if (service !== undefined) {
-    const views = service.spec.features.map((p) => viewLineage(snapshot, p.view, service.bindings[p.view])).filter((v) => v !== undefined);
+    const views = service.spec.features.map((p) => viewLineage(snapshot, p.view, (v) => v.version === service.bindings[p.view])).filter((v) => v !== undefined);
     return { kind: "featureService", name, views };
   }
-  const view = viewLineage(snapshot, name);
-  if (view !== undefined) return { kind: "featureView", name, views: [view] };
+  if (viewNames(snapshot).includes(name)) return { kind: "featureView", name, views: [viewLineage(snapshot, name)!] };
   if (snapshot.entities.some((e) => e.spec.name === name)) {
-    const names = [...new Set(snapshot.views.filter((v) => v.spec.entities.includes(name)).map((v) => v.name))];
-    return { kind: "entity", name, views: names.map((n) => viewLineage(snapshot, n)).filter((v) => v !== undefined) };
+    const usesEntity = (v: ViewVersionRecord): boolean => v.spec.entities.includes(name);
+    const names = [...new Set(snapshot.views.filter(usesEntity).map((v) => v.name))];
+    return { kind: "entity", name, views: names.map((n) => viewLineage(snapshot, n, usesEntity)).filter((v) => v !== undefined) };
   }
+  const removed = viewLineage(snapshot, name);
+  if (removed !== undefined) return { kind: "featureView", name, views: [removed] };
   throw new NotFoundError("registry object", name);
 }

@@ -38,12 +38,18 @@ export class PostgresRegistryStore implements RegistryStore {
     this.dialect = { param: (i) => `$${i}`, table: (name) => `"${schema}"."${name}"` };
   }
 
-  /** Creates the schema once; an advisory lock keeps concurrent first runs from racing on DDL. */
+  /**
+   * Creates the schema once; an advisory lock keeps concurrent first runs from racing on DDL.
+   * A failure is not remembered: the next call tries again (the server may be back).
+   */
   private init(): Promise<void> {
     this.ready ??= this.transaction(async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext('strata_registry_ddl'))");
       await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
       for (const sql of registryDdl(this.dialect)) await client.query(sql);
+    }).catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
     });
     return this.ready;
   }
