@@ -9,4 +9,5 @@ bash scripts/ensure-packages.sh
 ./node_modules/.bin/tsc -p tsconfig.templates.json
 ./node_modules/.bin/eslint --max-warnings=0 .
 mapfile -t suites < <(find dist/test -name '*.test.js' | sort)
-node --test --test-concurrency=2 --test-reporter=spec "${suites[@]}"
+# A hung test fails after 10 minutes instead of stalling CI.
+node --test --test-concurrency=2 --test-timeout=600000 --test-reporter=spec "${suites[@]}"

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readdir, readFile, unlink } from "node:fs/promises";
-import { dirname } from "node:path";
+import { link, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { StorageError } from "../errors.js";
 import type { ViewVersionLayout } from "./offline-layout.js";
 
@@ -60,23 +60,39 @@ export async function syncFile(path: string): Promise<void> {
 
 export const syncDir = syncFile;
 
+/** Writes a small file so readers never see it half-written: a temporary name, then a rename. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
+  await writeDurably(tmp, text);
+  await rename(tmp, path);
+}
+
 /**
- * Publishes a commit as `_commits/<seq>.json`, seq = one past the last commit seen. The file
- * is written in full elsewhere and hard-linked into place, which fails if `seq` was taken by a
- * concurrent writer; then `beforeRetry` (re-validation against the newer commits) runs and we
- * try the next seq. The link is the commit point: readers see all of it or none of it.
+ * Publishes a commit as `_commits/<seq>.json`. The draft was validated against `validated`
+ * (the commits that existed then); before each attempt, commits that appeared since are
+ * passed to `revalidate`, and the draft is hard-linked in at one past the last of them. The
+ * link fails if a concurrent writer took that seq, and we go round again. So every commit was
+ * validated against every commit before it. The link is the commit point: readers see all of
+ * the commit or none of it. The draft file is written under `draftDir` (the ingestion's
+ * staging folder, which the orphan sweep removes if we crash).
  */
 export async function publishCommit(
   layout: ViewVersionLayout,
   draft: CommitDraft,
-  beforeRetry: (newer: readonly OfflineCommit[], draft: CommitDraft) => Promise<CommitDraft>,
+  validated: readonly OfflineCommit[],
+  revalidate: (newer: readonly OfflineCommit[], draft: CommitDraft) => Promise<CommitDraft>,
+  draftDir: string,
 ): Promise<OfflineCommit> {
   let current = draft;
-  let known = await readCommits(layout);
+  let known = validated;
+  await mkdir(layout.commitsDir, { recursive: true });
   for (;;) {
-    const seq = (known.at(-1)?.seq ?? 0) + 1;
+    const all = await readCommits(layout);
+    if (all.length > known.length) current = await revalidate(all.slice(known.length), current);
+    known = all;
+    const seq = (all.at(-1)?.seq ?? 0) + 1;
     const commit: OfflineCommit = { seq, ...current };
-    const tmp = `${layout.commitsDir}/.tmp-${randomBytes(6).toString("hex")}`;
+    const tmp = join(draftDir, `commit-${randomBytes(6).toString("hex")}.json`);
     await writeDurably(tmp, `${JSON.stringify(commit, null, 2)}\n`);
     try {
       await link(tmp, layout.commitFile(seq));
@@ -84,9 +100,6 @@ export async function publishCommit(
       return commit;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw new StorageError(`cannot publish commit ${seq} in ${layout.commitsDir}`, error);
-      const all = await readCommits(layout);
-      current = await beforeRetry(all.slice(known.length), current);
-      known = all;
     } finally {
       await unlink(tmp).catch(() => undefined);
     }

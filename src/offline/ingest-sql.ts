@@ -30,7 +30,14 @@ export interface IngestSql {
  * @example
  * compileIngest(view, [{ name: "driver_id", type: "BIGINT" }, ...], "data.parquet", ingestMicros).select
  */
-export function compileIngest(view: FeatureViewSpec, columns: readonly { name: string; type: string }[], file: string, ingestMicros: bigint): IngestSql {
+export function compileIngest(
+  view: FeatureViewSpec,
+  columns: readonly { name: string; type: string }[],
+  file: string,
+  ingestMicros: bigint,
+  /** CSV: every column is text and each value is parsed. Typed sources must match by type. */
+  textual: boolean,
+): IngestSql {
   const sourceName = new Map<string, string>(); // view column → source column
   for (const c of [...view.joinKeys.map((k) => k.name), ...view.features.map((f) => f.name)]) sourceName.set(c, c);
   for (const [from, to] of Object.entries(view.source.fieldMapping)) sourceName.set(to, from);
@@ -47,7 +54,9 @@ export function compileIngest(view: FeatureViewSpec, columns: readonly { name: s
       return undefined;
     }
     const category = categorize(sqlType);
-    if (!accepts(type, category)) {
+    // Typed files (Parquet) may carry text only for text features, or timestamps to parse.
+    const textAllowed = textual || required === "timestamp" || (!type.isArray && type.scalar === "String");
+    if ((category === "string" && !textAllowed) || !accepts(type, category)) {
       problems.push({ file, column: source, message: `has type ${sqlType}, which cannot hold ${required === "timestamp" ? "a timestamp" : withArticle(type)}` });
       return undefined;
     }
@@ -94,7 +103,12 @@ function convert(col: string, category: ColumnCategory, type: ValueType): { expr
       return { expr: `TRY_CAST(${col} AS ${sqlType})`, check: `${col} IS NOT NULL AND (NOT regexp_full_match(trim(${col}), '[+-]?[0-9]+') OR TRY_CAST(${col} AS ${sqlType}) IS NULL)` };
     }
     if (sqlType === "VARCHAR") return { expr: col };
-    return { expr: `TRY_CAST(${col} AS ${sqlType})`, check: `${col} IS NOT NULL AND TRY_CAST(${col} AS ${sqlType}) IS NULL` };
+    const cast = `TRY_CAST(${col} AS ${sqlType})`;
+    if (sqlType === "FLOAT" || sqlType === "DOUBLE") {
+      // Out-of-range text ("1e39" for a Float32) parses as infinity; only a written infinity may.
+      return { expr: cast, check: `${col} IS NOT NULL AND (${cast} IS NULL OR (isinf(${cast}) AND NOT regexp_full_match(lower(trim(${col})), '[+-]?inf(inity)?')))` };
+    }
+    return { expr: cast, check: `${col} IS NOT NULL AND ${cast} IS NULL` };
   }
   if (integer && category === "float") {
     // pandas stores nullable integers as floats with NaN for missing: NaN means null here.

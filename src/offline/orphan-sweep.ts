@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { OfflineCommit } from "./commit-log.js";
+import { readCommits } from "./commit-log.js";
 import { ingestIdOf, type ViewVersionLayout } from "./offline-layout.js";
 
 export interface PendingMarker {
@@ -33,39 +33,33 @@ async function list(dir: string): Promise<string[]> {
 }
 
 /**
- * Removes what crashed ingestions left: staged files, and data files renamed into place whose
- * ingestion never committed. Files of ingestions still running (live pending marker) stay.
- * Returns the ingest ids cleaned up.
+ * Removes what crashed ingestions left behind: their staged files, and data files renamed
+ * into place whose commit was never published. Only ingestions whose pending marker names a
+ * dead process are touched: the marker is written before any file and removed last, so a
+ * crash always leaves one, while running or finished ingestions are never swept. Returns the
+ * ingest ids cleaned up.
  */
-export async function sweepOrphans(layout: ViewVersionLayout, commits: readonly OfflineCommit[]): Promise<string[]> {
-  const committed = new Set(commits.map((c) => c.id));
-  const running = new Set<string>();
+export async function sweepOrphans(layout: ViewVersionLayout): Promise<string[]> {
   const dead: string[] = [];
-  for (const name of await list(layout.pendingDir)) {
-    const marker = JSON.parse(await readFile(join(layout.pendingDir, name), "utf8")) as PendingMarker;
-    if (alive(marker)) running.add(marker.id);
-    else dead.push(marker.id);
+  for (const name of (await list(layout.pendingDir)).filter((n) => n.endsWith(".json"))) {
+    const marker = await readFile(join(layout.pendingDir, name), "utf8")
+      .then((text) => JSON.parse(text) as PendingMarker)
+      .catch(() => undefined); // gone or unreadable: not ours to judge
+    if (marker !== undefined && !alive(marker)) dead.push(marker.id);
   }
-  const keep = (id: string | undefined): boolean => id === undefined || committed.has(id) || running.has(id);
-  const removed = new Set<string>();
-  for (const id of await list(join(layout.dir, "_staging"))) {
-    if (!running.has(id)) {
-      await rm(layout.stagingDir(id), { recursive: true, force: true });
-      removed.add(id);
-    }
-  }
+  if (dead.length === 0) return [];
+  // Read after the markers: a dead ingestion's commit state can no longer change.
+  const committed = new Set((await readCommits(layout)).map((c) => c.id));
+  const orphans = new Set(dead.filter((id) => !committed.has(id)));
   for (const partition of (await list(layout.dir)).filter((n) => n.startsWith("date="))) {
     for (const file of await list(join(layout.dir, partition))) {
       const id = ingestIdOf(file);
-      if (!keep(id)) {
-        await rm(join(layout.dir, partition, file), { force: true });
-        removed.add(id!);
-      }
+      if (id !== undefined && orphans.has(id)) await rm(join(layout.dir, partition, file), { force: true });
     }
   }
   for (const id of dead) {
+    await rm(layout.stagingDir(id), { recursive: true, force: true });
     await rm(layout.pendingFile(id), { force: true });
-    removed.add(id);
   }
-  return [...removed];
+  return dead;
 }

@@ -14,6 +14,18 @@ const MINUTE = 60_000;
 const BASE = Date.UTC(2024, 0, 1);
 const at = (minute: number): Date => new Date(BASE + minute * MINUTE);
 
+/** Column types of the generated inputs when written as Parquet. */
+const columnTypes: Record<string, string> = {
+  driver_id: "BIGINT",
+  zone_id: "INTEGER",
+  ts: "TIMESTAMPTZ",
+  created: "TIMESTAMPTZ",
+  label_ts: "TIMESTAMPTZ",
+  a_f: "DOUBLE",
+  a_i: "BIGINT",
+  label: "BIGINT",
+};
+
 const driver = entity({ name: "driver", joinKeys: ["driver_id"], valueType: Int64 });
 const zone = entity({ name: "zone", joinKeys: ["city", "zone_id"], valueType: { city: StringType, zone_id: Int32 } });
 
@@ -56,13 +68,14 @@ describe("point-in-time retrieval matches a brute-force oracle", () => {
     writer.close();
   });
 
-  /** Writes rows as CSV, or as Parquet by way of an independent DuckDB. */
+  /** Writes rows as CSV, or as typed Parquet (as a data tool would) by way of an independent DuckDB. */
   async function writeInput(name: string, columns: string[], rows: Record<string, unknown>[], format: string): Promise<string> {
     const csv = join(dir, `${name}.csv`);
     await writeFile(csv, toCsv(columns, rows));
     if (format === "csv") return csv;
     const parquet = join(dir, `${name}.parquet`);
-    await writer.run(`COPY (SELECT * FROM read_csv('${csv}', header = true)) TO '${parquet}' (FORMAT parquet)`);
+    const types = `{${columns.map((c) => `'${c}': '${columnTypes[c] ?? "VARCHAR"}'`).join(", ")}}`;
+    await writer.run(`COPY (SELECT * FROM read_csv('${csv}', header = true, types = ${types})) TO '${parquet}' (FORMAT parquet)`);
     return parquet;
   }
 
