@@ -45,7 +45,7 @@ export async function retrieveHistorical(duck: DuckDb, offlineRoot: string, requ
     progress({ phase: "planning" });
     const views = await Promise.all(request.views.map((v) => planView(duck, offlineRoot, v, timeRange, request.fullFeatureNames ?? false)));
     checkOutputNames(entityColumns.map((c) => c.name), views);
-    const sql = compilePointInTime({ entityTable, entityColumns: entityColumns.map((c) => ({ name: c.name, sqlType: c.type })), timestampColumn, views, inclusive: request.inclusive ?? false, asOfIngestion: request.asOfIngestion ?? false, timeRange });
+    const sql = compilePointInTime({ entityTable, entityColumns: entityColumns.map((c) => ({ name: c.name, sqlType: c.type })), timestampColumn, views, inclusive: request.inclusive ?? false, asOfIngestion: request.asOfIngestion ?? false });
     progress({ phase: "joining" });
     await duck.run(`CREATE TEMP TABLE ${resultTable} AS ${sql}`, (percent) => progress({ phase: "joining", percent }));
     const sums = views.map((_, i) => `sum(${matchedColumn(i)}::BIGINT) AS m${i}`);

@@ -103,6 +103,21 @@ describe("point-in-time retrieval: fixed cases", () => {
     assert.deepEqual(await values(v, entities), [2, 1, 2, null, 1]);
   });
 
+  it("keeps input order for an entity file larger than one DuckDB row group (parallel scans)", async () => {
+    const v = await view();
+    await ingestRows(store, v, [{ driver_id: 1, ts: "2024-01-01T08:00:00Z", value: 1 }]);
+    const labels = join(store.config.projectDir, "many-labels.parquet");
+    const engine = await store.engine();
+    // Shuffled ids and times, so neither the key nor the time order matches the input order.
+    await engine.run(`COPY (SELECT i AS label_id, hash(i) % 7 AS driver_id, TIMESTAMPTZ '2024-01-01 09:00:00+00' - to_seconds((hash(i * 31) % 7200)::BIGINT) AS event_timestamp FROM range(300000) t(i)) TO '${labels}' (FORMAT parquet)`);
+    const set = await store.getHistoricalFeatures({ entities: labels, features: [`${v}:value`] });
+    const out = join(store.config.projectDir, "many-out.parquet");
+    await set.write(out);
+    await set.close();
+    const [check] = await engine.rows(`SELECT count(*) AS n, count(*) FILTER (WHERE label_id <> file_row_number) AS misplaced FROM read_parquet('${out}', file_row_number = true)`);
+    assert.deepEqual([check?.n, check?.misplaced], [300000n, 0n]);
+  });
+
   it("answers with nulls for a view that has no data yet, and with no rows for no entity rows", async () => {
     const v = await view();
     assert.deepEqual(await values(v, [{ driver_id: 1, t: "2024-01-01T09:00:00Z" }]), [null]);
