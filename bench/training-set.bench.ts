@@ -120,7 +120,8 @@ if (!args["no-feast"]) {
   const setup = await runMeasured("bash", [join(repo, "bench/feast/setup.sh")], { timeoutSeconds: 1800 });
   if (setup.exitCode !== 0) throw new Error(`Feast setup failed: ${setup.stderr}`);
   const python = join(repo, "bench/.venv-feast/bin/python");
-  const ladder = [0.01, 0.1, 1].map((f) => ({ ...main, rowsPerView: Math.round(main.rowsPerView * f), labels: Math.round(main.labels * f), entities: f < 0.1 ? Math.round(main.entities / 10) : main.entities }));
+  // Smaller sizes keep rows per entity (and so the share of labels with a row in the ttl) constant.
+  const ladder = [0.01, 0.1, 1].map((f) => ({ ...main, rowsPerView: Math.round(main.rowsPerView * f), labels: Math.round(main.labels * f), entities: Math.round(main.entities * f) }));
   let largest: { size: TrainingDataSize; feast: ChildResult; strata: ChildResult } | undefined;
   for (const size of ladder) {
     const dir = size.rowsPerView === main.rowsPerView ? mainDir : join(dataRoot, `data-${size.rowsPerView}-${size.labels}`);
