@@ -12,6 +12,8 @@ fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies (first run compiles SQLite bindings; about 2 minutes)" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` follows package-lock.json; unlike `npm ci` it tolerates registries that carry
+  # only this platform's optional binaries (DuckDB ships one package per platform).
+  npm install --no-audit --no-fund --loglevel=error
 fi
 ./node_modules/.bin/tsc -p tsconfig.json
