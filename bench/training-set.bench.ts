@@ -76,23 +76,25 @@ const data = await generateTrainingData(duck, mainDir, main);
 const project = await prepareProject(main, data.sources);
 console.log(`  ingest of ${(main.views * main.rowsPerView).toLocaleString()} rows: ${fmt(project.ingestSeconds)} s (${fmt((main.views * main.rowsPerView) / project.ingestSeconds / 1e6)} M rows/s)\n`);
 
-/** Runs `measure` `--repeat` times, alternating with the other contender, and keeps the median run. */
-async function median(name: string, measure: () => Promise<ChildResult>): Promise<ChildResult> {
-  const runs: ChildResult[] = [];
+/** Runs each contender `--repeat` times, interleaved so machine noise hits both alike, and keeps each one's median run. */
+async function medians(contenders: Record<string, () => Promise<ChildResult>>): Promise<Record<string, ChildResult>> {
+  const runs: Record<string, ChildResult[]> = {};
   for (let i = 0; i < Number(args.repeat); i++) {
-    const run = await measure();
-    ensureOk(name, run);
-    runs.push(run);
+    for (const [name, measure] of Object.entries(contenders)) {
+      const run = await measure();
+      ensureOk(name, run);
+      (runs[name] ??= []).push(run);
+    }
   }
-  return runs.sort((a, b) => seconds(a) - seconds(b))[Math.floor(runs.length / 2)]!;
+  return Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, list.sort((a, b) => seconds(a) - seconds(b))[Math.floor(list.length / 2)]!]));
 }
 const globs = Array.from({ length: main.views }, (_, i) => `${viewName(i)}=${join(project.dir, ".strata/offline", viewName(i), "v1", "date=*", "*.parquet")}`);
-const strict = await median("strata", () => strata(project.dir, data.labels, join(mainDir, "strata.parquet")));
-const raw = await median("raw DuckDB", () =>
-  runMeasured(process.execPath, [join(repo, "dist/bench/raw-duckdb-asof.js"), data.labels, join(mainDir, "raw.parquet"), String(TTL_SECONDS), ...globs], { timeoutSeconds: 1800 }),
-);
+const { strict, raw } = (await medians({
+  strict: () => strata(project.dir, data.labels, join(mainDir, "strata.parquet")),
+  raw: () => runMeasured(process.execPath, [join(repo, "dist/bench/raw-duckdb-asof.js"), data.labels, join(mainDir, "raw.parquet"), String(TTL_SECONDS), ...globs], { timeoutSeconds: 1800 }),
+})) as { strict: ChildResult; raw: ChildResult };
 const [diff] = await duck.rows(`SELECT count(*) AS n FROM ((FROM '${join(mainDir, "strata.parquet")}' EXCEPT ALL FROM '${join(mainDir, "raw.parquet")}') UNION ALL (FROM '${join(mainDir, "raw.parquet")}' EXCEPT ALL FROM '${join(mainDir, "strata.parquet")}'))`);
-console.log(`  (median of ${args.repeat} runs for the first two lines)`);
+console.log(`  (median of ${args.repeat} interleaved runs for the first two lines)`);
 line("strata training-set (3 views, strict)", strict, `target < 15 s`);
 line("hand-written DuckDB ASOF (reference)", raw, `strata / raw = ${fmt(seconds(strict) / seconds(raw))} (target <= 1.3); rows differing: ${Number(diff?.n)}`);
 const inclusive = await strata(project.dir, data.labels, join(mainDir, "strata-inclusive.parquet"), ["--inclusive"]);

@@ -35,6 +35,8 @@ export class DuckDb {
     const connection = await instance.connect();
     // Naive timestamps mean UTC; ICU (built in) is loaded by the time a connection exists.
     await connection.run("SET TimeZone = 'UTC'");
+    // Track query progress (for `run`'s listener) without DuckDB printing a bar of its own.
+    await connection.run("SET enable_progress_bar = true; SET enable_progress_bar_print = false");
     return new DuckDb(instance, connection, ownTempDir);
   }
 
