@@ -34,6 +34,12 @@ describe("strata CLI", () => {
     assert.match(stdout, /training-set/);
   });
 
+  it("init --json lists what it created", async () => {
+    const other = join(await tempDir(), "json-project");
+    const created = await cliJson<{ dir: string; files: string[] }>(["init", other]);
+    assert.deepEqual(created, { dir: other, files: ["strata.yaml", "features.ts", "data/driver_stats.parquet", "tsconfig.json", ".gitignore"] });
+  });
+
   it("refuses to init over an existing project", async () => {
     const again = await runCli(["init", dir]);
     assert.equal(again.code, 1);
