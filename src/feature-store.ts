@@ -19,6 +19,9 @@ import { latestVersion, type RegistrySnapshot } from "./registry/registry-record
 import type { RegistryStore } from "./registry/registry-store.js";
 import { resolveFeatureRefs, resolveFeatureService } from "./registry/resolve-features.js";
 import type { ProgressListener } from "./util/progress.js";
+import { OnlineService } from "./online/online-service.js";
+import { materializeViews, type MaterializeOptions } from "./online/materialize/materialize-views.js";
+import type { MaterializeReport } from "./online/materialize/materialize.js";
 
 export interface PlanReport {
   readonly plan: Plan;
@@ -46,6 +49,7 @@ export interface TrainingSetRequest extends Omit<HistoricalRequest, "views"> {
 export class FeatureStore {
   private registryStore: RegistryStore | undefined;
   private duck: Promise<DuckDb> | undefined;
+  private onlineService: Promise<OnlineService> | undefined;
 
   private constructor(
     readonly config: ProjectConfig,
@@ -119,7 +123,19 @@ export class FeatureStore {
     return retrieveHistorical(await this.engine(), this.config.offline.path, { ...request, views });
   }
 
+  /** The online tier (durable store, cache, read and write paths), opened on first use. */
+  online(): Promise<OnlineService> {
+    this.onlineService ??= OnlineService.open(this.config, this.registry);
+    return this.onlineService;
+  }
+
+  /** Loads the latest values from the offline store into the online store (see materializeView). */
+  async materialize(options: MaterializeOptions = {}): Promise<MaterializeReport[]> {
+    return materializeViews(await this.engine(), this.config.offline.path, await this.online(), await this.snapshot(), options);
+  }
+
   async close(): Promise<void> {
+    if (this.onlineService !== undefined) await (await this.onlineService).close();
     if (this.duck !== undefined) (await this.duck).close();
     await this.registryStore?.close();
   }

@@ -37,7 +37,8 @@ export function resolveProjectConfig(projectDir: string, raw: unknown, origin = 
     definitions: abs(config.definitions),
     registry: store(config.registry),
     offline: { path: abs(config.offline.path) },
-    online: store(config.online),
+    online: { ...config.online, ...store(config.online) },
+    server: { ...config.server, snapshot: abs(config.server.snapshot) },
     duckdb: { ...config.duckdb, ...(config.duckdb.tempDirectory === undefined ? {} : { tempDirectory: abs(config.duckdb.tempDirectory) }) },
   };
 }

@@ -19,13 +19,87 @@ const postgresStore = z.strictObject({
   schema: name.default("strata"),
 });
 
+/** The cache in front of the durable online store; every timeout and limit is a named setting. */
+const cacheSchema = z
+  .strictObject({
+    type: z.enum(["memory", "redis", "redis-cluster"]).default("memory"),
+    /** redis: the server URL (`${ENV_VAR}` allowed). */
+    url: z.string().min(1).optional(),
+    /** redis-cluster: seed nodes as host:port. */
+    nodes: z.array(z.string().regex(/^[^:]+:\d+$/, "host:port")).min(1).optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** Prefixes every key (tenants get their own). */
+    keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("strata"),
+    /** How long a cached entry lives; staleness of a value in cache is bounded by this. */
+    ttlSeconds: z.number().positive().default(300),
+    /** memory: entries kept at most. */
+    maxEntries: z.number().int().positive().default(1_000_000),
+    /** Hard limit on one cache read; past it the request is answered from the default snapshot. */
+    readTimeoutMs: z.number().positive().default(5),
+    connectTimeoutMs: z.number().positive().default(2000),
+    xfetch: z.strictObject({ enabled: z.boolean().default(true), beta: z.number().positive().default(1) }).prefault({}),
+    /** One durable read per key at a time within a process. */
+    singleFlight: z.boolean().default(true),
+    /** How long one server holds the cross-server lock on an early refresh. */
+    refreshLockMs: z.number().int().positive().default(2000),
+    circuit: z
+      .strictObject({
+        /** Consecutive failed or timed-out cache reads that open the circuit. */
+        failureThreshold: z.number().int().positive().default(5),
+        /** How long it stays open before one probe read is let through. */
+        openMs: z.number().int().positive().default(1000),
+      })
+      .prefault({}),
+    populate: z
+      .strictObject({
+        /** Populates waiting at most; beyond, new ones are dropped (counted) and fill on the next miss. */
+        queueSize: z.number().int().positive().default(100_000),
+        batchSize: z.number().int().positive().default(256),
+        retries: z.number().int().nonnegative().default(3),
+        retryDelayMs: z.number().int().positive().default(50),
+      })
+      .prefault({}),
+  })
+  .superRefine((cache, ctx) => {
+    if (cache.type === "redis" && cache.url === undefined) ctx.addIssue({ code: "custom", path: ["url"], message: "a redis cache needs url" });
+    if (cache.type === "redis-cluster" && cache.nodes === undefined) ctx.addIssue({ code: "custom", path: ["nodes"], message: "a redis-cluster cache needs nodes" });
+  });
+
+const onlineExtras = {
+  // prefault: the default goes through the schema, so its own defaults fill in.
+  cache: cacheSchema.prefault({}),
+  /** Hard limit on one durable read (on cache misses). */
+  readTimeoutMs: z.number().positive().default(1000),
+  /** PostgreSQL durable store: connections. */
+  poolSize: z.number().int().positive().default(10),
+};
+
+const serverSchema = z.strictObject({
+  host: z.string().default("127.0.0.1"),
+  port: z.number().int().min(0).max(65535).default(6566),
+  /** Request bodies above this are refused with 413. */
+  bodyLimitBytes: z.number().int().positive().default(1_048_576),
+  /** Entity rows in one read or write request at most (400 above). */
+  maxEntities: z.number().int().positive().default(10_000),
+  /** The default-feature snapshot served when degraded (built by `strata snapshot build`). */
+  snapshot: z.string().default(".strata/snapshot.json"),
+  /** How often the server re-reads the registry for new definitions. */
+  registryRefreshSeconds: z.number().positive().default(10),
+  /** Degraded share of responses (over the last minute) that /metrics flags as an alarm. */
+  degradedAlarmRate: z.number().min(0).max(1).default(0.01),
+});
+
 export const projectConfigSchema = z.strictObject({
   project: name,
   /** The TypeScript (or JavaScript) module exporting the definitions. */
   definitions: z.string().min(1).default("features.ts"),
   registry: z.discriminatedUnion("type", [sqliteStore(".strata/registry.db"), postgresStore]).default({ type: "sqlite", path: ".strata/registry.db" }),
   offline: z.strictObject({ path: z.string().min(1).default(".strata/offline") }).default({ path: ".strata/offline" }),
-  online: z.discriminatedUnion("type", [sqliteStore(".strata/online.db"), postgresStore]).default({ type: "sqlite", path: ".strata/online.db" }),
+  online: z
+    .discriminatedUnion("type", [sqliteStore(".strata/online.db").extend(onlineExtras), postgresStore.extend(onlineExtras)])
+    .prefault({ type: "sqlite" }),
+  server: serverSchema.prefault({}),
   duckdb: z
     .strictObject({
       /** Worker threads for DuckDB; default: all cores. */
@@ -44,6 +118,10 @@ export type SqliteStoreConfig = { readonly type: "sqlite"; readonly path: string
 export type PostgresStoreConfig = { readonly type: "postgres"; readonly url: string; readonly schema: string };
 export type StoreConfig = SqliteStoreConfig | PostgresStoreConfig;
 
+export type CacheConfig = z.output<typeof cacheSchema>;
+export type OnlineConfig = StoreConfig & { readonly cache: CacheConfig; readonly readTimeoutMs: number; readonly poolSize: number };
+export type ServerConfig = Parsed["server"];
+
 /** A validated configuration with every path made absolute. */
 export interface ProjectConfig {
   readonly projectDir: string;
@@ -51,6 +129,7 @@ export interface ProjectConfig {
   readonly definitions: string;
   readonly registry: StoreConfig;
   readonly offline: { readonly path: string };
-  readonly online: StoreConfig;
+  readonly online: OnlineConfig;
+  readonly server: ServerConfig;
   readonly duckdb: Parsed["duckdb"];
 }

@@ -62,6 +62,12 @@ export class DuckDb {
     return reader.getRowObjectsJS();
   }
 
+  /** Streams a query's rows chunk by chunk (a few thousand rows each), so results need not fit in memory. */
+  async *stream(sql: string): AsyncGenerator<Record<string, unknown>[]> {
+    const result = await this.connection.stream(sql);
+    for await (const rows of result.yieldRowObjectJs()) yield rows;
+  }
+
   /** Column names and DuckDB type names of a query's result, without running it to completion. */
   async describe(sql: string): Promise<{ name: string; type: string }[]> {
     const reader = await this.connection.runAndReadAll(`DESCRIBE ${sql}`);

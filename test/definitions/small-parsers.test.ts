@@ -37,9 +37,12 @@ describe("project configuration", () => {
   it("fills embedded defaults and makes paths absolute", () => {
     const config = resolveProjectConfig("/p", { project: "demo" });
     assert.deepEqual(
-      { registry: config.registry, offline: config.offline, online: config.online, definitions: config.definitions },
+      { registry: config.registry, offline: config.offline, online: { type: config.online.type, path: (config.online as { path: string }).path }, definitions: config.definitions },
       { registry: { type: "sqlite", path: "/p/.strata/registry.db" }, offline: { path: "/p/.strata/offline" }, online: { type: "sqlite", path: "/p/.strata/online.db" }, definitions: "/p/features.ts" },
     );
+    const { cache } = config.online;
+    assert.deepEqual([cache.type, cache.readTimeoutMs, cache.xfetch, cache.singleFlight, cache.circuit], ["memory", 5, { enabled: true, beta: 1 }, true, { failureThreshold: 5, openMs: 1000 }]);
+    assert.deepEqual([config.server.port, config.server.snapshot], [6566, "/p/.strata/snapshot.json"]);
   });
 
   it("accepts PostgreSQL stores and names the offending key of a bad file", () => {
@@ -49,5 +52,7 @@ describe("project configuration", () => {
     assert.throws(() => resolveProjectConfig("/p", { project: "demo", registry: { type: "sqlite", pth: "x" } }), { code: "CONFIG_INVALID", message: /"registry".*"pth"/ });
     assert.throws(() => resolveProjectConfig("/p", { project: "my-demo" }), { code: "CONFIG_INVALID", message: /"project"/ });
     assert.throws(() => resolveProjectConfig("/p", { project: "demo", duckdb: { threads: 0 } }), { code: "CONFIG_INVALID", message: /"duckdb.threads"/ });
+    assert.throws(() => resolveProjectConfig("/p", { project: "demo", online: { type: "sqlite", cache: { type: "redis" } } }), { code: "CONFIG_INVALID", message: /"online.cache.url": a redis cache needs url/ });
+    assert.throws(() => resolveProjectConfig("/p", { project: "demo", online: { type: "sqlite", cache: { xfetch: { beta: 1, on: true } } } }), { code: "CONFIG_INVALID", message: /"online.cache.xfetch".*"on"/ });
   });
 });

@@ -1,0 +1,119 @@
+/**
+ * Counters, gauges and histograms with labels, rendered in Prometheus' text format. Small on
+ * purpose: the hot path only increments numbers in maps.
+ */
+type Labels = Readonly<Record<string, string>>;
+
+const labelText = (labels: Labels): string => {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`))}"`);
+  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
+};
+
+abstract class Metric {
+  protected readonly series = new Map<string, { labels: Labels; value: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: "counter" | "gauge",
+  ) {}
+
+  protected slot(labels: Labels): { labels: Labels; value: number } {
+    const key = labelText(labels);
+    let s = this.series.get(key);
+    if (s === undefined) this.series.set(key, (s = { labels, value: 0 }));
+    return s;
+  }
+
+  value(labels: Labels = {}): number {
+    return this.series.get(labelText(labels))?.value ?? 0;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    for (const s of this.series.values()) lines.push(`${this.name}${labelText(s.labels)} ${s.value}`);
+    return lines.join("\n");
+  }
+}
+
+export class Counter extends Metric {
+  constructor(name: string, help: string) {
+    super(name, help, "counter");
+  }
+
+  inc(labels: Labels = {}, by = 1): void {
+    this.slot(labels).value += by;
+  }
+}
+
+export class Gauge extends Metric {
+  constructor(name: string, help: string) {
+    super(name, help, "gauge");
+  }
+
+  set(value: number, labels: Labels = {}): void {
+    this.slot(labels).value = value;
+  }
+}
+
+/** Cumulative buckets, as Prometheus expects; `observe` is a short scan over the bounds. */
+export class Histogram {
+  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly bounds: readonly number[],
+  ) {}
+
+  observe(value: number, labels: Labels = {}): void {
+    const key = labelText(labels);
+    let s = this.series.get(key);
+    if (s === undefined) this.series.set(key, (s = { labels, counts: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 }));
+    for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]!) s.counts[i]!++;
+    s.sum += value;
+    s.count++;
+  }
+
+  count(labels: Labels = {}): number {
+    return this.series.get(labelText(labels))?.count ?? 0;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const s of this.series.values()) {
+      this.bounds.forEach((b, i) => lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
+      lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: "+Inf" })} ${s.count}`);
+      lines.push(`${this.name}_sum${labelText(s.labels)} ${s.sum}`, `${this.name}_count${labelText(s.labels)} ${s.count}`);
+    }
+    return lines.join("\n");
+  }
+}
+
+export class MetricsRegistry {
+  private readonly metrics: { render(): string }[] = [];
+
+  counter(name: string, help: string): Counter {
+    return this.add(new Counter(name, help));
+  }
+
+  gauge(name: string, help: string): Gauge {
+    return this.add(new Gauge(name, help));
+  }
+
+  histogram(name: string, help: string, bounds: readonly number[]): Histogram {
+    return this.add(new Histogram(name, help, bounds));
+  }
+
+  private add<T extends { render(): string }>(metric: T): T {
+    this.metrics.push(metric);
+    return metric;
+  }
+
+  render(): string {
+    return `${this.metrics.map((m) => m.render()).join("\n")}\n`;
+  }
+}
+
+/** Seconds, from 100 µs to 10 s: request latency and populate lag alike. */
+export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -1,0 +1,20 @@
+import type { CacheConfig } from "../../config/project-config.js";
+import type { FeatureCache } from "./feature-cache.js";
+import { MemoryCache } from "./memory-cache.js";
+import { RedisCache } from "./redis-cache.js";
+
+/**
+ * Opens the configured cache. A Redis that cannot be reached yet does not stop start-up: the
+ * client keeps reconnecting, and until it is back reads are answered degraded.
+ */
+export async function openCache(config: CacheConfig): Promise<FeatureCache> {
+  if (config.type === "memory") return new MemoryCache(config.maxEntries);
+  const cache = new RedisCache({
+    ...(config.type === "redis" ? { url: config.url } : { clusterNodes: config.nodes }),
+    connectTimeoutMs: config.connectTimeoutMs,
+    username: config.username,
+    password: config.password,
+  });
+  await cache.ready(config.connectTimeoutMs).catch(() => undefined);
+  return cache;
+}

@@ -1,0 +1,43 @@
+import { LATENCY_BUCKETS, MetricsRegistry, type Counter, type Gauge, type Histogram } from "../monitoring/metrics.js";
+import { RateWindow } from "../monitoring/rate-window.js";
+
+/** Every metric the online tier reports at /metrics, created once per server (or CLI process). */
+export class OnlineMetrics {
+  readonly registry = new MetricsRegistry();
+  readonly requestDuration: Histogram = this.registry.histogram("strata_request_duration_seconds", "Feature server request latency", LATENCY_BUCKETS);
+  readonly cacheRequests: Counter = this.registry.counter("strata_cache_requests_total", "Keys looked up per cache layer, by result (hit, miss)");
+  readonly durableReads: Counter = this.registry.counter("strata_durable_reads_total", "Keys read from the durable online store, by reason (miss, refresh) and result (found, absent)");
+  readonly durableReadQueries: Counter = this.registry.counter("strata_durable_read_queries_total", "Batched read queries sent to the durable online store");
+  readonly responses: Counter = this.registry.counter("strata_online_responses_total", "Online feature responses, by degraded (true, false)");
+  readonly degradedResponses: Counter = this.registry.counter("strata_degraded_responses_total", "Responses answered (in part) from the default snapshot, by reason");
+  readonly degradedRate: Gauge = this.registry.gauge("strata_degraded_rate", "Share of degraded responses over the last minute");
+  readonly degradedAlarm: Gauge = this.registry.gauge("strata_degraded_alarm", "1 when the degraded rate is above server.degradedAlarmRate");
+  readonly circuitState: Gauge = this.registry.gauge("strata_cache_circuit_state", "Cache circuit breaker: 0 closed, 1 half-open, 2 open");
+  readonly earlyRefreshes: Counter = this.registry.counter("strata_cache_early_refreshes_total", "XFetch early refreshes started");
+  readonly populateLag: Histogram = this.registry.histogram("strata_populate_lag_seconds", "Consistency window: durable commit to visible in cache", LATENCY_BUCKETS);
+  readonly populateFailures: Counter = this.registry.counter("strata_populate_failures_total", "Cache populate batches that failed (before retries)");
+  readonly populateDropped: Counter = this.registry.counter("strata_populate_dropped_total", "Cache populates given up, by reason");
+  readonly writes: Counter = this.registry.counter("strata_online_writes_total", "Rows written to the durable online store, by result (applied, stale)");
+  private readonly degradedWindow = new RateWindow(60);
+
+  constructor(private readonly alarmRate = 0.01) {}
+
+  recordResponse(degraded: boolean, reason?: string): void {
+    this.responses.inc({ degraded: String(degraded) });
+    if (degraded) this.degradedResponses.inc({ reason: reason ?? "unknown" });
+    this.degradedWindow.record(degraded);
+  }
+
+  /** Brings the sliding-window gauges up to date (called when /metrics is scraped). */
+  refreshGauges(circuit: "closed" | "half-open" | "open"): void {
+    const rate = this.degradedWindow.rate();
+    this.degradedRate.set(rate);
+    this.degradedAlarm.set(rate > this.alarmRate ? 1 : 0);
+    this.circuitState.set(circuit === "closed" ? 0 : circuit === "half-open" ? 1 : 2);
+  }
+
+  render(circuit: "closed" | "half-open" | "open"): string {
+    this.refreshGauges(circuit);
+    return this.registry.render();
+  }
+}

@@ -1,0 +1,106 @@
+import type { ProjectConfig } from "../config/project-config.js";
+import type { RegistrySnapshot } from "../registry/registry-records.js";
+import { latestVersion } from "../registry/registry-records.js";
+import type { RegistryStore } from "../registry/registry-store.js";
+import { NotFoundError } from "../errors.js";
+import { CacheKeys } from "./cache/cache-keys.js";
+import type { FeatureCache } from "./cache/feature-cache.js";
+import { openCache } from "./cache/open-cache.js";
+import { OnlineMetrics } from "./online-metrics.js";
+import type { OnlineStore } from "./online-store.js";
+import { OnlineWriter, type WriteTarget } from "./online-writer.js";
+import { openOnlineStore } from "./open-online-store.js";
+import { CircuitBreaker } from "./read/circuit-breaker.js";
+import { DefaultSnapshot } from "./read/default-snapshot.js";
+import { OnlineReader, type OnlineReadResult } from "./read/online-reader.js";
+import { PopulateQueue } from "./read/populate-queue.js";
+import { planRead, type FeatureSelection, type ReadPlan } from "./read/read-plan.js";
+
+/**
+ * The online tier of one project, assembled from configuration: durable store, cache, read
+ * and write paths, metrics, the default snapshot, and a registry view refreshed in the
+ * background. Used by `strata serve`, `strata get`, materialization and the library.
+ */
+export class OnlineService {
+  readonly breaker: CircuitBreaker;
+  readonly reader: OnlineReader;
+  readonly writer: OnlineWriter;
+  readonly populate: PopulateQueue;
+  private snapshotAt = 0;
+  private registryView: Promise<RegistrySnapshot> | undefined;
+  private readonly plans = new Map<string, ReadPlan>();
+
+  private constructor(
+    readonly config: ProjectConfig,
+    private readonly registry: RegistryStore,
+    readonly durable: OnlineStore,
+    readonly cache: FeatureCache,
+    readonly metrics: OnlineMetrics,
+    snapshot: DefaultSnapshot,
+  ) {
+    const cacheConfig = config.online.cache;
+    this.breaker = new CircuitBreaker(cacheConfig.circuit.failureThreshold, cacheConfig.circuit.openMs);
+    this.populate = new PopulateQueue(cache, cacheConfig.populate, metrics);
+    const keys = new CacheKeys(cacheConfig.keyPrefix, config.project);
+    this.reader = new OnlineReader({
+      cache,
+      durable,
+      keys,
+      settings: { ...cacheConfig, durableReadTimeoutMs: config.online.readTimeoutMs },
+      breaker: this.breaker,
+      populate: this.populate,
+      metrics,
+      snapshot,
+    });
+    this.writer = new OnlineWriter({ durable, keys, populate: this.populate, ttlSeconds: cacheConfig.ttlSeconds, metrics });
+  }
+
+  static async open(config: ProjectConfig, registry: RegistryStore, options: { snapshot?: DefaultSnapshot } = {}): Promise<OnlineService> {
+    const snapshot = options.snapshot ?? (await DefaultSnapshot.load(config.server.snapshot));
+    return new OnlineService(config, registry, openOnlineStore(config.online, config.project), await openCache(config.online.cache), new OnlineMetrics(config.server.degradedAlarmRate), snapshot);
+  }
+
+  /** The registry as of at most `server.registryRefreshSeconds` ago (reads never wait on the registry otherwise). */
+  async registrySnapshot(): Promise<RegistrySnapshot> {
+    const stale = Date.now() - this.snapshotAt > this.config.server.registryRefreshSeconds * 1000;
+    if (this.registryView === undefined || stale) {
+      const next = this.registry.load();
+      this.snapshotAt = Date.now();
+      if (this.registryView === undefined) this.registryView = next;
+      else void next.then((s) => (this.registryView = Promise.resolve(s)), () => undefined);
+    }
+    return this.registryView;
+  }
+
+  /** A read plan for the selection, memoized per registry revision. */
+  async plan(selection: FeatureSelection): Promise<ReadPlan> {
+    const snapshot = await this.registrySnapshot();
+    const key = `${snapshot.revision}|${selection.featureService ?? ""}|${selection.fullFeatureNames === true}|${(selection.features ?? []).join(",")}`;
+    let plan = this.plans.get(key);
+    if (plan === undefined) {
+      plan = planRead(snapshot, selection);
+      if (this.plans.size > 10_000) this.plans.clear();
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  async read(selection: FeatureSelection, entities: Readonly<Record<string, readonly unknown[]>>, readTimeMs?: number): Promise<{ plan: ReadPlan; result: OnlineReadResult }> {
+    const plan = await this.plan(selection);
+    return { plan, result: await this.reader.read(plan, entities, readTimeMs) };
+  }
+
+  /** The latest version of a view, as a write target. */
+  async target(view: string): Promise<WriteTarget> {
+    const record = latestVersion(await this.registrySnapshot(), view);
+    if (record === undefined) throw new NotFoundError("feature view", view, "define it and run `strata apply` first");
+    return { ref: { view: record.name, version: record.version }, spec: record.spec };
+  }
+
+  /** Sends what is queued for the cache, then closes the cache and the durable store. */
+  async close(): Promise<void> {
+    await this.populate.close();
+    await this.cache.close();
+    await this.durable.close();
+  }
+}

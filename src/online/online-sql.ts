@@ -1,0 +1,75 @@
+import type { SqlDialect } from "../registry/registry-sql.js";
+import type { MaterializationJob, StoredRecord } from "./online-store.js";
+
+/**
+ * SQL shared by the SQLite and PostgreSQL online stores (pure). A dialect supplies
+ * placeholders, table names and its name for the larger of two values.
+ */
+export interface OnlineDialect extends SqlDialect {
+  readonly greatest: "max" | "GREATEST";
+}
+
+export function onlineDdl(d: OnlineDialect): string[] {
+  const text = "TEXT NOT NULL";
+  const int = "BIGINT NOT NULL";
+  return [
+    `CREATE TABLE IF NOT EXISTS ${d.table("online_records")} (project ${text}, view ${text}, version ${int}, entity_key ${text}, feature_values ${text}, event_ts ${int}, created_ts ${int}, write_ts ${int}, PRIMARY KEY (project, view, version, entity_key))`,
+    `CREATE TABLE IF NOT EXISTS ${d.table("materializations")} (project ${text}, view ${text}, version ${int}, start_ts ${int}, end_ts ${int}, status ${text}, resume_after TEXT, rows_written ${int}, updated_at ${text}, PRIMARY KEY (project, view, version, start_ts, end_ts))`,
+  ];
+}
+
+export const RECORD_COLUMNS = "entity_key, feature_values, event_ts, created_ts, write_ts";
+
+/**
+ * The compare-and-set upsert tail: replace only a strictly older row (by event, then created
+ * time) and give it a write time above the replaced one's, so cache populates can be ordered.
+ */
+export function upsertTail(d: OnlineDialect): string {
+  return (
+    `ON CONFLICT (project, view, version, entity_key) DO UPDATE SET feature_values = excluded.feature_values, event_ts = excluded.event_ts, ` +
+    `created_ts = excluded.created_ts, write_ts = ${d.greatest}(excluded.write_ts, t.write_ts + 1) ` +
+    `WHERE excluded.event_ts > t.event_ts OR (excluded.event_ts = t.event_ts AND excluded.created_ts > t.created_ts) RETURNING ${RECORD_COLUMNS}`
+  );
+}
+
+export function recordFromRow(row: Record<string, unknown>): StoredRecord {
+  return {
+    entityKey: row.entity_key as string,
+    values: row.feature_values as string,
+    eventTs: Number(row.event_ts),
+    createdTs: Number(row.created_ts),
+    writeTs: Number(row.write_ts),
+  };
+}
+
+export const JOB_COLUMNS = "view, version, start_ts, end_ts, status, resume_after, rows_written, updated_at";
+
+export function jobFromRow(row: Record<string, unknown>): MaterializationJob {
+  return {
+    view: row.view as string,
+    version: Number(row.version),
+    start: Number(row.start_ts),
+    end: Number(row.end_ts),
+    status: row.status as MaterializationJob["status"],
+    resumeAfter: (row.resume_after as string | null) ?? null,
+    rows: Number(row.rows_written),
+    updatedAt: row.updated_at as string,
+  };
+}
+
+export function jobParams(project: string, job: MaterializationJob): (string | number | null)[] {
+  return [project, job.view, job.version, job.start, job.end, job.status, job.resumeAfter, job.rows, job.updatedAt];
+}
+
+export function saveJobSql(d: OnlineDialect): string {
+  const params = Array.from({ length: 9 }, (_, i) => d.param(i + 1)).join(", ");
+  return (
+    `INSERT INTO ${d.table("materializations")} (project, ${JOB_COLUMNS}) VALUES (${params}) ON CONFLICT (project, view, version, start_ts, end_ts) ` +
+    "DO UPDATE SET status = excluded.status, resume_after = excluded.resume_after, rows_written = excluded.rows_written, updated_at = excluded.updated_at"
+  );
+}
+
+/** Write times in µs from the wall clock. */
+export function nowMicros(): number {
+  return Date.now() * 1000;
+}

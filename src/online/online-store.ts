@@ -1,0 +1,67 @@
+/** A feature view version, as the online tier addresses it. */
+export interface ViewRef {
+  readonly view: string;
+  readonly version: number;
+}
+
+/** One row to write: the entity's canonical key, its encoded feature values (JSON), and its times (µs). */
+export interface OnlineWrite {
+  readonly entityKey: string;
+  readonly values: string;
+  readonly eventTs: number;
+  readonly createdTs: number;
+}
+
+/** What the durable store holds for one (view version, entity): the winning row and when it was written (µs). */
+export interface StoredRecord extends OnlineWrite {
+  readonly writeTs: number;
+}
+
+/**
+ * The durable online store, the system of record behind the cache. Implementations: SQLite
+ * (embedded default) and PostgreSQL; both pass test/online/online-store-conformance.ts.
+ *
+ * Writes are compare-and-set: a row replaces the stored one only if it is newer by
+ * (event_timestamp, created_timestamp), so an older row never overwrites a newer one and
+ * replays are harmless. Each applied write gets a write time greater than the one it replaced.
+ */
+export interface OnlineStore {
+  /** Returns the rows that were applied (with their write times); older or equal rows are skipped. */
+  writeBatch(view: ViewRef, rows: readonly OnlineWrite[]): Promise<StoredRecord[]>;
+  /** One result per key, in order; undefined where nothing is stored. */
+  readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]>;
+  delete(view: ViewRef, entityKeys: readonly string[]): Promise<number>;
+  /** Removes every record of a view version (or, without one, of the project). */
+  teardown(view?: ViewRef): Promise<void>;
+  readonly materializations: MaterializationLog;
+  close(): Promise<void>;
+}
+
+/** A materialization run of one view version over [start, end) (µs), resumable after `resumeAfter` (an entity key). */
+export interface MaterializationJob {
+  readonly view: string;
+  readonly version: number;
+  readonly start: number;
+  readonly end: number;
+  readonly status: "running" | "done";
+  readonly resumeAfter: string | null;
+  readonly rows: number;
+  readonly updatedAt: string;
+}
+
+export interface MaterializationLog {
+  find(view: ViewRef, start: number, end: number): Promise<MaterializationJob | undefined>;
+  save(job: MaterializationJob): Promise<void>;
+  /** The end of the latest completed run: where materialize-incremental starts. */
+  lastEnd(view: ViewRef): Promise<number | undefined>;
+}
+
+/** Keeps the newest row per entity key (by event, then created time), as one write batch must hold each key once. */
+export function newestPerKey(rows: readonly OnlineWrite[]): OnlineWrite[] {
+  const best = new Map<string, OnlineWrite>();
+  for (const row of rows) {
+    const current = best.get(row.entityKey);
+    if (current === undefined || row.eventTs > current.eventTs || (row.eventTs === current.eventTs && row.createdTs > current.createdTs)) best.set(row.entityKey, row);
+  }
+  return [...best.values()];
+}

@@ -1,0 +1,103 @@
+import pg from "pg";
+import { StorageError } from "../errors.js";
+import { jobFromRow, jobParams, JOB_COLUMNS, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { newestPerKey, type MaterializationLog, type OnlineStore, type OnlineWrite, type StoredRecord, type ViewRef } from "./online-store.js";
+
+/** Connections to PostgreSQL the online store keeps; reads on cache misses share them. */
+export const DEFAULT_POSTGRES_ONLINE_POOL_SIZE = 10;
+
+/**
+ * The durable online store on PostgreSQL, for teams and for more than one server. A batch is
+ * one statement (unnest of arrays), committed before it resolves.
+ */
+export class PostgresOnlineStore implements OnlineStore {
+  private readonly pool: pg.Pool;
+  private readonly dialect: OnlineDialect;
+  private ready: Promise<void> | undefined;
+  readonly materializations: MaterializationLog;
+
+  constructor(
+    url: string,
+    private readonly schema: string,
+    private readonly project: string,
+    poolSize = DEFAULT_POSTGRES_ONLINE_POOL_SIZE,
+  ) {
+    this.pool = new pg.Pool({ connectionString: url, max: poolSize });
+    this.pool.on("error", () => undefined); // an idle client's broken connection is replaced on next use
+    this.dialect = { param: (i) => `$${i}`, table: (name) => `"${schema}"."${name}"`, greatest: "GREATEST" };
+    this.materializations = this.materializationLog();
+  }
+
+  /** Creates the tables once (advisory lock against concurrent first runs); a failure is retried on the next call. */
+  private async query(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    this.ready ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query("BEGIN");
+        await client.query("SELECT pg_advisory_xact_lock(hashtext('strata_online_ddl'))");
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+        for (const ddl of onlineDdl(this.dialect)) await client.query(ddl);
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    })().catch((error: unknown) => {
+      this.ready = undefined;
+      throw new StorageError(`cannot prepare the PostgreSQL online store: ${(error as Error).message}`, error);
+    });
+    await this.ready;
+    return (await this.pool.query(sql, [...params])).rows as Record<string, unknown>[];
+  }
+
+  async writeBatch(view: ViewRef, rows: readonly OnlineWrite[]): Promise<StoredRecord[]> {
+    const batch = newestPerKey(rows);
+    if (batch.length === 0) return [];
+    const sql =
+      `INSERT INTO ${this.dialect.table("online_records")} AS t (project, view, version, ${RECORD_COLUMNS}) ` +
+      `SELECT $1, $2, $3, u.k, u.v, u.e, u.c, $8 FROM unnest($4::text[], $5::text[], $6::bigint[], $7::bigint[]) AS u(k, v, e, c) ${upsertTail(this.dialect)}`;
+    const params = [this.project, view.view, view.version, batch.map((r) => r.entityKey), batch.map((r) => r.values), batch.map((r) => r.eventTs), batch.map((r) => r.createdTs), nowMicros()];
+    return (await this.query(sql, params)).map(recordFromRow);
+  }
+
+  async readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]> {
+    const sql = `SELECT ${RECORD_COLUMNS} FROM ${this.dialect.table("online_records")} WHERE project = $1 AND view = $2 AND version = $3 AND entity_key = ANY($4::text[])`;
+    const found = new Map((await this.query(sql, [this.project, view.view, view.version, [...new Set(entityKeys)]])).map((r) => [r.entity_key as string, recordFromRow(r)]));
+    return entityKeys.map((k) => found.get(k));
+  }
+
+  async delete(view: ViewRef, entityKeys: readonly string[]): Promise<number> {
+    const sql = `DELETE FROM ${this.dialect.table("online_records")} WHERE project = $1 AND view = $2 AND version = $3 AND entity_key = ANY($4::text[]) RETURNING 1`;
+    return (await this.query(sql, [this.project, view.view, view.version, [...entityKeys]])).length;
+  }
+
+  async teardown(view?: ViewRef): Promise<void> {
+    const table = this.dialect.table("online_records");
+    if (view === undefined) await this.query(`DELETE FROM ${table} WHERE project = $1`, [this.project]);
+    else await this.query(`DELETE FROM ${table} WHERE project = $1 AND view = $2 AND version = $3`, [this.project, view.view, view.version]);
+  }
+
+  private materializationLog(): MaterializationLog {
+    const table = this.dialect.table("materializations");
+    const where = "WHERE project = $1 AND view = $2 AND version = $3";
+    return {
+      find: async (view, start, end) => {
+        const [row] = await this.query(`SELECT ${JOB_COLUMNS} FROM ${table} ${where} AND start_ts = $4 AND end_ts = $5`, [this.project, view.view, view.version, start, end]);
+        return row === undefined ? undefined : jobFromRow(row);
+      },
+      save: async (job) => {
+        await this.query(saveJobSql(this.dialect), jobParams(this.project, job));
+      },
+      lastEnd: async (view) => {
+        const [row] = await this.query(`SELECT max(end_ts) AS last FROM ${table} ${where} AND status = 'done'`, [this.project, view.view, view.version]);
+        return row?.last === null || row?.last === undefined ? undefined : Number(row.last);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,212 @@
+import type { CacheConfig } from "../../config/project-config.js";
+import { InvalidRequestError } from "../../errors.js";
+import { decodeEntry, encodeEntry, type CacheEntry } from "../cache/cache-entry.js";
+import type { CacheKeys } from "../cache/cache-keys.js";
+import type { FeatureCache } from "../cache/feature-cache.js";
+import { entityKey } from "../entity-key.js";
+import type { OnlineMetrics } from "../online-metrics.js";
+import type { OnlineStore, StoredRecord } from "../online-store.js";
+import { decodeValue, type EncodedValue } from "../value-codec.js";
+import type { CircuitBreaker } from "./circuit-breaker.js";
+import type { DefaultSnapshot } from "./default-snapshot.js";
+import { statusAt, type FeatureStatus } from "./feature-status.js";
+import type { PopulateQueue } from "./populate-queue.js";
+import type { PlannedView, ReadPlan } from "./read-plan.js";
+import { SingleFlight } from "./single-flight.js";
+import { TimeoutError, withTimeout } from "./with-timeout.js";
+import { shouldRefreshEarly } from "./xfetch.js";
+
+/** One response column: a feature's values for every entity row, with statuses and event times (µs). */
+export interface FeatureColumn {
+  readonly values: unknown[];
+  readonly statuses: FeatureStatus[];
+  readonly eventTimestamps: (number | null)[];
+}
+
+export interface OnlineReadResult {
+  readonly rows: number;
+  /** One column per planned feature, views in plan order. */
+  readonly columns: FeatureColumn[];
+  readonly degraded: boolean;
+  readonly degradedReason?: string;
+}
+
+/** One (view version, entity) looked up for a request. */
+interface Lookup {
+  readonly view: PlannedView;
+  readonly entityKey: string;
+  readonly cacheKey: string;
+  record?: StoredRecord | null;
+  parsed?: Record<string, EncodedValue>;
+  degraded?: string;
+}
+
+export interface ReaderDeps {
+  readonly cache: FeatureCache;
+  readonly durable: OnlineStore;
+  readonly keys: CacheKeys;
+  readonly settings: CacheConfig & { readonly durableReadTimeoutMs: number };
+  readonly breaker: CircuitBreaker;
+  readonly populate: PopulateQueue;
+  readonly metrics: OnlineMetrics;
+  snapshot: DefaultSnapshot;
+}
+
+/**
+ * The online read path for N entities × M views: every key in one scatter-gather cache read
+ * under a hard timeout; misses in one batched durable read per view (single-flight per key),
+ * then populated in the background; hits near expiry refreshed early by one reader (XFetch).
+ * When the cache times out or its circuit is open, the whole request is answered from the
+ * default snapshot (DEFAULTED, degraded) rather than sent to the durable store.
+ */
+export class OnlineReader {
+  private readonly flight = new SingleFlight<StoredRecord | null>();
+
+  constructor(private readonly deps: ReaderDeps) {}
+
+  async read(plan: ReadPlan, entities: Readonly<Record<string, readonly unknown[]>>, readTimeMs = Date.now()): Promise<OnlineReadResult> {
+    const rows = rowCount(plan, entities);
+    const lookups = new Map<string, Lookup>();
+    const rowLookups = plan.views.map((view) => {
+      const out: Lookup[] = [];
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < rows; i++) {
+        for (const k of view.joinKeys) row[k.name] = entities[k.name]![i];
+        const key = entityKey(view.joinKeys, row);
+        const cacheKey = this.deps.keys.entry(view.ref, key);
+        let lookup = lookups.get(cacheKey);
+        if (lookup === undefined) lookups.set(cacheKey, (lookup = { view, entityKey: key, cacheKey }));
+        out.push(lookup);
+      }
+      return out;
+    });
+    const reason = await this.fromCache([...lookups.values()]);
+    if (reason === undefined) {
+      const misses = [...lookups.values()].filter((l) => l.record === undefined);
+      if (misses.length > 0) await this.fromDurable(misses, "miss").catch(() => misses.forEach((l) => (l.degraded = "durable store unavailable")));
+    } else for (const l of lookups.values()) l.degraded = reason;
+    return this.assemble(plan, rowLookups, rows, readTimeMs * 1000);
+  }
+
+  /** Fills lookups from the cache; returns why the request must be degraded, if it must. */
+  private async fromCache(lookups: Lookup[]): Promise<string | undefined> {
+    const { cache, breaker, metrics, settings } = this.deps;
+    if (!breaker.allow()) return "cache circuit open";
+    let raw: (string | null)[];
+    try {
+      raw = await withTimeout(cache.getMany(lookups.map((l) => l.cacheKey)), settings.readTimeoutMs);
+      breaker.success();
+    } catch (error) {
+      breaker.failure();
+      return error instanceof TimeoutError ? "cache timeout" : "cache unavailable";
+    }
+    const now = Date.now();
+    let hits = 0;
+    lookups.forEach((lookup, i) => {
+      const text = raw[i];
+      const entry = text === null || text === undefined ? undefined : decodeEntry(text, lookup.entityKey);
+      if (entry === undefined) return;
+      hits++;
+      lookup.record = entry.record;
+      if (settings.xfetch.enabled && shouldRefreshEarly(now, entry.expiresAt, entry.deltaMs, settings.xfetch.beta)) this.refreshEarly(lookup);
+    });
+    metrics.cacheRequests.inc({ layer: cache.layer, result: "hit" }, hits);
+    metrics.cacheRequests.inc({ layer: cache.layer, result: "miss" }, lookups.length - hits);
+    return undefined;
+  }
+
+  /** One reader refreshes an entry before it expires (lock across servers, single-flight within); the rest keep serving it. */
+  private refreshEarly(lookup: Lookup): void {
+    if (this.flight.get(lookup.cacheKey) !== undefined) return;
+    this.deps.metrics.earlyRefreshes.inc();
+    const copy: Lookup = { view: lookup.view, entityKey: lookup.entityKey, cacheKey: lookup.cacheKey };
+    void (async () => {
+      if (await this.deps.cache.tryLock(this.deps.keys.refreshLock(lookup.cacheKey), this.deps.settings.refreshLockMs)) await this.fromDurable([copy], "refresh");
+    })().catch(() => undefined);
+  }
+
+  /** Reads lookups from the durable store (batched per view, single-flight per key) and queues cache populates. */
+  private async fromDurable(lookups: Lookup[], reason: "miss" | "refresh"): Promise<void> {
+    const byKey = new Map(lookups.map((l) => [l.cacheKey, l]));
+    const load = (cacheKeys: readonly string[]): Promise<ReadonlyMap<string, StoredRecord | null>> => this.load(cacheKeys.map((k) => byKey.get(k)!), reason);
+    const pending = this.deps.settings.singleFlight ? this.flight.claim([...byKey.keys()], load) : unshared([...byKey.keys()], load);
+    const results = await withTimeout(Promise.all([...pending.entries()].map(async ([key, p]) => [key, await p] as const)), this.deps.settings.durableReadTimeoutMs);
+    for (const [key, record] of results) byKey.get(key)!.record = record;
+  }
+
+  private async load(lookups: readonly Lookup[], reason: "miss" | "refresh"): Promise<Map<string, StoredRecord | null>> {
+    const { durable, metrics, populate, settings } = this.deps;
+    const started = performance.now();
+    const byView = new Map<PlannedView, Lookup[]>();
+    for (const l of lookups) byView.set(l.view, [...(byView.get(l.view) ?? []), l]);
+    const out = new Map<string, StoredRecord | null>();
+    await Promise.all(
+      [...byView].map(async ([view, group]) => {
+        metrics.durableReadQueries.inc();
+        const records = await durable.readMany(view.ref, group.map((l) => l.entityKey));
+        group.forEach((l, i) => out.set(l.cacheKey, records[i] ?? null));
+      }),
+    );
+    const deltaMs = performance.now() - started;
+    const expiresAt = Date.now() + settings.ttlSeconds * 1000;
+    const found = [...out.values()].filter((r) => r !== null).length;
+    metrics.durableReads.inc({ reason, result: "found" }, found);
+    metrics.durableReads.inc({ reason, result: "absent" }, out.size - found);
+    populate.enqueue(
+      [...out].map(([key, record]) => {
+        const entry: CacheEntry = { record, writeTs: record?.writeTs ?? 0, expiresAt, deltaMs };
+        return { key, writeTs: entry.writeTs, payload: encodeEntry(entry), ttlMs: settings.ttlSeconds * 1000 };
+      }),
+    );
+    return out;
+  }
+
+  private assemble(plan: ReadPlan, rowLookups: readonly Lookup[][], rows: number, readMicros: number): OnlineReadResult {
+    const columns: FeatureColumn[] = [];
+    const reasons = new Set<string>();
+    plan.views.forEach((view, j) => {
+      const lookups = rowLookups[j]!;
+      for (const feature of view.features) {
+        const column: FeatureColumn = { values: new Array<unknown>(rows), statuses: new Array<FeatureStatus>(rows), eventTimestamps: new Array<number | null>(rows) };
+        for (let i = 0; i < rows; i++) {
+          const lookup = lookups[i]!;
+          if (lookup.degraded !== undefined) {
+            reasons.add(lookup.degraded);
+            column.values[i] = this.deps.snapshot.value(view.ref.view, feature.name, feature.type.name);
+            column.statuses[i] = "DEFAULTED";
+            column.eventTimestamps[i] = null;
+            continue;
+          }
+          const record = lookup.record ?? null;
+          if (record !== null) lookup.parsed ??= JSON.parse(record.values) as Record<string, EncodedValue>;
+          const stored = lookup.parsed?.[feature.name] ?? null;
+          const status = statusAt(record !== null, stored, record?.eventTs ?? 0, view.ttlSeconds, readMicros);
+          column.values[i] = status === "PRESENT" ? decodeValue(feature.type, stored) : null;
+          column.statuses[i] = status;
+          column.eventTimestamps[i] = record === null ? null : record.eventTs;
+        }
+        columns.push(column);
+      }
+    });
+    const degradedReason = reasons.size === 0 ? undefined : [...reasons].join("; ");
+    this.deps.metrics.recordResponse(degradedReason !== undefined, degradedReason);
+    return { rows, columns, degraded: degradedReason !== undefined, ...(degradedReason === undefined ? {} : { degradedReason }) };
+  }
+}
+
+/** Without single-flight: one load for exactly these keys, shared with no other request. */
+function unshared<V>(keys: readonly string[], load: (keys: readonly string[]) => Promise<ReadonlyMap<string, V>>): Map<string, Promise<V>> {
+  const batch = load(keys);
+  return new Map(keys.map((k) => [k, batch.then((loaded) => loaded.get(k) as V)]));
+}
+
+function rowCount(plan: ReadPlan, entities: Readonly<Record<string, readonly unknown[]>>): number {
+  let rows: number | undefined;
+  for (const key of plan.joinKeys) {
+    const column = entities[key.name];
+    if (!Array.isArray(column)) throw new InvalidRequestError(`entities lack join key "${key.name}" (a list of ${key.type} values)`);
+    if (rows !== undefined && column.length !== rows) throw new InvalidRequestError(`entity columns differ in length ("${key.name}" has ${column.length} values, expected ${rows})`);
+    rows = column.length;
+  }
+  return rows ?? 0;
+}

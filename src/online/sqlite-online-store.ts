@@ -1,0 +1,103 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { SQLITE_BUSY_TIMEOUT_MS } from "../registry/sqlite-registry-store.js";
+import { jobFromRow, jobParams, JOB_COLUMNS, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { newestPerKey, type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type StoredRecord, type ViewRef } from "./online-store.js";
+
+const dialect: OnlineDialect = { param: () => "?", table: (name) => name, greatest: "max" };
+/** Keys per `IN (...)` read; SQLite allows many more parameters, this keeps statements cacheable. */
+const READ_CHUNK = 256;
+
+/**
+ * The embedded durable online store: one SQLite file (WAL). Calls are synchronous inside (an
+ * in-process B-tree lookup is microseconds) and committed before they resolve, so an
+ * acknowledged write survives a crash of the process.
+ */
+export class SqliteOnlineStore implements OnlineStore {
+  private readonly db: Database.Database;
+  private readonly readStatements = new Map<number, Database.Statement>();
+  private readonly upsert: Database.Statement;
+  readonly materializations: MaterializationLog;
+
+  constructor(
+    path: string,
+    private readonly project: string,
+  ) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL"); // WAL + NORMAL: durable against a killed process (not a power cut)
+    this.db.transaction(() => onlineDdl(dialect).forEach((sql) => this.db.exec(sql))).immediate();
+    this.upsert = this.db.prepare(
+      `INSERT INTO online_records AS t (project, view, version, ${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${upsertTail(dialect)}`,
+    );
+    this.materializations = sqliteMaterializationLog(this.db, project);
+  }
+
+  writeBatch(view: ViewRef, rows: readonly OnlineWrite[]): Promise<StoredRecord[]> {
+    const writeTs = nowMicros();
+    const write = this.db.transaction(() =>
+      newestPerKey(rows).flatMap((r) =>
+        (this.upsert.all(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as Record<string, unknown>[]).map(recordFromRow),
+      ),
+    );
+    return Promise.resolve(write.immediate());
+  }
+
+  readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]> {
+    const found = new Map<string, StoredRecord>();
+    for (let i = 0; i < entityKeys.length; i += READ_CHUNK) {
+      const chunk = entityKeys.slice(i, i + READ_CHUNK);
+      for (const row of this.readStatement(chunk.length).all(this.project, view.view, view.version, ...chunk) as Record<string, unknown>[]) {
+        const record = recordFromRow(row);
+        found.set(record.entityKey, record);
+      }
+    }
+    return Promise.resolve(entityKeys.map((k) => found.get(k)));
+  }
+
+  private readStatement(count: number): Database.Statement {
+    let statement = this.readStatements.get(count);
+    if (statement === undefined) {
+      statement = this.db.prepare(`SELECT ${RECORD_COLUMNS} FROM online_records WHERE project = ? AND view = ? AND version = ? AND entity_key IN (${Array(count).fill("?").join(", ")})`);
+      this.readStatements.set(count, statement);
+    }
+    return statement;
+  }
+
+  delete(view: ViewRef, entityKeys: readonly string[]): Promise<number> {
+    const remove = this.db.prepare("DELETE FROM online_records WHERE project = ? AND view = ? AND version = ? AND entity_key = ?");
+    const run = this.db.transaction(() => entityKeys.reduce((n, key) => n + remove.run(this.project, view.view, view.version, key).changes, 0));
+    return Promise.resolve(run.immediate());
+  }
+
+  teardown(view?: ViewRef): Promise<void> {
+    if (view === undefined) this.db.prepare("DELETE FROM online_records WHERE project = ?").run(this.project);
+    else this.db.prepare("DELETE FROM online_records WHERE project = ? AND view = ? AND version = ?").run(this.project, view.view, view.version);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.db.close();
+    return Promise.resolve();
+  }
+}
+
+function sqliteMaterializationLog(db: Database.Database, project: string): MaterializationLog {
+  const where = "WHERE project = ? AND view = ? AND version = ?";
+  return {
+    find: (view, start, end) => {
+      const row = db.prepare(`SELECT ${JOB_COLUMNS} FROM materializations ${where} AND start_ts = ? AND end_ts = ?`).get(project, view.view, view.version, start, end);
+      return Promise.resolve(row === undefined ? undefined : jobFromRow(row as Record<string, unknown>));
+    },
+    save: (job: MaterializationJob) => {
+      db.prepare(saveJobSql(dialect)).run(...jobParams(project, job));
+      return Promise.resolve();
+    },
+    lastEnd: (view) => {
+      const row = db.prepare(`SELECT max(end_ts) AS last FROM materializations ${where} AND status = 'done'`).get(project, view.view, view.version) as { last: number | null };
+      return Promise.resolve(row.last ?? undefined);
+    },
+  };
+}
