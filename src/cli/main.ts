@@ -7,6 +7,8 @@ import { registerLineage } from "./commands/lineage.js";
 import { registerPlanApply } from "./commands/plan-apply.js";
 import { registerRegistry } from "./commands/registry.js";
 import { registerTrainingSet } from "./commands/training-set.js";
+import { registerGet, registerMaterialize, registerSnapshot } from "./commands/online.js";
+import { registerServe } from "./commands/serve.js";
 import { reportError } from "./output.js";
 
 /** `strata`: a thin layer over the library; every command takes -C <project-dir>. */
@@ -15,7 +17,9 @@ const program = new Command("strata")
   .option("-C, --project-dir <dir>", "the project folder (holding strata.yaml)", ".")
   .showHelpAfterError();
 
-for (const register of [registerInit, registerPlanApply, registerRegistry, registerLineage, registerIngest, registerTrainingSet, registerDemo]) register(program);
+for (const register of [registerInit, registerPlanApply, registerRegistry, registerLineage, registerIngest, registerTrainingSet, registerMaterialize, registerSnapshot, registerServe, registerGet, registerDemo]) {
+  register(program);
+}
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error);

@@ -39,7 +39,7 @@ export function compileFeatureView(input: FeatureView, entitySpecs: ReadonlyMap<
     features,
     ttlSeconds: compileTtl(input.ttl, problems),
     online: compileOnline(input.online, problems),
-    source: compileSource(input.source, new Set([...features.map((f) => f.name), ...joinKeys.map((k) => k.name)]), problems),
+    ...compileSources(input.source, new Set([...features.map((f) => f.name), ...joinKeys.map((k) => k.name)]), problems),
     ...checkMetadata(problems, input),
   };
 }
@@ -99,11 +99,19 @@ function compileOnline(online: unknown, problems: Problems): boolean {
   return online !== false;
 }
 
+/** A batch source, or a push source and the batch source it names. */
+function compileSources(source: unknown, columns: ReadonlySet<string>, problems: Problems): { source: BatchSourceSpec; pushSource: string | null } {
+  const input = (typeof source === "object" && source !== null ? source : {}) as Record<string, unknown>;
+  if (input.kind !== "pushSource") return { source: compileSource(source, columns, problems), pushSource: null };
+  if (typeof input.name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(input.name)) problems.add("source.name", "a push source needs a name (letters, digits and _)");
+  return { source: compileSource(input.batchSource, columns, problems), pushSource: typeof input.name === "string" ? input.name : "" };
+}
+
 const formats: Record<string, SourceFormat> = { parquet: "parquet", pq: "parquet", csv: "csv" };
 
 function compileSource(source: unknown, columns: ReadonlySet<string>, problems: Problems): BatchSourceSpec {
   const input = (typeof source === "object" && source !== null ? source : {}) as Record<string, unknown>;
-  if (input.kind !== "batchSource") problems.add("source", "expected a batch source (create it with batchSource({ path, timestampField }))");
+  if (input.kind !== "batchSource") problems.add("source", "expected a batch source (batchSource({ path, timestampField })) or a push source (pushSource({ name, batchSource }))");
   const path = typeof input.path === "string" ? input.path : "";
   if (path === "") problems.add("source.path", "expected the path of a Parquet or CSV file (globs allowed)");
   const format = input.format ?? formats[/\.(\w+)$/.exec(path)?.[1]?.toLowerCase() ?? ""];

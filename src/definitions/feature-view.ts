@@ -1,4 +1,5 @@
 import type { BatchSource } from "./batch-source.js";
+import type { PushSource } from "./push-source.js";
 import type { DurationInput } from "./duration.js";
 import type { Entity } from "./entity.js";
 import type { JsonScalar } from "./specs.js";
@@ -25,7 +26,8 @@ export interface FeatureViewInput {
   readonly name: string;
   readonly entities: readonly Entity[];
   readonly schema: Readonly<Record<string, ValueType | FieldInput>>;
-  readonly source: BatchSource;
+  /** Files (a batch source), or rows pushed to the server (a push source, which names its batch source). */
+  readonly source: BatchSource | PushSource;
   /** Omitted, null or 0: values never expire. */
   readonly ttl?: DurationInput | null;
   /** Whether the view is served online (materialized). Defaults to true. */

@@ -52,6 +52,8 @@ export interface FeatureViewSpec extends Metadata {
   readonly ttlSeconds: number | null;
   readonly online: boolean;
   readonly source: BatchSourceSpec;
+  /** The push source rows may also arrive through, if the view's source is one. */
+  readonly pushSource: string | null;
 }
 
 export interface FeatureServiceSpec extends Metadata {

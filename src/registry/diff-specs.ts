@@ -48,6 +48,7 @@ export function diffFeatureView(before: FeatureViewSpec, after: FeatureViewSpec)
   if (before.ttlSeconds !== after.ttlSeconds) diff.additive.push(`ttl: ${ttl(before.ttlSeconds)} → ${ttl(after.ttlSeconds)}`);
   if (before.online !== after.online) diff.additive.push(`online: ${before.online} → ${after.online}`);
   if (!same(before.source, after.source)) diff.additive.push(`source: ${canonicalJson(before.source)} → ${canonicalJson(after.source)}`);
+  if ((before.pushSource ?? null) !== after.pushSource) diff.additive.push(`push source: ${before.pushSource ?? "none"} → ${after.pushSource ?? "none"}`);
   diffMetadata(before, after, diff);
   return diff;
 }

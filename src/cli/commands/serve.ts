@@ -1,0 +1,39 @@
+import type { Command } from "commander";
+import { ingestRows } from "../../offline/ingest-rows.js";
+import type { OfflineIngest } from "../../server/routes/writes.js";
+import { createServerApp } from "../../server/create-server-app.js";
+import { startHttpServer } from "../../server/http-server.js";
+import { FeatureStore } from "../../feature-store.js";
+import { projectDir } from "../context.js";
+
+/** Runs one offline ingestion at a time: the embedded engine has one connection. */
+function serialized(ingest: OfflineIngest): OfflineIngest {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (record, rows, ts) => {
+    const next = tail.then(() => ingest(record, rows, ts));
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("run the feature server (Feast-compatible routes, /v1/online-features, /metrics)")
+    .option("--port <port>", "port (default: server.port, 6566)", (v) => Number.parseInt(v, 10))
+    .option("--host <host>", "address to bind (default: server.host, 127.0.0.1)")
+    .action(async (options: { port?: number; host?: string }, command: Command) => {
+      const store = await FeatureStore.open(projectDir(command));
+      const online = await store.online();
+      const app = createServerApp({ online, offlineIngest: serialized(async (record, rows, ts) => ingestRows(await store.engine(), record, store.config.offline.path, rows, ts)) });
+      const { server } = store.config;
+      const running = await startHttpServer(app, { host: options.host ?? server.host, port: options.port ?? server.port, bodyLimitBytes: server.bodyLimitBytes });
+      const cache = store.config.online.cache.type;
+      console.log(`Strata feature server for project "${store.config.project}" on http://${options.host ?? server.host}:${running.port} (cache: ${cache}, durable store: ${store.config.online.type})`);
+      const stop = (): void => {
+        void running.close().then(() => store.close()).finally(() => process.exit(0));
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+}

@@ -1,0 +1,45 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { valueTypeFromName } from "../definitions/value-type.js";
+import type { ViewVersionRecord } from "../registry/registry-records.js";
+import { quoteIdent, quoteString } from "../util/sql.js";
+import type { DuckDb } from "./duckdb.js";
+import { duckdbType } from "./duckdb-types.js";
+import { ingestFile, type IngestReport } from "./ingest.js";
+
+/**
+ * Ingests rows given in memory (a push to the offline store) through the same validation and
+ * atomic commit as files: they are written as a typed Parquet file (via newline-delimited
+ * JSON read with the view's column types) and ingested from there. Rows name features and
+ * join keys as the view does, and carry `timestampField` (and optionally `created_timestamp`).
+ */
+export async function ingestRows(duck: DuckDb, record: ViewVersionRecord, offlineRoot: string, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string): Promise<IngestReport> {
+  const dir = await mkdtemp(join(tmpdir(), "strata-push-"));
+  try {
+    const spec = record.spec;
+    const hasCreated = rows.some((r) => r.created_timestamp !== undefined && r.created_timestamp !== null);
+    const columns: [string, string][] = [
+      ...spec.joinKeys.map((k): [string, string] => [k.name, duckdbType(k.type)]),
+      [timestampField, "TIMESTAMPTZ"],
+      ...(hasCreated ? [["created_timestamp", "TIMESTAMPTZ"] as [string, string]] : []),
+      ...spec.features.map((f): [string, string] => [f.name, valueTypeFromName(f.type)?.scalar === "Bytes" && valueTypeFromName(f.type)?.isArray === false ? "VARCHAR" : duckdbType(f.type)]),
+    ];
+    const json = join(dir, "rows.json");
+    await writeFile(json, rows.map((r) => JSON.stringify(Object.fromEntries(columns.map(([c]) => [c, jsonSafe(r[c])])))).join("\n"));
+    const parquet = join(dir, "rows.parquet");
+    const select = columns.map(([c, type]) => (type === "VARCHAR" && spec.features.some((f) => f.name === c && f.type === "Bytes") ? `from_base64(${quoteIdent(c)}) AS ${quoteIdent(c)}` : quoteIdent(c)));
+    const types = `{${columns.map(([c, t]) => `${quoteString(c)}: ${quoteString(t)}`).join(", ")}}`;
+    await duck.run(`COPY (SELECT ${select.join(", ")} FROM read_json(${quoteString(json)}, format = 'newline_delimited', columns = ${types})) TO ${quoteString(parquet)} (FORMAT parquet)`);
+    const pushed: ViewVersionRecord = { ...record, spec: { ...spec, source: { ...spec.source, path: parquet, format: "parquet", timestampField, createdTimestampField: hasCreated ? "created_timestamp" : null, fieldMapping: {} } } };
+    return await ingestFile(duck, { record: pushed, offlineRoot, path: parquet });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function jsonSafe(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
+  return value ?? null;
+}

@@ -1,0 +1,37 @@
+import type { OnlineService } from "../online/online-service.js";
+import { App, type AppRequest, type AppResponse, type Handler } from "./app.js";
+import { feastOnlineFeatures, nativeOnlineFeatures } from "./routes/online-features.js";
+import { push, writeToOnlineStore, type OfflineIngest } from "./routes/writes.js";
+
+export interface ServerDeps {
+  readonly online: OnlineService;
+  readonly offlineIngest: OfflineIngest;
+}
+
+/**
+ * The feature server: Feast-compatible routes (`/get-online-features`, `/push`,
+ * `/write-to-online-store`, `/health`), the native read route (`/v1/online-features`) and
+ * `/metrics`. In-process testable: `createServerApp(deps).handle(request)`.
+ */
+export function createServerApp(deps: ServerDeps): App {
+  const { online } = deps;
+  const limit = online.config.server.maxEntities;
+  const timed = (route: string, handler: Handler): Handler => async (request: AppRequest): Promise<AppResponse> => {
+    const started = performance.now();
+    try {
+      return await handler(request);
+    } finally {
+      online.metrics.requestDuration.observe((performance.now() - started) / 1000, { route });
+    }
+  };
+  return new App()
+    .route("POST", "/get-online-features", timed("/get-online-features", feastOnlineFeatures(online, limit)))
+    .route("POST", "/v1/online-features", timed("/v1/online-features", nativeOnlineFeatures(online, limit)))
+    .route("POST", "/push", timed("/push", push(online, deps.offlineIngest, limit)))
+    .route("POST", "/write-to-online-store", timed("/write-to-online-store", writeToOnlineStore(online, limit)))
+    .route("GET", "/health", async () => {
+      await online.registrySnapshot();
+      return { status: 200, body: "", contentType: "application/json" };
+    })
+    .route("GET", "/metrics", () => ({ status: 200, body: online.metrics.render(online.breaker.state), contentType: "text/plain; version=0.0.4" }));
+}

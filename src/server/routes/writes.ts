@@ -1,0 +1,79 @@
+import { InvalidRequestError, NotFoundError } from "../../errors.js";
+import type { IngestReport } from "../../offline/ingest.js";
+import type { OnlineService } from "../../online/online-service.js";
+import { latestVersion, viewNames, type ViewVersionRecord } from "../../registry/registry-records.js";
+import type { AppRequest, AppResponse } from "../app.js";
+import { feastErrorResponse } from "../feast-errors.js";
+import { parseJsonObject } from "../json.js";
+
+/** Appends rows to a view version's offline data (pushes with `to: offline`). */
+export type OfflineIngest = (record: ViewVersionRecord, rows: readonly Record<string, unknown>[], timestampField: string) => Promise<IngestReport>;
+
+/** Feast's `df`: column name → list of values, all lists the same length; as rows. */
+export function dfRows(df: unknown, maxRows: number): Record<string, unknown>[] {
+  if (typeof df !== "object" || df === null || Array.isArray(df)) throw new InvalidRequestError('"df" must be an object of column name → list of values');
+  const columns = Object.entries(df as Record<string, unknown>);
+  let length: number | undefined;
+  for (const [name, values] of columns) {
+    if (!Array.isArray(values)) throw new InvalidRequestError(`"df.${name}" must be a list of values`);
+    if (length !== undefined && values.length !== length) throw new InvalidRequestError(`"df" columns differ in length ("${name}" has ${values.length} values, expected ${length})`);
+    length = values.length;
+  }
+  if ((length ?? 0) > maxRows) throw new InvalidRequestError(`"df" has ${length} rows; at most ${maxRows} per request (server.maxEntities)`);
+  return Array.from({ length: length ?? 0 }, (_, i) => Object.fromEntries(columns.map(([name, values]) => [name, (values as unknown[])[i]])));
+}
+
+/** Every column a written row must carry: join keys, the event timestamp and each feature (Feast refuses missing ones too). */
+function requireColumns(record: ViewVersionRecord, rows: readonly Record<string, unknown>[], timestampField: string): void {
+  const present = new Set(Object.keys(rows[0] ?? {}));
+  const needed = [...record.spec.joinKeys.map((k) => k.name), timestampField, ...record.spec.features.map((f) => f.name)];
+  const missing = needed.filter((c) => !present.has(c));
+  if (rows.length > 0 && missing.length > 0) throw new InvalidRequestError(`"df" lacks column ${missing.map((m) => `"${m}"`).join(", ")} of feature view "${record.name}"`);
+}
+
+const timestampFieldOf = (record: ViewVersionRecord, rows: readonly Record<string, unknown>[]): string =>
+  rows[0] !== undefined && record.spec.source.timestampField in rows[0] ? record.spec.source.timestampField : "event_timestamp";
+
+/** `POST /push`: rows for every view whose source is the named push source; to the online store, the offline store, or both. */
+export function push(online: OnlineService, offline: OfflineIngest, maxRows: number) {
+  return async (request: AppRequest): Promise<AppResponse> => {
+    try {
+      const body = parseJsonObject(request.body);
+      if (typeof body.push_source_name !== "string") throw new InvalidRequestError('"push_source_name" must be a string');
+      const to = body.to ?? "online";
+      if (to !== "online" && to !== "offline" && to !== "online_and_offline") throw new InvalidRequestError(`"to" must be online, offline or online_and_offline, got ${JSON.stringify(to)}`);
+      const rows = dfRows(body.df, maxRows);
+      const snapshot = await online.registrySnapshot();
+      const views = viewNames(snapshot).map((n) => latestVersion(snapshot, n)!).filter((v) => v.spec.pushSource === body.push_source_name);
+      if (views.length === 0) throw new NotFoundError("push source", body.push_source_name, "no feature view reads from it");
+      for (const record of views) {
+        const ts = timestampFieldOf(record, rows);
+        requireColumns(record, rows, ts);
+        if (to !== "offline") await online.writer.write({ ref: { view: record.name, version: record.version }, spec: record.spec }, rows, ts);
+        if (to !== "online") await offline(record, rows, ts);
+      }
+      return { status: 200, body: "", contentType: "application/json" };
+    } catch (error) {
+      return feastErrorResponse(error);
+    }
+  };
+}
+
+/** `POST /write-to-online-store`: rows for one feature view, straight to the online store. */
+export function writeToOnlineStore(online: OnlineService, maxRows: number) {
+  return async (request: AppRequest): Promise<AppResponse> => {
+    try {
+      const body = parseJsonObject(request.body);
+      if (typeof body.feature_view_name !== "string") throw new InvalidRequestError('"feature_view_name" must be a string');
+      const rows = dfRows(body.df, maxRows);
+      const target = await online.target(body.feature_view_name);
+      const record = latestVersion(await online.registrySnapshot(), body.feature_view_name)!;
+      const ts = timestampFieldOf(record, rows);
+      requireColumns(record, rows, ts);
+      await online.writer.write(target, rows, ts);
+      return { status: 200, body: "null", contentType: "application/json" };
+    } catch (error) {
+      return feastErrorResponse(error);
+    }
+  };
+}
