@@ -54,6 +54,7 @@ export const baseStatsSpec: FeatureViewSpec = {
   ],
   ttlSeconds: 172_800,
   online: true,
+  pushSource: null,
   source: {
     kind: "batch",
     name: "data/driver_stats.parquet",

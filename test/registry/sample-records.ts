@@ -32,6 +32,7 @@ export function statsSpec(features: FeatureViewSpec["features"]): FeatureViewSpe
     features,
     ttlSeconds: 172_800,
     online: true,
+    pushSource: null,
     source: {
       kind: "batch",
       name: "stats",
