@@ -25,9 +25,9 @@ const INT_LIMITS: Record<string, [bigint, bigint]> = { Int32: [-(2n ** 31n), 2n 
 function keyPart(type: string, value: unknown, name: string): string {
   if (type === "String") {
     if (typeof value === "string") return JSON.stringify(value);
-  } else if (typeof value === "number" && Number.isSafeInteger(value)) {
-    return String(value);
-  } else if (typeof value === "bigint" || (typeof value === "string" && /^-?\d+$/.test(value) && type !== "String")) {
+  } else if (type === "Int64" && typeof value === "number" && Number.isSafeInteger(value)) {
+    return String(value); // the common case, without BigInt
+  } else if ((typeof value === "number" && Number.isSafeInteger(value)) || typeof value === "bigint" || (typeof value === "string" && /^-?\d+$/.test(value))) {
     const n = BigInt(value);
     const [lo, hi] = INT_LIMITS[type]!;
     if (n >= lo && n <= hi) return n.toString();

@@ -26,9 +26,12 @@ export function parseOnlineFeaturesRequest(body: Readonly<Record<string, unknown
   if (typeof entities !== "object" || entities === null || Array.isArray(entities)) {
     throw new InvalidRequestError('"entities" must be an object of join key → list of values, e.g. {"driver_id": [1001, 1002]}');
   }
+  let rows: number | undefined;
   for (const [name, values] of Object.entries(entities)) {
     if (!Array.isArray(values)) throw new InvalidRequestError(`"entities.${name}" must be a list of values`);
     if (values.length > maxEntities) throw new InvalidRequestError(`"entities.${name}" has ${values.length} values; at most ${maxEntities} per request (server.maxEntities)`);
+    if (rows !== undefined && values.length !== rows) throw new InvalidRequestError(`entity columns differ in length ("entities.${name}" has ${values.length} values, expected ${rows})`);
+    rows = values.length;
   }
   if (service !== undefined && service !== null && typeof service !== "string") throw new InvalidRequestError('"feature_service" must be a string');
   const useService = typeof service === "string";
