@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the test suites start servers from are installed:
-# PostgreSQL (registry suite). Installs what is missing when run as root (or with sudo).
+# PostgreSQL (registry suite) and Redis (online store suite: redis-server, plus redis-cli and
+# redis-benchmark from redis-tools). Installs what is missing when run as root (or with sudo).
 set -euo pipefail
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+for binary in redis-server redis-cli redis-benchmark; do
+  command -v "$binary" >/dev/null || { missing+=(redis-server); break; }
+done
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "ensure-packages: installing ${missing[*]}" >&2

@@ -129,9 +129,18 @@ export class FeatureStore {
     return this.onlineService;
   }
 
-  /** Loads the latest values from the offline store into the online store (see materializeView). */
+  /**
+   * Loads the latest values from the offline store into the online store (see materializeView).
+   * Uses this store's online tier if it is open (a serving process), else a batch one of its own.
+   */
   async materialize(options: MaterializeOptions = {}): Promise<MaterializeReport[]> {
-    return materializeViews(await this.engine(), this.config.offline.path, await this.online(), await this.snapshot(), options);
+    const shared = this.onlineService !== undefined;
+    const online = shared ? await this.online() : await OnlineService.open(this.config, this.registry, { role: "batch" });
+    try {
+      return await materializeViews(await this.engine(), this.config.offline.path, online, await this.snapshot(), options);
+    } finally {
+      if (!shared) await online.close();
+    }
   }
 
   async close(): Promise<void> {

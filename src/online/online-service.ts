@@ -55,9 +55,11 @@ export class OnlineService {
     this.writer = new OnlineWriter({ durable, keys, populate: this.populate, ttlSeconds: cacheConfig.ttlSeconds, metrics });
   }
 
-  static async open(config: ProjectConfig, registry: RegistryStore, options: { snapshot?: DefaultSnapshot } = {}): Promise<OnlineService> {
+  /** `role: "batch"` (materialization from the CLI) skips an in-process cache nobody else could read. */
+  static async open(config: ProjectConfig, registry: RegistryStore, options: { snapshot?: DefaultSnapshot; role?: "serving" | "batch" } = {}): Promise<OnlineService> {
     const snapshot = options.snapshot ?? (await DefaultSnapshot.load(config.server.snapshot));
-    return new OnlineService(config, registry, openOnlineStore(config.online, config.project), await openCache(config.online.cache), new OnlineMetrics(config.server.degradedAlarmRate), snapshot);
+    const cache = await openCache(config.online.cache, options.role);
+    return new OnlineService(config, registry, openOnlineStore(config.online, config.project), cache, new OnlineMetrics(config.server.degradedAlarmRate), snapshot);
   }
 
   /** The registry as of at most `server.registryRefreshSeconds` ago (reads never wait on the registry otherwise). */

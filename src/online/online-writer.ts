@@ -43,6 +43,8 @@ export class OnlineWriter {
   async writeEncoded(target: WriteTarget, encoded: readonly OnlineWrite[]): Promise<WriteResult> {
     let applied = 0;
     for (let i = 0; i < encoded.length; i += WRITE_BATCH_ROWS) {
+      // Backpressure: a bulk load waits for the cache to catch up rather than outrun the queue.
+      if (this.deps.populate.size >= this.deps.populate.capacity / 2) await this.deps.populate.drain();
       const records = await this.deps.durable.writeBatch(target.ref, encoded.slice(i, i + WRITE_BATCH_ROWS));
       applied += records.length;
       const committedAt = Date.now();

@@ -28,6 +28,10 @@ export class PopulateQueue {
     return this.waiting.size;
   }
 
+  get capacity(): number {
+    return this.settings.queueSize;
+  }
+
   enqueue(tasks: readonly PopulateTask[]): void {
     for (const task of tasks) {
       const current = this.waiting.get(task.key);
