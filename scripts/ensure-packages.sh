@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the test suites start servers from are installed:
 # PostgreSQL (registry suite) and Redis (online store suite: redis-server, plus redis-cli and
-# redis-benchmark from redis-tools). Installs what is missing when run as root (or with sudo).
+# redis-benchmark from redis-tools), and Python's venv (the Feast interoperability suite runs
+# Feast's own client). Installs what is missing when run as root (or with sudo).
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,7 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql
 for binary in redis-server redis-cli redis-benchmark; do
   command -v "$binary" >/dev/null || { missing+=(redis-server); break; }
 done
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "ensure-packages: installing ${missing[*]}" >&2

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 bash scripts/ensure-packages.sh
+bash bench/feast/setup.sh   # Feast 0.67.0 venv for test/interop (idempotent; quick once installed)
 ./node_modules/.bin/tsc -p tsconfig.templates.json
 ./node_modules/.bin/eslint --max-warnings=0 .
 mapfile -t suites < <(find dist/test -name '*.test.js' | sort)

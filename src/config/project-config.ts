@@ -86,8 +86,10 @@ const serverSchema = z.strictObject({
   snapshot: z.string().default(".strata/snapshot.json"),
   /** How often the server re-reads the registry for new definitions. */
   registryRefreshSeconds: z.number().positive().default(10),
-  /** Degraded share of responses (over the last minute) that /metrics flags as an alarm. */
+  /** Degraded share of responses (over the window below) that /metrics flags as an alarm. */
   degradedAlarmRate: z.number().min(0).max(1).default(0.01),
+  /** The sliding window of the degraded-rate gauge. */
+  degradedWindowSeconds: z.number().int().positive().default(10),
 });
 
 export const projectConfigSchema = z.strictObject({

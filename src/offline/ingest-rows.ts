@@ -18,7 +18,9 @@ export async function ingestRows(duck: DuckDb, record: ViewVersionRecord, offlin
   const dir = await mkdtemp(join(tmpdir(), "strata-push-"));
   try {
     const spec = record.spec;
-    const hasCreated = rows.some((r) => r.created_timestamp !== undefined && r.created_timestamp !== null);
+    // Feast's clients send the created time as `created`.
+    const createdOf = (r: Readonly<Record<string, unknown>>): unknown => r.created_timestamp ?? r.created ?? null;
+    const hasCreated = rows.some((r) => createdOf(r) !== null);
     const columns: [string, string][] = [
       ...spec.joinKeys.map((k): [string, string] => [k.name, duckdbType(k.type)]),
       [timestampField, "TIMESTAMPTZ"],
@@ -26,7 +28,7 @@ export async function ingestRows(duck: DuckDb, record: ViewVersionRecord, offlin
       ...spec.features.map((f): [string, string] => [f.name, valueTypeFromName(f.type)?.scalar === "Bytes" && valueTypeFromName(f.type)?.isArray === false ? "VARCHAR" : duckdbType(f.type)]),
     ];
     const json = join(dir, "rows.json");
-    await writeFile(json, rows.map((r) => JSON.stringify(Object.fromEntries(columns.map(([c]) => [c, jsonSafe(r[c])])))).join("\n"));
+    await writeFile(json, rows.map((r) => JSON.stringify(Object.fromEntries(columns.map(([c]) => [c, jsonSafe(c === "created_timestamp" ? createdOf(r) : r[c])])))).join("\n"));
     const parquet = join(dir, "rows.parquet");
     const select = columns.map(([c, type]) => (type === "VARCHAR" && spec.features.some((f) => f.name === c && f.type === "Bytes") ? `from_base64(${quoteIdent(c)}) AS ${quoteIdent(c)}` : quoteIdent(c)));
     const types = `{${columns.map(([c, t]) => `${quoteString(c)}: ${quoteString(t)}`).join(", ")}}`;

@@ -23,10 +23,15 @@ export function coerceValue(type: ValueType, value: unknown, where: string): unk
       return Number.isSafeInteger(Number(n)) ? Number(n) : n;
     }
     case "Float32":
-    case "Float64":
-      if (typeof value === "number") return value;
-      if (typeof value === "string" && /^(NaN|-?Infinity)$/.test(value)) return Number(value);
-      throw bad(type, value, where);
+    case "Float64": {
+      const n = typeof value === "number" ? value : typeof value === "string" && /^(NaN|-?Infinity)$/.test(value) ? Number(value) : undefined;
+      if (n === undefined) throw bad(type, value, where);
+      if (type.scalar === "Float64") return n;
+      // Stored as a float32, as the offline store stores it: training and serving see the same number.
+      const single = Math.fround(n);
+      if (Number.isFinite(n) && !Number.isFinite(single)) throw new InvalidRequestError(`${where}: ${n} is out of range for a Float32`);
+      return single;
+    }
     case "String":
       if (typeof value === "string") return value;
       throw bad(type, value, where);
@@ -34,7 +39,7 @@ export function coerceValue(type: ValueType, value: unknown, where: string): unk
       if (typeof value === "boolean") return value;
       throw bad(type, value, where);
     case "Timestamp":
-      return parseTimestamp(value, where);
+      return parseTimestampMicros(value, where);
     case "Bytes":
       if (value instanceof Uint8Array) return Buffer.from(value);
       if (typeof value === "string" && /^[A-Za-z0-9+/]*={0,2}$/.test(value)) return Buffer.from(value, "base64");
@@ -51,6 +56,17 @@ export function parseTimestamp(value: unknown, where: string): Date {
     if (!Number.isNaN(date.getTime())) return date;
   }
   throw new InvalidRequestError(`${where}: ${JSON.stringify(value)} is not a timestamp (use an ISO-8601 string such as "2024-09-01T12:00:00Z")`);
+}
+
+/**
+ * Like parseTimestamp, in epoch microseconds: the fraction of a second is taken from the text
+ * (a Date keeps only milliseconds), so "…:25.905768Z" stays exact.
+ */
+export function parseTimestampMicros(value: unknown, where: string): number {
+  const date = parseTimestamp(value, where);
+  const seconds = Math.floor(date.getTime() / 1000);
+  const fraction = typeof value === "string" ? /\d{2}:\d{2}:\d{2}\.(\d+)/.exec(value)?.[1] : undefined;
+  return seconds * 1_000_000 + (fraction === undefined ? (date.getTime() - seconds * 1000) * 1000 : Number(fraction.padEnd(6, "0").slice(0, 6)));
 }
 
 function bad(type: ValueType, value: unknown, where: string): InvalidRequestError {

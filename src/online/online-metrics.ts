@@ -10,7 +10,7 @@ export class OnlineMetrics {
   readonly durableReadQueries: Counter = this.registry.counter("strata_durable_read_queries_total", "Batched read queries sent to the durable online store");
   readonly responses: Counter = this.registry.counter("strata_online_responses_total", "Online feature responses, by degraded (true, false)");
   readonly degradedResponses: Counter = this.registry.counter("strata_degraded_responses_total", "Responses answered (in part) from the default snapshot, by reason");
-  readonly degradedRate: Gauge = this.registry.gauge("strata_degraded_rate", "Share of degraded responses over the last minute");
+  readonly degradedRate: Gauge = this.registry.gauge("strata_degraded_rate", "Share of degraded responses over the last server.degradedWindowSeconds");
   readonly degradedAlarm: Gauge = this.registry.gauge("strata_degraded_alarm", "1 when the degraded rate is above server.degradedAlarmRate");
   readonly circuitState: Gauge = this.registry.gauge("strata_cache_circuit_state", "Cache circuit breaker: 0 closed, 1 half-open, 2 open");
   readonly earlyRefreshes: Counter = this.registry.counter("strata_cache_early_refreshes_total", "XFetch early refreshes started");
@@ -18,9 +18,14 @@ export class OnlineMetrics {
   readonly populateFailures: Counter = this.registry.counter("strata_populate_failures_total", "Cache populate batches that failed (before retries)");
   readonly populateDropped: Counter = this.registry.counter("strata_populate_dropped_total", "Cache populates given up, by reason");
   readonly writes: Counter = this.registry.counter("strata_online_writes_total", "Rows written to the durable online store, by result (applied, stale)");
-  private readonly degradedWindow = new RateWindow(60);
+  private readonly degradedWindow: RateWindow;
 
-  constructor(private readonly alarmRate = 0.01) {}
+  constructor(
+    private readonly alarmRate = 0.01,
+    windowSeconds = 10,
+  ) {
+    this.degradedWindow = new RateWindow(windowSeconds);
+  }
 
   recordResponse(degraded: boolean, reason?: string): void {
     this.responses.inc({ degraded: String(degraded) });

@@ -4,6 +4,7 @@ import { latestVersion } from "../registry/registry-records.js";
 import type { RegistryStore } from "../registry/registry-store.js";
 import { NotFoundError } from "../errors.js";
 import { CacheKeys } from "./cache/cache-keys.js";
+import { EntryLifetime } from "./cache/entry-lifetime.js";
 import type { FeatureCache } from "./cache/feature-cache.js";
 import { openCache } from "./cache/open-cache.js";
 import { OnlineMetrics } from "./online-metrics.js";
@@ -42,7 +43,9 @@ export class OnlineService {
     this.breaker = new CircuitBreaker(cacheConfig.circuit.failureThreshold, cacheConfig.circuit.openMs);
     this.populate = new PopulateQueue(cache, cacheConfig.populate, metrics);
     const keys = new CacheKeys(cacheConfig.keyPrefix, config.project);
+    const lifetime = new EntryLifetime(cacheConfig.ttlSeconds);
     this.reader = new OnlineReader({
+      lifetime,
       cache,
       durable,
       keys,
@@ -52,14 +55,14 @@ export class OnlineService {
       metrics,
       snapshot,
     });
-    this.writer = new OnlineWriter({ durable, keys, populate: this.populate, ttlSeconds: cacheConfig.ttlSeconds, metrics });
+    this.writer = new OnlineWriter({ durable, keys, populate: this.populate, lifetime, metrics });
   }
 
   /** `role: "batch"` (materialization from the CLI) skips an in-process cache nobody else could read. */
   static async open(config: ProjectConfig, registry: RegistryStore, options: { snapshot?: DefaultSnapshot; role?: "serving" | "batch" } = {}): Promise<OnlineService> {
     const snapshot = options.snapshot ?? (await DefaultSnapshot.load(config.server.snapshot));
     const cache = await openCache(config.online.cache, options.role);
-    return new OnlineService(config, registry, openOnlineStore(config.online, config.project), cache, new OnlineMetrics(config.server.degradedAlarmRate), snapshot);
+    return new OnlineService(config, registry, openOnlineStore(config.online, config.project), cache, new OnlineMetrics(config.server.degradedAlarmRate, config.server.degradedWindowSeconds), snapshot);
   }
 
   /** The registry as of at most `server.registryRefreshSeconds` ago (reads never wait on the registry otherwise). */

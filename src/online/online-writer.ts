@@ -1,9 +1,9 @@
 import type { FeatureViewSpec } from "../definitions/specs.js";
 import { valueTypeFromName } from "../definitions/value-type.js";
 import { InvalidRequestError } from "../errors.js";
-import { encodeEntry } from "./cache/cache-entry.js";
 import type { CacheKeys } from "./cache/cache-keys.js";
-import { coerceValue, parseTimestamp } from "./coerce-value.js";
+import type { EntryLifetime } from "./cache/entry-lifetime.js";
+import { coerceValue, parseTimestampMicros } from "./coerce-value.js";
 import { entityKey } from "./entity-key.js";
 import type { OnlineMetrics } from "./online-metrics.js";
 import type { OnlineStore, OnlineWrite, ViewRef } from "./online-store.js";
@@ -31,7 +31,7 @@ export interface WriteResult {
  */
 export class OnlineWriter {
   constructor(
-    private readonly deps: { durable: OnlineStore; keys: CacheKeys; populate: PopulateQueue; ttlSeconds: number; metrics: OnlineMetrics },
+    private readonly deps: { durable: OnlineStore; keys: CacheKeys; populate: PopulateQueue; lifetime: EntryLifetime; metrics: OnlineMetrics },
   ) {}
 
   /** Rows carry the join keys, `event_timestamp`, optionally `created_timestamp`, and features (missing ones stored as null). */
@@ -48,16 +48,7 @@ export class OnlineWriter {
       const records = await this.deps.durable.writeBatch(target.ref, encoded.slice(i, i + WRITE_BATCH_ROWS));
       applied += records.length;
       const committedAt = Date.now();
-      const ttlMs = this.deps.ttlSeconds * 1000;
-      this.deps.populate.enqueue(
-        records.map((record) => ({
-          key: this.deps.keys.entry(target.ref, record.entityKey),
-          writeTs: record.writeTs,
-          payload: encodeEntry({ record, writeTs: record.writeTs, expiresAt: committedAt + ttlMs, deltaMs: 0 }),
-          ttlMs,
-          committedAt,
-        })),
-      );
+      this.deps.populate.enqueue(records.map((record) => this.deps.lifetime.populate(this.deps.keys.entry(target.ref, record.entityKey), record, committedAt)));
     }
     this.deps.metrics.writes.inc({ result: "applied" }, applied);
     this.deps.metrics.writes.inc({ result: "stale" }, encoded.length - applied);
@@ -73,9 +64,9 @@ export class OnlineWriter {
       throw new InvalidRequestError(`row ${n}: ${(error as Error).message}`);
     }
     if (row[timestampField] === undefined || row[timestampField] === null) throw new InvalidRequestError(`${where(timestampField)}: the event timestamp is missing`);
-    const eventTs = parseTimestamp(row[timestampField], where(timestampField)).getTime() * 1000;
+    const eventTs = parseTimestampMicros(row[timestampField], where(timestampField));
     const created = row.created_timestamp ?? row.created;
-    const createdTs = created === undefined || created === null ? Date.now() * 1000 : parseTimestamp(created, where("created_timestamp")).getTime() * 1000;
+    const createdTs = created === undefined || created === null ? Date.now() * 1000 : parseTimestampMicros(created, where("created_timestamp"));
     const values: Record<string, unknown> = {};
     for (const f of spec.features) values[f.name] = encodeValue(valueTypeFromName(f.type)!, coerceValue(valueTypeFromName(f.type)!, row[f.name], where(f.name)));
     return { entityKey: key, values: JSON.stringify(values), eventTs, createdTs };

@@ -17,7 +17,8 @@ export function encodeValue(type: ValueType, value: unknown): EncodedValue {
       return typeof value === "bigint" ? (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()) : (value as number);
     case "Float32":
     case "Float64":
-      return Number.isFinite(value) ? (value as number) : (value as number).toString();
+      // JSON has no NaN, infinities or -0: those are kept as text.
+      return Number.isFinite(value) && !Object.is(value, -0) ? (value as number) : (value as number).toString();
     case "Timestamp":
       return value instanceof Date ? value.getTime() * 1000 : Number(value);
     case "Bytes":

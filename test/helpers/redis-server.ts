@@ -31,6 +31,10 @@ export interface RedisServer {
   shutdown(): Promise<void>;
   /** Starts the server again on the same port, folder and config (stopping it first if it runs). */
   restart(): Promise<void>;
+  /** SIGSTOP: the server hangs with its connections open and answers nothing (a stuck node or failover). */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
 }
 
 export interface RedisOptions {
@@ -101,7 +105,8 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
 
   async function halt(signal: NodeJS.Signals): Promise<void> {
     const proc = child;
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+    if (proc === undefined || proc.exitCode !== null || (proc.signalCode !== null && proc.signalCode !== "SIGSTOP")) return;
+    proc.kill("SIGCONT"); // a paused server must run to handle SIGTERM
     proc.kill(signal);
     const timer = setTimeout(() => proc.kill("SIGKILL"), STOP_TIMEOUT_MS); // also keeps the event loop alive meanwhile
     await exited;
@@ -145,6 +150,8 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     url: `redis://${HOST}:${port}`,
     stop,
     kill: () => halt("SIGKILL"),
+    pause: () => void child?.kill("SIGSTOP"),
+    resume: () => void child?.kill("SIGCONT"),
     shutdown: () => halt("SIGTERM"),
     async restart() {
       if (stopped !== undefined) throw new Error(`redis-server on port ${port} was stopped for good; start a new one`);

@@ -48,7 +48,10 @@ describe("online values", () => {
     assert.throws(() => coerceValue(Int32, 2 ** 31, "row 1, column \"n\""), { message: /row 1, column "n": 2147483648 is not a valid Int32/ });
     assert.throws(() => coerceValue(Float32, "x", "row 2"), { message: /"x" is not a valid Float32/ });
     assert.throws(() => coerceValue(Timestamp, 123, "row 3"), { message: /is not a timestamp/ });
-    assert.equal((coerceValue(Timestamp, "2024-01-01 00:00:00", "r") as Date).toISOString(), "2024-01-01T00:00:00.000Z", "naive times are UTC");
+    assert.equal(coerceValue(Timestamp, "2024-01-01 00:00:00", "r"), Date.UTC(2024, 0, 1) * 1000, "naive times are UTC, in µs");
+    assert.equal(coerceValue(Timestamp, "2024-01-01T00:00:00.123456+01:00", "r"), (Date.UTC(2023, 11, 31, 23) + 123) * 1000 + 456, "microseconds kept");
+    assert.equal(coerceValue(Float32, 0.1, "r"), Math.fround(0.1), "stored as a float32, as offline");
+    assert.throws(() => coerceValue(Float32, 1e300, "row 4"), { message: /row 4: 1e\+300 is out of range for a Float32/ });
     assert.deepEqual(coerceValue(arrayOf(Float32), [1, "NaN"], "r"), [1, Number.NaN]);
   });
 });

@@ -1,7 +1,8 @@
 import type { CacheConfig } from "../../config/project-config.js";
 import { InvalidRequestError } from "../../errors.js";
-import { decodeEntry, encodeEntry, type CacheEntry } from "../cache/cache-entry.js";
+import { decodeEntry } from "../cache/cache-entry.js";
 import type { CacheKeys } from "../cache/cache-keys.js";
+import type { EntryLifetime } from "../cache/entry-lifetime.js";
 import type { FeatureCache } from "../cache/feature-cache.js";
 import { entityKey } from "../entity-key.js";
 import type { OnlineMetrics } from "../online-metrics.js";
@@ -48,6 +49,7 @@ export interface ReaderDeps {
   readonly settings: CacheConfig & { readonly durableReadTimeoutMs: number };
   readonly breaker: CircuitBreaker;
   readonly populate: PopulateQueue;
+  readonly lifetime: EntryLifetime;
   readonly metrics: OnlineMetrics;
   snapshot: DefaultSnapshot;
 }
@@ -105,7 +107,8 @@ export class OnlineReader {
     lookups.forEach((lookup, i) => {
       const text = raw[i];
       const entry = text === null || text === undefined ? undefined : decodeEntry(text, lookup.entityKey);
-      if (entry === undefined) return;
+      // Past its logical expiry an entry is still served (and refreshed) with XFetch; without, it has expired.
+      if (entry === undefined || (!settings.xfetch.enabled && entry.expiresAt <= now)) return;
       hits++;
       lookup.record = entry.record;
       if (settings.xfetch.enabled && shouldRefreshEarly(now, entry.expiresAt, entry.deltaMs, settings.xfetch.beta)) this.refreshEarly(lookup);
@@ -135,7 +138,7 @@ export class OnlineReader {
   }
 
   private async load(lookups: readonly Lookup[], reason: "miss" | "refresh"): Promise<Map<string, StoredRecord | null>> {
-    const { durable, metrics, populate, settings } = this.deps;
+    const { durable, metrics, populate, lifetime } = this.deps;
     const started = performance.now();
     const byView = new Map<PlannedView, Lookup[]>();
     for (const l of lookups) byView.set(l.view, [...(byView.get(l.view) ?? []), l]);
@@ -147,17 +150,11 @@ export class OnlineReader {
         group.forEach((l, i) => out.set(l.cacheKey, records[i] ?? null));
       }),
     );
-    const deltaMs = performance.now() - started;
-    const expiresAt = Date.now() + settings.ttlSeconds * 1000;
+    lifetime.observeRecompute(performance.now() - started);
     const found = [...out.values()].filter((r) => r !== null).length;
     metrics.durableReads.inc({ reason, result: "found" }, found);
     metrics.durableReads.inc({ reason, result: "absent" }, out.size - found);
-    populate.enqueue(
-      [...out].map(([key, record]) => {
-        const entry: CacheEntry = { record, writeTs: record?.writeTs ?? 0, expiresAt, deltaMs };
-        return { key, writeTs: entry.writeTs, payload: encodeEntry(entry), ttlMs: settings.ttlSeconds * 1000 };
-      }),
-    );
+    populate.enqueue([...out].map(([key, record]) => lifetime.populate(key, record)));
     return out;
   }
 
