@@ -44,6 +44,12 @@ export class Counter extends Metric {
   inc(labels: Labels = {}, by = 1): void {
     this.slot(labels).value += by;
   }
+
+  /** A handle for one label set, for hot paths (no label text built per increment). */
+  bind(labels: Labels): { inc(by?: number): void } {
+    const slot = this.slot(labels);
+    return { inc: (by = 1) => void (slot.value += by) };
+  }
 }
 
 export class Gauge extends Metric {
@@ -67,12 +73,22 @@ export class Histogram {
   ) {}
 
   observe(value: number, labels: Labels = {}): void {
+    this.bind(labels).observe(value);
+  }
+
+  /** A handle for one label set, for hot paths. */
+  bind(labels: Labels): { observe(value: number): void } {
     const key = labelText(labels);
     let s = this.series.get(key);
     if (s === undefined) this.series.set(key, (s = { labels, counts: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 }));
-    for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]!) s.counts[i]!++;
-    s.sum += value;
-    s.count++;
+    const series = s;
+    return {
+      observe: (value: number): void => {
+        for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]!) series.counts[i]!++;
+        series.sum += value;
+        series.count++;
+      },
+    };
   }
 
   count(labels: Labels = {}): number {

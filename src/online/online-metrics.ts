@@ -27,8 +27,16 @@ export class OnlineMetrics {
     this.degradedWindow = new RateWindow(windowSeconds);
   }
 
+  private readonly fresh = this.responses.bind({ degraded: "false" });
+  private readonly defaulted = this.responses.bind({ degraded: "true" });
+
+  /** Counters of cache hits and misses for one layer, bound once. */
+  cacheCounters(layer: string): { hit: { inc(by?: number): void }; miss: { inc(by?: number): void } } {
+    return { hit: this.cacheRequests.bind({ layer, result: "hit" }), miss: this.cacheRequests.bind({ layer, result: "miss" }) };
+  }
+
   recordResponse(degraded: boolean, reason?: string): void {
-    this.responses.inc({ degraded: String(degraded) });
+    (degraded ? this.defaulted : this.fresh).inc();
     if (degraded) this.degradedResponses.inc({ reason: reason ?? "unknown" });
     this.degradedWindow.record(degraded);
   }

@@ -53,7 +53,8 @@ export class PostgresOnlineStore implements OnlineStore {
   }
 
   async writeBatch(view: ViewRef, rows: readonly OnlineWrite[]): Promise<StoredRecord[]> {
-    const batch = newestPerKey(rows);
+    // Rows locked in key order: concurrent batches over the same keys cannot deadlock.
+    const batch = newestPerKey(rows).sort((a, b) => (a.entityKey < b.entityKey ? -1 : a.entityKey > b.entityKey ? 1 : 0));
     if (batch.length === 0) return [];
     const sql =
       `INSERT INTO ${this.dialect.table("online_records")} AS t (project, view, version, ${RECORD_COLUMNS}) ` +

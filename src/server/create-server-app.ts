@@ -16,13 +16,16 @@ export interface ServerDeps {
 export function createServerApp(deps: ServerDeps): App {
   const { online } = deps;
   const limit = online.config.server.maxEntities;
-  const timed = (route: string, handler: Handler): Handler => async (request: AppRequest): Promise<AppResponse> => {
-    const started = performance.now();
-    try {
-      return await handler(request);
-    } finally {
-      online.metrics.requestDuration.observe((performance.now() - started) / 1000, { route });
-    }
+  const timed = (route: string, handler: Handler): Handler => {
+    const duration = online.metrics.requestDuration.bind({ route });
+    return async (request: AppRequest): Promise<AppResponse> => {
+      const started = performance.now();
+      try {
+        return await handler(request);
+      } finally {
+        duration.observe((performance.now() - started) / 1000);
+      }
+    };
   };
   return new App()
     .route("POST", "/get-online-features", timed("/get-online-features", feastOnlineFeatures(online, limit)))

@@ -7,6 +7,9 @@ import type { ValueType } from "../definitions/value-type.js";
 
 /** A float as Python's repr writes it: shortest round-trip digits, always ".0" or an exponent; exponent form below 1e-4 or from 1e16. */
 export function pythonFloat(value: number): string {
+  // Fast path: where both write positional digits, JavaScript's shortest round-trip text is Python's.
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e-4 && magnitude < 1e16) return Number.isInteger(value) ? `${value}.0` : `${value}`;
   if (Number.isNaN(value)) return '"NaN"';
   if (!Number.isFinite(value)) return value > 0 ? '"Infinity"' : '"-Infinity"';
   if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
@@ -20,9 +23,22 @@ export function pythonFloat(value: number): string {
   return `${sign}${digits.slice(0, exp + 1).padEnd(exp + 1, "0")}.${fraction === "" ? "0" : fraction}`;
 }
 
+const timestampCache = new Map<number, string>();
+/** Distinct event times remembered for feastTimestamp (most responses repeat a few). */
+const TIMESTAMP_CACHE_SIZE = 50_000;
+
 /** Feast's event timestamp text: seconds, then ".fff" or ".ffffff" only when the time has them, then "Z". */
 export function feastTimestamp(micros: number | null): string {
   if (micros === null || micros === 0) return "1970-01-01T00:00:00Z";
+  let text = timestampCache.get(micros);
+  if (text === undefined) {
+    if (timestampCache.size >= TIMESTAMP_CACHE_SIZE) timestampCache.clear();
+    timestampCache.set(micros, (text = formatTimestamp(micros)));
+  }
+  return text;
+}
+
+function formatTimestamp(micros: number): string {
   const seconds = Math.floor(micros / 1_000_000);
   const rest = micros - seconds * 1_000_000;
   const base = new Date(seconds * 1000).toISOString().slice(0, 19);

@@ -29,13 +29,20 @@ export function onlineFeaturesJson(plan: ReadPlan, entityOrder: readonly string[
   }
   let c = 0;
   for (const view of plan.views) {
+    // Every feature of a view shares its row's event time: format the list once per view.
+    let times: string | undefined;
     for (const feature of view.features) {
       const column = result.columns[c++]!;
       names.push(feature.output);
-      const values = column.values.map((v) => renderValue(feature.type, v));
-      const statuses = column.statuses.map((s) => `"${s}"`);
-      const times = column.eventTimestamps.map((t) => `"${feastTimestamp(t)}"`);
-      columns.push(`{"values":[${values.join(",")}],"statuses":[${statuses.join(",")}],"event_timestamps":[${times.join(",")}]}`);
+      times ??= column.eventTimestamps.map((t) => `"${feastTimestamp(t)}"`).join(",");
+      let values = "";
+      let statuses = "";
+      for (let i = 0; i < column.values.length; i++) {
+        const sep = i === 0 ? "" : ",";
+        values += sep + renderValue(feature.type, column.values[i]);
+        statuses += `${sep}"${column.statuses[i]}"`;
+      }
+      columns.push(`{"values":[${values}],"statuses":[${statuses}],"event_timestamps":[${times}]}`);
     }
   }
   const versions = includeVersions ? `,"feature_view_metadata":${JSON.stringify(plan.views.map((v) => ({ name: v.ref.view, version: v.ref.version })))}` : "";

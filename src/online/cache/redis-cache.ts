@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import calculateSlot from "cluster-key-slot";
 import { Cluster, Redis, type ClusterNode } from "ioredis";
 import type { FeatureCache, PopulateEntry } from "./feature-cache.js";
 import { POPULATE_SCRIPT } from "./redis-scripts.js";
@@ -19,10 +18,13 @@ type WithPopulate = { strataPopulate(key: string, writeTs: string, payload: stri
  * The cache on Redis or Redis Cluster. Commands fail at once while disconnected (no offline
  * queue): the reader's timeout and circuit breaker decide what a request does then.
  *
- * Reads scatter-gather: keys are grouped by hash slot, one MGET per slot (a cluster refuses
- * multi-key commands across slots), and auto-pipelining sends every MGET bound for the same
- * shard in one round trip, all shards in parallel. MOVED/ASK redirections during resharding
- * are followed per command by the client.
+ * Single server: one MGET for all keys (auto-pipelined with other requests' commands).
+ *
+ * Cluster: reads scatter-gather, one GET per key, all issued at once: the client routes each
+ * to the shard that owns its slot, commands for one shard leave in one socket write (one round
+ * trip per shard, shards in parallel), and each command follows MOVED/ASK while slots move.
+ * Not MGET: a cluster refuses multi-key commands across slots, and answers TRYAGAIN to them
+ * while a slot migrates; not auto-pipelining, which does not follow redirections per command.
  */
 export class RedisCache implements FeatureCache {
   readonly layer = "redis";
@@ -30,14 +32,15 @@ export class RedisCache implements FeatureCache {
   private readonly clustered: boolean;
 
   constructor(options: RedisCacheOptions) {
-    const common = { enableOfflineQueue: false, enableAutoPipelining: true, maxRetriesPerRequest: 1 } as const;
+    const common = { enableOfflineQueue: false, maxRetriesPerRequest: 1 } as const;
     const auth = { username: options.username, password: options.password, connectTimeout: options.connectTimeoutMs };
     if (options.clusterNodes !== undefined) {
       const nodes: ClusterNode[] = options.clusterNodes.map((n) => ({ host: n.split(":")[0], port: Number(n.split(":")[1]) }));
+      // No auto-pipelining in a cluster: it mixes slots per pipeline and does not follow MOVED/ASK per command.
       this.client = new Cluster(nodes, { ...common, redisOptions: auth, slotsRefreshTimeout: options.connectTimeoutMs }) as Cluster & WithPopulate;
       this.clustered = true;
     } else {
-      this.client = new Redis(options.url ?? "redis://127.0.0.1:6379", { ...common, ...auth }) as Redis & WithPopulate;
+      this.client = new Redis(options.url ?? "redis://127.0.0.1:6379", { ...common, ...auth, enableAutoPipelining: true }) as Redis & WithPopulate;
       this.clustered = false;
     }
     this.client.on("error", () => undefined); // surfaced per command; reconnection is automatic
@@ -59,21 +62,8 @@ export class RedisCache implements FeatureCache {
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return [];
     if (!this.clustered) return this.client.mget([...keys]);
-    const bySlot = new Map<number, number[]>();
-    keys.forEach((key, i) => {
-      const slot = calculateSlot(key);
-      const group = bySlot.get(slot);
-      if (group === undefined) bySlot.set(slot, [i]);
-      else group.push(i);
-    });
-    const out: (string | null)[] = new Array<string | null>(keys.length).fill(null);
-    await Promise.all(
-      [...bySlot.values()].map(async (indexes) => {
-        const values = await this.client.mget(indexes.map((i) => keys[i]!));
-        indexes.forEach((i, j) => (out[i] = values[j] ?? null));
-      }),
-    );
-    return out;
+    // All GETs are issued in one tick: those bound for the same shard leave in one socket write.
+    return Promise.all(keys.map((key) => this.client.get(key)));
   }
 
   async populate(entries: readonly PopulateEntry[]): Promise<number> {

@@ -63,8 +63,11 @@ export interface ReaderDeps {
  */
 export class OnlineReader {
   private readonly flight = new SingleFlight<StoredRecord | null>();
+  private readonly counters: ReturnType<OnlineMetrics["cacheCounters"]>;
 
-  constructor(private readonly deps: ReaderDeps) {}
+  constructor(private readonly deps: ReaderDeps) {
+    this.counters = deps.metrics.cacheCounters(deps.cache.layer);
+  }
 
   async read(plan: ReadPlan, entities: Readonly<Record<string, readonly unknown[]>>, readTimeMs = Date.now()): Promise<OnlineReadResult> {
     const rows = rowCount(plan, entities);
@@ -92,7 +95,7 @@ export class OnlineReader {
 
   /** Fills lookups from the cache; returns why the request must be degraded, if it must. */
   private async fromCache(lookups: Lookup[]): Promise<string | undefined> {
-    const { cache, breaker, metrics, settings } = this.deps;
+    const { cache, breaker, settings } = this.deps;
     if (!breaker.allow()) return "cache circuit open";
     let raw: (string | null)[];
     try {
@@ -113,8 +116,8 @@ export class OnlineReader {
       lookup.record = entry.record;
       if (settings.xfetch.enabled && shouldRefreshEarly(now, entry.expiresAt, entry.deltaMs, settings.xfetch.beta)) this.refreshEarly(lookup);
     });
-    metrics.cacheRequests.inc({ layer: cache.layer, result: "hit" }, hits);
-    metrics.cacheRequests.inc({ layer: cache.layer, result: "miss" }, lookups.length - hits);
+    this.counters.hit.inc(hits);
+    this.counters.miss.inc(lookups.length - hits);
     return undefined;
   }
 
