@@ -45,10 +45,13 @@ const cacheSchema = z
     refreshLockMs: z.number().int().positive().default(2000),
     circuit: z
       .strictObject({
-        /** Consecutive failed or timed-out cache reads that open the circuit. */
-        failureThreshold: z.number().int().positive().default(5),
+        /** Share of failed or timed-out cache reads in the window that opens the circuit. */
+        failureRate: z.number().gt(0).max(1).default(0.5),
+        /** Reads the window must hold before the rate counts. */
+        minCalls: z.number().int().positive().default(20),
+        windowMs: z.number().int().positive().default(1000),
         /** How long it stays open before one probe read is let through. */
-        openMs: z.number().int().positive().default(1000),
+        openMs: z.number().int().positive().default(500),
       })
       .prefault({}),
     populate: z

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { LATENCY_BUCKETS, MetricsRegistry, type Counter, type Gauge, type Histogram } from "../monitoring/metrics.js";
 import { RateWindow } from "../monitoring/rate-window.js";
 
@@ -18,6 +19,8 @@ export class OnlineMetrics {
   readonly populateFailures: Counter = this.registry.counter("strata_populate_failures_total", "Cache populate batches that failed (before retries)");
   readonly populateDropped: Counter = this.registry.counter("strata_populate_dropped_total", "Cache populates given up, by reason");
   readonly writes: Counter = this.registry.counter("strata_online_writes_total", "Rows written to the durable online store, by result (applied, stale)");
+  readonly loopDelay: Gauge = this.registry.gauge("strata_event_loop_delay_seconds", "Event loop delay since the last scrape, by quantile (p50, p99, max)");
+  private readonly loopMonitor = monitorEventLoopDelay({ resolution: 1 });
   private readonly degradedWindow: RateWindow;
 
   constructor(
@@ -25,6 +28,7 @@ export class OnlineMetrics {
     windowSeconds = 10,
   ) {
     this.degradedWindow = new RateWindow(windowSeconds);
+    this.loopMonitor.enable();
   }
 
   private readonly fresh = this.responses.bind({ degraded: "false" });
@@ -47,6 +51,10 @@ export class OnlineMetrics {
     this.degradedRate.set(rate);
     this.degradedAlarm.set(rate > this.alarmRate ? 1 : 0);
     this.circuitState.set(circuit === "closed" ? 0 : circuit === "half-open" ? 1 : 2);
+    for (const [quantile, ns] of [["p50", this.loopMonitor.percentile(50)], ["p99", this.loopMonitor.percentile(99)], ["max", this.loopMonitor.max]] as const) {
+      this.loopDelay.set(ns / 1e9, { quantile });
+    }
+    this.loopMonitor.reset();
   }
 
   render(circuit: "closed" | "half-open" | "open"): string {

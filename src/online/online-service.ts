@@ -28,7 +28,8 @@ export class OnlineService {
   readonly writer: OnlineWriter;
   readonly populate: PopulateQueue;
   private snapshotAt = 0;
-  private registryView: Promise<RegistrySnapshot> | undefined;
+  private registryView: RegistrySnapshot | undefined;
+  private loading: Promise<RegistrySnapshot> | undefined;
   private readonly plans = new Map<string, ReadPlan>();
 
   private constructor(
@@ -40,7 +41,7 @@ export class OnlineService {
     snapshot: DefaultSnapshot,
   ) {
     const cacheConfig = config.online.cache;
-    this.breaker = new CircuitBreaker(cacheConfig.circuit.failureThreshold, cacheConfig.circuit.openMs);
+    this.breaker = new CircuitBreaker(cacheConfig.circuit);
     this.populate = new PopulateQueue(cache, cacheConfig.populate, metrics);
     const keys = new CacheKeys(cacheConfig.keyPrefix, config.project);
     const lifetime = new EntryLifetime(cacheConfig.ttlSeconds);
@@ -67,19 +68,25 @@ export class OnlineService {
 
   /** The registry as of at most `server.registryRefreshSeconds` ago (reads never wait on the registry otherwise). */
   async registrySnapshot(): Promise<RegistrySnapshot> {
-    const stale = Date.now() - this.snapshotAt > this.config.server.registryRefreshSeconds * 1000;
-    if (this.registryView === undefined || stale) {
-      const next = this.registry.load();
-      this.snapshotAt = Date.now();
-      if (this.registryView === undefined) this.registryView = next;
-      else void next.then((s) => (this.registryView = Promise.resolve(s)), () => undefined);
-    }
+    return this.currentRegistry() ?? (await this.refreshRegistry());
+  }
+
+  /** The registry view already loaded (refreshing it in the background when due), or undefined before the first load. */
+  private currentRegistry(): RegistrySnapshot | undefined {
+    if (this.registryView !== undefined && Date.now() - this.snapshotAt > this.config.server.registryRefreshSeconds * 1000) void this.refreshRegistry().catch(() => undefined);
     return this.registryView;
   }
 
-  /** A read plan for the selection, memoized per registry revision. */
-  async plan(selection: FeatureSelection): Promise<ReadPlan> {
-    const snapshot = await this.registrySnapshot();
+  private refreshRegistry(): Promise<RegistrySnapshot> {
+    this.snapshotAt = Date.now();
+    this.loading ??= this.registry.load().then((s) => (this.registryView = s)).finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  /** A read plan for the selection, memoized per registry revision (no await once the registry is loaded). */
+  plan(selection: FeatureSelection): ReadPlan | Promise<ReadPlan> {
+    const snapshot = this.currentRegistry();
+    if (snapshot === undefined) return this.refreshRegistry().then(() => this.plan(selection));
     const key = `${snapshot.revision}|${selection.featureService ?? ""}|${selection.fullFeatureNames === true}|${(selection.features ?? []).join(",")}`;
     let plan = this.plans.get(key);
     if (plan === undefined) {
@@ -91,7 +98,8 @@ export class OnlineService {
   }
 
   async read(selection: FeatureSelection, entities: Readonly<Record<string, readonly unknown[]>>, readTimeMs?: number): Promise<{ plan: ReadPlan; result: OnlineReadResult }> {
-    const plan = await this.plan(selection);
+    const planned = this.plan(selection);
+    const plan = planned instanceof Promise ? await planned : planned;
     return { plan, result: await this.reader.read(plan, entities, readTimeMs) };
   }
 

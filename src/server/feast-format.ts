@@ -46,6 +46,28 @@ function formatTimestamp(micros: number): string {
   return rest % 1000 === 0 ? `${base}.${String(rest / 1000).padStart(3, "0")}Z` : `${base}.${String(rest).padStart(6, "0")}Z`;
 }
 
+const renderers = new Map<string, (value: unknown) => string>();
+
+/** A renderer for one type, chosen once per column instead of once per value. */
+export function rendererFor(type: ValueType): (value: unknown) => string {
+  let render = renderers.get(type.name);
+  if (render === undefined) {
+    const scalar = type.isArray ? undefined : type.scalar;
+    render =
+      scalar === "Float32" || scalar === "Float64"
+        ? (v) => (v === null || v === undefined ? "null" : pythonFloat(v as number))
+        : scalar === "Int32" || scalar === "Int64"
+          ? (v) => (v === null || v === undefined ? "null" : (v as number | bigint).toString())
+          : scalar === "String"
+            ? (v) => (v === null || v === undefined ? "null" : JSON.stringify(v))
+            : scalar === "Bool"
+              ? (v) => (v === null || v === undefined ? "null" : v === true ? "true" : "false")
+              : (v) => renderValue(type, v);
+    renderers.set(type.name, render);
+  }
+  return render;
+}
+
 /** One feature value as JSON text, per its type (timestamps as epoch seconds, bytes as base64, as Feast does). */
 export function renderValue(type: ValueType, value: unknown): string {
   if (value === null || value === undefined) return "null";

@@ -48,7 +48,10 @@ export function startHttpServer(app: App, options: HttpServerOptions): Promise<R
         return { status, body: toJsonText(body), contentType: "application/json", headers: status === 413 ? { connection: "close" } : undefined };
       })
       .then((result) => {
-        response.writeHead(result.status, { "content-type": result.contentType, "content-length": Buffer.byteLength(result.body), ...result.headers });
+        // Headers as a flat array: Node writes them without iterating an object.
+        const headers = ["content-type", result.contentType, "content-length", String(Buffer.byteLength(result.body))];
+        for (const [name, value] of Object.entries(result.headers ?? {})) headers.push(name, value);
+        response.writeHead(result.status, headers);
         response.end(result.body);
       }, () => response.destroy());
   });

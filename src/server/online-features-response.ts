@@ -1,7 +1,7 @@
 import { valueTypeFromName } from "../definitions/value-type.js";
 import type { OnlineReadResult } from "../online/read/online-reader.js";
 import type { ReadPlan } from "../online/read/read-plan.js";
-import { feastTimestamp, renderValue } from "./feast-format.js";
+import { feastTimestamp, rendererFor, renderValue } from "./feast-format.js";
 
 const EPOCH = '"1970-01-01T00:00:00Z"';
 
@@ -35,11 +35,12 @@ export function onlineFeaturesJson(plan: ReadPlan, entityOrder: readonly string[
       const column = result.columns[c++]!;
       names.push(feature.output);
       times ??= column.eventTimestamps.map((t) => `"${feastTimestamp(t)}"`).join(",");
+      const render = rendererFor(feature.type);
       let values = "";
       let statuses = "";
       for (let i = 0; i < column.values.length; i++) {
         const sep = i === 0 ? "" : ",";
-        values += sep + renderValue(feature.type, column.values[i]);
+        values += sep + render(column.values[i]);
         statuses += `${sep}"${column.statuses[i]}"`;
       }
       columns.push(`{"values":[${values}],"statuses":[${statuses}],"event_timestamps":[${times}]}`);

@@ -41,7 +41,7 @@ describe("project configuration", () => {
       { registry: { type: "sqlite", path: "/p/.strata/registry.db" }, offline: { path: "/p/.strata/offline" }, online: { type: "sqlite", path: "/p/.strata/online.db" }, definitions: "/p/features.ts" },
     );
     const { cache } = config.online;
-    assert.deepEqual([cache.type, cache.readTimeoutMs, cache.xfetch, cache.singleFlight, cache.circuit], ["memory", 5, { enabled: true, beta: 1 }, true, { failureThreshold: 5, openMs: 1000 }]);
+    assert.deepEqual([cache.type, cache.readTimeoutMs, cache.xfetch, cache.singleFlight, cache.circuit], ["memory", 5, { enabled: true, beta: 1 }, true, { failureRate: 0.5, minCalls: 20, windowMs: 1000, openMs: 500 }]);
     assert.deepEqual([config.server.port, config.server.snapshot], [6566, "/p/.strata/snapshot.json"]);
   });
 

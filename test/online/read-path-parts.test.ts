@@ -3,23 +3,25 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { decodeEntry, encodeEntry } from "../../src/online/cache/cache-entry.js";
 import { CircuitBreaker } from "../../src/online/read/circuit-breaker.js";
-import { statusAt } from "../../src/online/read/feature-status.js";
+import { oldestServedMicros } from "../../src/online/read/feature-status.js";
 import { SingleFlight } from "../../src/online/read/single-flight.js";
 import { withTimeout, TimeoutError } from "../../src/online/read/with-timeout.js";
 import { shouldRefreshEarly } from "../../src/online/read/xfetch.js";
 
 describe("circuit breaker", () => {
-  it("opens after consecutive failures, lets one probe through when half-open, closes on its success", () => {
+  const settings = { failureRate: 0.5, minCalls: 4, windowMs: 1000, openMs: 1000 };
+
+  it("opens when most calls of the window fail, lets one probe through when half-open, closes on its success", () => {
     let now = 0;
-    const breaker = new CircuitBreaker(3, 1000, () => now);
+    const breaker = new CircuitBreaker(settings, () => now);
     breaker.failure();
     breaker.failure();
-    breaker.success(); // a success resets the count
     breaker.failure();
+    assert.equal(breaker.state, "closed", "3 calls: below the minimum to judge");
+    breaker.success();
+    assert.equal(breaker.state, "closed", "only a failure can open it");
     breaker.failure();
-    assert.equal(breaker.state, "closed");
-    breaker.failure();
-    assert.equal(breaker.state, "open");
+    assert.equal(breaker.state, "open", "4 of 5 failed");
     assert.equal(breaker.allow(), false);
     now = 999;
     assert.equal(breaker.allow(), false);
@@ -32,9 +34,20 @@ describe("circuit breaker", () => {
     assert.equal(breaker.allow(), true);
   });
 
+  it("does not open on a burst of failures among many successes (one stalled round trip)", () => {
+    let now = 0;
+    const breaker = new CircuitBreaker(settings, () => now);
+    for (let i = 0; i < 100; i++) breaker.success();
+    for (let i = 0; i < 32; i++) breaker.failure();
+    assert.equal(breaker.state, "closed");
+    now = 1200; // the successes have left the window: failures alone now decide
+    for (let i = 0; i < 4; i++) breaker.failure();
+    assert.equal(breaker.state, "open");
+  });
+
   it("re-opens for a full period when the probe fails", () => {
     let now = 0;
-    const breaker = new CircuitBreaker(1, 100, () => now);
+    const breaker = new CircuitBreaker({ ...settings, minCalls: 1, openMs: 100 }, () => now);
     breaker.failure();
     now = 100;
     assert.equal(breaker.allow(), true);
@@ -97,13 +110,10 @@ describe("timeouts and statuses", () => {
     assert.equal(await withTimeout(Promise.resolve(7), 5), 7);
   });
 
-  it("names each read-time case", () => {
+  it("serves a value exactly at the ttl edge, and none older; no ttl never expires", () => {
     const now = 10_000_000_000;
-    assert.equal(statusAt(false, null, 0, 60, now), "NOT_FOUND");
-    assert.equal(statusAt(true, 1, now - 60_000_000, 60, now), "PRESENT", "exactly at the ttl edge");
-    assert.equal(statusAt(true, 1, now - 60_000_001, 60, now), "OUTSIDE_MAX_AGE");
-    assert.equal(statusAt(true, null, now, 60, now), "NULL_VALUE");
-    assert.equal(statusAt(true, 1, 0, null, now), "PRESENT", "no ttl: never too old");
+    assert.equal(oldestServedMicros(60, now), now - 60_000_000);
+    assert.equal(oldestServedMicros(null, now), -Infinity);
   });
 });
 

@@ -67,6 +67,16 @@ describe("feature server", () => {
     assert.deepEqual((json.results as { statuses: string[] }[])[1]?.statuses, ["PRESENT"], "1.5 h ago the 2 h old row was within its 1 h ttl");
   });
 
+  it("serves a value read exactly at its ttl edge, and not a millisecond later", async () => {
+    const statusAt = async (msAfterEdge: number): Promise<string | undefined> => {
+      const readTime = new Date(Date.parse(written.old) + 3_600_000 + msAfterEdge).toISOString();
+      const { json } = await postJson("/v1/online-features", { features: ["driver_stats:conv_rate"], entities: { driver_id: [2] }, read_time: readTime });
+      return (json.results as { statuses: string[] }[])[1]?.statuses[0];
+    };
+    assert.equal(await statusAt(0), "PRESENT");
+    assert.equal(await statusAt(1), "OUTSIDE_MAX_AGE");
+  });
+
   it("pushes to the online store and to the offline store", async () => {
     const df = { driver_id: [7], event_timestamp: [iso(1000)], conv_rate: [0.75] };
     assert.equal((await post("/push", { push_source_name: "stats_push", df })).status, 200);

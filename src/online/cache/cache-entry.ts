@@ -24,17 +24,17 @@ export function encodeEntry(entry: CacheEntry): string {
 
 /** Decodes an entry read for `entityKey`; undefined for text that is not an entry (treated as a miss). */
 export function decodeEntry(text: string, entityKey: string): CacheEntry | undefined {
-  const fields: string[] = [];
-  let from = 0;
-  for (let i = 0; i < 6; i++) {
-    const bar = text.indexOf("|", from);
-    if (bar < 0) return undefined;
-    fields.push(text.slice(from, bar));
-    from = bar + 1;
-  }
-  if (fields[0] !== "v1") return undefined;
-  const writeTs = Number(fields[1]);
-  const base = { writeTs, expiresAt: Number(fields[2]), deltaMs: Number(fields[3]) };
-  if (fields[4] === "") return { ...base, record: null };
-  return { ...base, record: { entityKey, values: text.slice(from), eventTs: Number(fields[4]), createdTs: Number(fields[5]), writeTs } };
+  if (!text.startsWith("v1|")) return undefined;
+  const a = text.indexOf("|", 3);
+  const b = text.indexOf("|", a + 1);
+  const c = text.indexOf("|", b + 1);
+  const d = text.indexOf("|", c + 1);
+  const e = text.indexOf("|", d + 1);
+  if (a < 0 || b < 0 || c < 0 || d < 0 || e < 0) return undefined;
+  const writeTs = Number(text.slice(3, a));
+  const expiresAt = Number(text.slice(a + 1, b));
+  const deltaMs = Number(text.slice(b + 1, c));
+  if (d === c + 1) return { record: null, writeTs, expiresAt, deltaMs };
+  const record = { entityKey, values: text.slice(e + 1), eventTs: Number(text.slice(c + 1, d)), createdTs: Number(text.slice(d + 1, e)), writeTs };
+  return { record, writeTs, expiresAt, deltaMs };
 }

@@ -10,7 +10,7 @@ import type { OnlineStore, StoredRecord } from "../online-store.js";
 import { decodeValue, type EncodedValue } from "../value-codec.js";
 import type { CircuitBreaker } from "./circuit-breaker.js";
 import type { DefaultSnapshot } from "./default-snapshot.js";
-import { statusAt, type FeatureStatus } from "./feature-status.js";
+import { oldestServedMicros, type FeatureStatus } from "./feature-status.js";
 import type { PopulateQueue } from "./populate-queue.js";
 import type { PlannedView, ReadPlan } from "./read-plan.js";
 import { SingleFlight } from "./single-flight.js";
@@ -161,31 +161,63 @@ export class OnlineReader {
     return out;
   }
 
+  /**
+   * Builds the columns. What depends only on the (view, entity) record (found, within ttl,
+   * parsed values, event time) is worked out once per row; the per-feature loop then only picks
+   * values.
+   */
   private assemble(plan: ReadPlan, rowLookups: readonly Lookup[][], rows: number, readMicros: number): OnlineReadResult {
     const columns: FeatureColumn[] = [];
     const reasons = new Set<string>();
     plan.views.forEach((view, j) => {
       const lookups = rowLookups[j]!;
-      for (const feature of view.features) {
-        const column: FeatureColumn = { values: new Array<unknown>(rows), statuses: new Array<FeatureStatus>(rows), eventTimestamps: new Array<number | null>(rows) };
-        for (let i = 0; i < rows; i++) {
-          const lookup = lookups[i]!;
-          if (lookup.degraded !== undefined) {
-            reasons.add(lookup.degraded);
-            column.values[i] = this.deps.snapshot.value(view.ref.view, feature.name, feature.type.name);
-            column.statuses[i] = "DEFAULTED";
-            column.eventTimestamps[i] = null;
-            continue;
+      const kinds = new Uint8Array(rows);
+      const parsed = new Array<Record<string, EncodedValue> | undefined>(rows);
+      const times = new Array<number | null>(rows);
+      const oldest = oldestServedMicros(view.ttlSeconds, readMicros);
+      for (let i = 0; i < rows; i++) {
+        const lookup = lookups[i]!;
+        const record = lookup.record ?? null;
+        if (lookup.degraded !== undefined) {
+          reasons.add(lookup.degraded);
+          kinds[i] = DEGRADED;
+          times[i] = null;
+        } else if (record === null) {
+          kinds[i] = ABSENT;
+          times[i] = null;
+        } else {
+          times[i] = record.eventTs;
+          if (record.eventTs < oldest) kinds[i] = EXPIRED;
+          else {
+            kinds[i] = FOUND;
+            parsed[i] = lookup.parsed ??= JSON.parse(record.values) as Record<string, EncodedValue>;
           }
-          const record = lookup.record ?? null;
-          if (record !== null) lookup.parsed ??= JSON.parse(record.values) as Record<string, EncodedValue>;
-          const stored = lookup.parsed?.[feature.name] ?? null;
-          const status = statusAt(record !== null, stored, record?.eventTs ?? 0, view.ttlSeconds, readMicros);
-          column.values[i] = status === "PRESENT" ? decodeValue(feature.type, stored) : null;
-          column.statuses[i] = status;
-          column.eventTimestamps[i] = record === null ? null : record.eventTs;
         }
-        columns.push(column);
+      }
+      for (const feature of view.features) {
+        const values = new Array<unknown>(rows);
+        const statuses = new Array<FeatureStatus>(rows);
+        const plain = !feature.type.isArray && feature.type.scalar !== "Bytes" && feature.type.scalar !== "Int64";
+        for (let i = 0; i < rows; i++) {
+          const kind = kinds[i];
+          if (kind === FOUND) {
+            const stored = parsed[i]![feature.name] ?? null;
+            if (stored === null) {
+              values[i] = null;
+              statuses[i] = "NULL_VALUE";
+            } else {
+              values[i] = plain && typeof stored !== "string" ? stored : decodeValue(feature.type, stored);
+              statuses[i] = "PRESENT";
+            }
+          } else if (kind === DEGRADED) {
+            values[i] = this.deps.snapshot.value(view.ref.view, feature.name, feature.type.name);
+            statuses[i] = "DEFAULTED";
+          } else {
+            values[i] = null;
+            statuses[i] = kind === EXPIRED ? "OUTSIDE_MAX_AGE" : "NOT_FOUND";
+          }
+        }
+        columns.push({ values, statuses, eventTimestamps: times });
       }
     });
     const degradedReason = reasons.size === 0 ? undefined : [...reasons].join("; ");
@@ -193,6 +225,11 @@ export class OnlineReader {
     return { rows, columns, degraded: degradedReason !== undefined, ...(degradedReason === undefined ? {} : { degradedReason }) };
   }
 }
+
+const FOUND = 0;
+const ABSENT = 1;
+const EXPIRED = 2;
+const DEGRADED = 3;
 
 /** Without single-flight: one load for exactly these keys, shared with no other request. */
 function unshared<V>(keys: readonly string[], load: (keys: readonly string[]) => Promise<ReadonlyMap<string, V>>): Map<string, Promise<V>> {
