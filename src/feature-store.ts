@@ -5,6 +5,7 @@ import type { ProjectConfig } from "./config/project-config.js";
 import type { RepoSpec } from "./definitions/specs.js";
 import { DefinitionError, InvalidRequestError, NotFoundError } from "./errors.js";
 import { loadRepo } from "./loader/load-definitions.js";
+import { backfillTiles, type BackfillReport } from "./aggregation/backfill.js";
 import { checkSources, sourcePath, type SourceCheck } from "./offline/check-sources.js";
 import { DuckDb } from "./offline/duckdb.js";
 import { retrieveHistorical, type HistoricalRequest } from "./offline/historical-retrieval.js";
@@ -113,6 +114,14 @@ export class FeatureStore {
     if (record === undefined) throw new NotFoundError("feature view", view, "define it and run `strata apply` first");
     const path = options.file === undefined ? sourcePath(this.config.projectDir, record.spec) : isAbsolute(options.file) ? options.file : resolve(options.file);
     return ingestFile(await this.engine(), { record, offlineRoot: this.config.offline.path, path, onProgress: options.onProgress });
+  }
+
+  /** Builds or refreshes an aggregation view's tiles (incrementally); training sets also do this on their own when tiles are behind. */
+  async backfill(view: string, options: { onProgress?: ProgressListener } = {}): Promise<BackfillReport> {
+    const record = latestVersion(await this.snapshot(), view);
+    if (record === undefined) throw new NotFoundError("aggregation view", view, "define it and run `strata apply` first");
+    if (record.spec.aggregation === undefined) throw new InvalidRequestError(`"${view}" is a feature view, not an aggregation view: it has no tiles to backfill`);
+    return backfillTiles(await this.engine(), this.config.offline.path, record, options.onProgress);
   }
 
   /** A point-in-time-correct training set for the entity rows (see DESIGN.md, "Contracts"). */

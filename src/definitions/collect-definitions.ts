@@ -1,10 +1,11 @@
+import type { AggregationView } from "./aggregation-view.js";
 import type { Entity } from "./entity.js";
 import type { FeatureService } from "./feature-service.js";
 import type { FeatureView } from "./feature-view.js";
 
-export type Definition = Entity | FeatureView | FeatureService;
+export type Definition = Entity | FeatureView | AggregationView | FeatureService;
 
-const definitionKinds = new Set(["entity", "featureView", "featureService"]);
+const definitionKinds = new Set(["entity", "featureView", "aggregationView", "featureService"]);
 
 function isDefinition(value: unknown): value is Definition {
   return typeof value === "object" && value !== null && definitionKinds.has((value as { kind?: unknown }).kind as string);
@@ -24,7 +25,7 @@ export function collectDefinitions(moduleExports: Readonly<Record<string, unknow
     }
     if (!isDefinition(value) || found.has(value)) return;
     found.add(value);
-    if (value.kind === "featureView" && Array.isArray(value.entities)) value.entities.forEach(visit);
+    if ((value.kind === "featureView" || value.kind === "aggregationView") && Array.isArray(value.entities)) value.entities.forEach(visit);
     if (value.kind === "featureService" && Array.isArray(value.features)) {
       for (const item of value.features) visit(isDefinition(item) ? item : (item as { view?: unknown } | undefined)?.view);
     }

@@ -1,5 +1,6 @@
 import { DefinitionError } from "../errors.js";
 import type { Definition } from "./collect-definitions.js";
+import { compileAggregationView } from "./compile-aggregation-view.js";
 import { compileEntity } from "./compile-entity.js";
 import { compileFeatureService } from "./compile-feature-service.js";
 import { compileFeatureView } from "./compile-feature-view.js";
@@ -19,7 +20,10 @@ export function compileDefinitions(definitions: readonly Definition[]): RepoSpec
   const views = new Map<unknown, FeatureViewSpec>();
   const services = [];
   for (const d of definitions) if (d.kind === "entity") entities.set(d, compileEntity(d, problems.for("entity", d.name)));
-  for (const d of definitions) if (d.kind === "featureView") views.set(d, compileFeatureView(d, entities, problems.for("featureView", d.name)));
+  for (const d of definitions) {
+    if (d.kind === "featureView") views.set(d, compileFeatureView(d, entities, problems.for("featureView", d.name)));
+    if (d.kind === "aggregationView") views.set(d, compileAggregationView(d, entities, problems.for("aggregationView", d.name)));
+  }
   for (const d of definitions) if (d.kind === "featureService") services.push(compileFeatureService(d, views, problems.for("featureService", d.name)));
   const repo: RepoSpec = {
     entities: dedupeByName("entity", [...entities.values()], problems),

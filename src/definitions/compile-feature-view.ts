@@ -16,21 +16,7 @@ import { isNumeric, isValueType, valueTypeNames, withArticle, type ValueType } f
 /** Compiles one view; `entitySpecs` maps entity objects already compiled to their specs. */
 export function compileFeatureView(input: FeatureView, entitySpecs: ReadonlyMap<unknown, EntitySpec>, problems: Problems): FeatureViewSpec {
   checkName(problems, "name", input.name);
-  const entities: string[] = [];
-  const joinKeys: JoinKeySpec[] = [];
-  if (!Array.isArray(input.entities) || input.entities.length === 0) problems.add("entities", "expected a non-empty list of entities");
-  for (const [i, item] of (Array.isArray(input.entities) ? input.entities : []).entries()) {
-    const spec = entitySpecs.get(item);
-    if (spec === undefined) {
-      problems.add(`entities[${i}]`, "is not an entity (create it with entity({ name, joinKeys }))");
-      continue;
-    }
-    entities.push(spec.name);
-    for (const key of spec.joinKeys) {
-      if (joinKeys.some((k) => k.name === key.name)) problems.add(`entities[${i}]`, `join key "${key.name}" of entity "${spec.name}" is also a join key of another entity of this view`);
-      else joinKeys.push(key);
-    }
-  }
+  const { entities, joinKeys } = compileEntities(input.entities, entitySpecs, problems);
   const features = compileSchema(input.schema, new Set(joinKeys.map((k) => k.name)), problems);
   return {
     name: input.name,
@@ -44,7 +30,27 @@ export function compileFeatureView(input: FeatureView, entitySpecs: ReadonlyMap<
   };
 }
 
-function compileSchema(schema: unknown, joinKeys: ReadonlySet<string>, problems: Problems): FeatureSpec[] {
+/** A view's entities (by name) and their join keys, in order; a key shared by two entities is a problem. */
+export function compileEntities(input: unknown, entitySpecs: ReadonlyMap<unknown, EntitySpec>, problems: Problems): { entities: string[]; joinKeys: JoinKeySpec[] } {
+  const entities: string[] = [];
+  const joinKeys: JoinKeySpec[] = [];
+  if (!Array.isArray(input) || input.length === 0) problems.add("entities", "expected a non-empty list of entities");
+  for (const [i, item] of (Array.isArray(input) ? (input as unknown[]) : []).entries()) {
+    const spec = entitySpecs.get(item);
+    if (spec === undefined) {
+      problems.add(`entities[${i}]`, "is not an entity (create it with entity({ name, joinKeys }))");
+      continue;
+    }
+    entities.push(spec.name);
+    for (const key of spec.joinKeys) {
+      if (joinKeys.some((k) => k.name === key.name)) problems.add(`entities[${i}]`, `join key "${key.name}" of entity "${spec.name}" is also a join key of another entity of this view`);
+      else joinKeys.push(key);
+    }
+  }
+  return { entities, joinKeys };
+}
+
+export function compileSchema(schema: unknown, joinKeys: ReadonlySet<string>, problems: Problems): FeatureSpec[] {
   if (typeof schema !== "object" || schema === null || Object.keys(schema).length === 0) {
     problems.add("schema", "expected an object of feature name → type with at least one feature");
     return [];
@@ -93,7 +99,7 @@ function compileTtl(ttl: unknown, problems: Problems): number | null {
   return parsed.seconds === 0 ? null : parsed.seconds;
 }
 
-function compileOnline(online: unknown, problems: Problems): boolean {
+export function compileOnline(online: unknown, problems: Problems): boolean {
   if (online === undefined) return true;
   if (typeof online !== "boolean") problems.add("online", "expected true or false");
   return online !== false;
@@ -109,7 +115,7 @@ function compileSources(source: unknown, columns: ReadonlySet<string>, problems:
 
 const formats: Record<string, SourceFormat> = { parquet: "parquet", pq: "parquet", csv: "csv" };
 
-function compileSource(source: unknown, columns: ReadonlySet<string>, problems: Problems): BatchSourceSpec {
+export function compileSource(source: unknown, columns: ReadonlySet<string>, problems: Problems): BatchSourceSpec {
   const input = (typeof source === "object" && source !== null ? source : {}) as Record<string, unknown>;
   if (input.kind !== "batchSource") problems.add("source", "expected a batch source (batchSource({ path, timestampField })) or a push source (pushSource({ name, batchSource }))");
   const path = typeof input.path === "string" ? input.path : "";

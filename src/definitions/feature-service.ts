@@ -1,9 +1,10 @@
+import type { AggregationView } from "./aggregation-view.js";
 import type { FeatureView } from "./feature-view.js";
 
 /** Some features of one view, as used by a feature service. */
 export interface FeatureViewProjection {
   readonly kind: "featureViewProjection";
-  readonly view: FeatureView;
+  readonly view: FeatureView | AggregationView;
   readonly features: readonly string[];
 }
 
@@ -13,7 +14,7 @@ export interface FeatureViewProjection {
  * @example
  * featureService({ name: "ranking", features: [select(driverStats, ["conv_rate"])] });
  */
-export function select(view: FeatureView, features: readonly string[]): FeatureViewProjection {
+export function select(view: FeatureView | AggregationView, features: readonly string[]): FeatureViewProjection {
   return Object.freeze({ kind: "featureViewProjection", view, features: Object.freeze([...features]) });
 }
 
@@ -25,7 +26,7 @@ export function select(view: FeatureView, features: readonly string[]): FeatureV
  */
 export interface FeatureServiceInput {
   readonly name: string;
-  readonly features: readonly (FeatureView | FeatureViewProjection)[];
+  readonly features: readonly (FeatureView | AggregationView | FeatureViewProjection)[];
   readonly description?: string;
   readonly owner?: string;
   readonly tags?: Readonly<Record<string, string>>;

@@ -54,6 +54,30 @@ export interface FeatureViewSpec extends Metadata {
   readonly source: BatchSourceSpec;
   /** The push source rows may also arrive through, if the view's source is one. */
   readonly pushSource: string | null;
+  /** Present on aggregation views: `features` are then the aggregates, computed from these events. */
+  readonly aggregation?: AggregationSpec;
+}
+
+/** One windowed aggregate (DESIGN.md's window contract); durations in seconds. */
+export interface AggregateSpec {
+  /** The output feature, e.g. `amount_sum_1h`. */
+  readonly name: string;
+  /** null: count of events (`*`). */
+  readonly column: string | null;
+  readonly function: "count" | "sum" | "mean" | "min" | "max" | "last";
+  readonly windowSeconds: number;
+  readonly hopSeconds: number;
+}
+
+export interface AggregationSpec {
+  /** The event columns stored in the view's offline event log (besides join keys and times). */
+  readonly events: readonly FeatureSpec[];
+  readonly aggregates: readonly AggregateSpec[];
+  readonly allowedLatenessSeconds: number;
+  /** The JetStream subject events arrive on; null for a view fed by files and `/push` only. */
+  readonly nats: { readonly stream: string; readonly subject: string } | null;
+  /** SHA-256 of what determines the values (keys, event columns, aggregates): batch and streaming both derive from it. */
+  readonly transformHash: string;
 }
 
 export interface FeatureServiceSpec extends Metadata {

@@ -1,4 +1,5 @@
 import { isAbsolute, join } from "node:path";
+import { storedView } from "../aggregation/stored-view.js";
 import type { FeatureViewSpec, RepoSpec } from "../definitions/specs.js";
 import type { DuckDb } from "./duckdb.js";
 import { readFilesSql } from "./read-files-sql.js";
@@ -17,7 +18,7 @@ export function sourcePath(projectDir: string, view: FeatureViewSpec): string {
 /** Checks every view's declared source against the columns its files really have. */
 export async function checkSources(duck: DuckDb, projectDir: string, repo: RepoSpec): Promise<SourceCheck> {
   const check: SourceCheck = { problems: [], warnings: [] };
-  for (const view of repo.featureViews) {
+  for (const view of repo.featureViews.map(storedView)) {
     const path = sourcePath(projectDir, view);
     let columns: Set<string>;
     try {

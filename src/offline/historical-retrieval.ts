@@ -9,6 +9,7 @@ import type { DuckDb } from "./duckdb.js";
 import { duckdbType } from "./duckdb-types.js";
 import { loadEntities } from "./entity-table.js";
 import { ViewVersionLayout } from "./offline-layout.js";
+import { computeAggregates } from "../aggregation/plan-aggregation.js";
 import { compilePointInTime, matchedColumn, type PitView } from "./point-in-time-sql.js";
 import { TrainingSet } from "./training-set.js";
 
@@ -37,13 +38,25 @@ export async function retrieveHistorical(duck: DuckDb, offlineRoot: string, requ
   const timestampColumn = request.timestampColumn ?? "event_timestamp";
   progress({ phase: "loading entities" });
   await loadEntities(duck, entityTable, request.entities);
+  const aggregateTables: string[] = [];
   try {
     const entityColumns = await duck.describe(`SELECT * FROM ${entityTable}`);
     await checkEntities(duck, entityTable, entityColumns, timestampColumn, request.views);
     const [range] = await duck.rows(`SELECT epoch_us(min(CAST(${quoteIdent(timestampColumn)} AS TIMESTAMPTZ))) AS lo, epoch_us(max(CAST(${quoteIdent(timestampColumn)} AS TIMESTAMPTZ))) AS hi FROM ${entityTable}`);
     const timeRange = range?.lo === null || range === undefined ? null : { min: BigInt(range.lo as bigint), max: BigInt(range.hi as bigint) };
     progress({ phase: "planning" });
-    const views = await Promise.all(request.views.map((v) => planView(duck, offlineRoot, v, timeRange, request.fullFeatureNames ?? false)));
+    const entityTypes = new Map(entityColumns.map((c) => [c.name, c.type]));
+    const views = [];
+    for (const [i, v] of request.views.entries()) {
+      views.push(await (async () => {
+        if (v.record.spec.aggregation === undefined) return planView(duck, offlineRoot, v, timeRange, request.fullFeatureNames ?? false);
+        const table = `${resultTable}_agg${i}`;
+        aggregateTables.push(table);
+        const input = { entityTable, entityTypes, timestampColumn, timeRange, fullFeatureNames: request.fullFeatureNames ?? false, asOfIngestion: request.asOfIngestion ?? false, resultTable: table };
+        const features = (await computeAggregates(duck, offlineRoot, v, input)).map((f) => ({ ...f, present: true }));
+        return { joinKeys: [], features, files: [], ttlSeconds: null, tieFree: true, precomputed: table };
+      })());
+    }
     checkOutputNames(entityColumns.map((c) => c.name), views);
     const sql = compilePointInTime({ entityTable, entityColumns: entityColumns.map((c) => ({ name: c.name, sqlType: c.type })), timestampColumn, views, inclusive: request.inclusive ?? false, asOfIngestion: request.asOfIngestion ?? false });
     progress({ phase: "joining" });
@@ -58,7 +71,7 @@ export async function retrieveHistorical(duck: DuckDb, offlineRoot: string, requ
     const columns = [...entityColumns, ...views.flatMap((v) => v.features.map((f) => ({ name: f.output, type: f.sqlType })))].map((c) => ({ name: c.name, sqlType: normalizeType(c.type) }));
     return new TrainingSet(duck, resultTable, columns, rowCount, matches, (performance.now() - started) / 1000);
   } finally {
-    await duck.run(`DROP TABLE IF EXISTS ${entityTable}`);
+    for (const table of [entityTable, ...aggregateTables]) await duck.run(`DROP TABLE IF EXISTS ${table}`);
   }
 }
 

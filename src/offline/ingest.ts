@@ -1,3 +1,4 @@
+import { storedView } from "../aggregation/stored-view.js";
 import type { FeatureViewSpec, SourceFormat } from "../definitions/specs.js";
 import { IngestValidationError, type DataProblem } from "../errors.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
@@ -54,7 +55,7 @@ export async function ingestFile(duck: DuckDb, request: IngestRequest): Promise<
     const [staged] = await duck.rows(`SELECT count(*) AS n FROM ${STAGED_TABLE}`);
     if (staged?.n === 0n) return report(0, null); // header-only or row-less files: nothing to check or write
     progress({ phase: "validating" });
-    await validateAndNormalize(duck, record.spec, nonEmpty, format, dateToMicros(new Date()));
+    await validateAndNormalize(duck, storedView(record.spec), nonEmpty, format, dateToMicros(new Date()));
     const [stats] = await duck.rows(`SELECT count(*) AS n, epoch_us(min(event_timestamp)) AS lo, epoch_us(max(event_timestamp)) AS hi FROM ${ROWS_TABLE}`);
     const rows = Number(stats?.n ?? 0);
     if (rows === 0) return report(0, null);
@@ -62,7 +63,7 @@ export async function ingestFile(duck: DuckDb, request: IngestRequest): Promise<
       rows,
       minEventTimestamp: microsToIso(stats?.lo as bigint),
       maxEventTimestamp: microsToIso(stats?.hi as bigint),
-      tieFree: !(await hasSelfTies(duck, ROWS_TABLE, record.spec)),
+      tieFree: !(await hasSelfTies(duck, ROWS_TABLE, storedView(record.spec))),
     });
     return report(rows, commit);
   } finally {

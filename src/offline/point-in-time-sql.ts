@@ -10,6 +10,11 @@ export interface PitView {
   readonly ttlSeconds: number | null;
   /** No two candidate rows share keys and event_timestamp: the created_timestamp tie-break is moot. */
   readonly tieFree: boolean;
+  /**
+   * A table already holding this view's values per entity row (`__row_id`, the features under
+   * their output names, `__matched`): aggregation views, computed by their own plan.
+   */
+  readonly precomputed?: string;
 }
 
 export interface PitQuery {
@@ -49,12 +54,12 @@ export function compilePointInTime(q: PitQuery): string {
   const entitySelect = [`rowid AS ${ROW_ID}`, "*", `CAST(${quoteIdent(q.timestampColumn)} AS TIMESTAMPTZ) AS __t`];
   const entityType = new Map(q.entityColumns.map((c) => [c.name, c.sqlType]));
   q.views.forEach((v, i) =>
-    v.joinKeys.forEach((k, j) => {
+    (v.precomputed === undefined ? v.joinKeys : []).forEach((k, j) => {
       const same = entityType.get(k.name) === k.sqlType;
       entitySelect.push(`${same ? quoteIdent(k.name) : `TRY_CAST(${quoteIdent(k.name)} AS ${k.sqlType})`} AS ${keyColumn(i, j)}`);
     }),
   );
-  if (!q.asOfIngestion && q.views.some((v) => !v.tieFree)) {
+  if (!q.asOfIngestion && q.views.some((v) => !v.tieFree && v.precomputed === undefined)) {
     entitySelect.push(`epoch_us(__t)::HUGEINT * ${TWO_64} AS __t_lo`, `epoch_us(__t)::HUGEINT * ${TWO_64} + (${TWO_64} - 1) AS __t_hi`);
   }
   const ctes = [`e AS (SELECT ${entitySelect.join(", ")} FROM ${q.entityTable})`];
@@ -63,6 +68,12 @@ export function compilePointInTime(q: PitQuery): string {
 
   q.views.forEach((view, i) => {
     const alias = `v${i}`;
+    if (view.precomputed !== undefined) {
+      joins.push(`LEFT JOIN ${view.precomputed} ${alias} ON ${alias}.${ROW_ID} = e.${ROW_ID}`);
+      view.features.forEach((f) => outputs.push(`${alias}.${quoteIdent(f.output)}`));
+      outputs.push(`coalesce(${alias}.__matched, FALSE) AS ${matchedColumn(i)}`);
+      return;
+    }
     // A view with no data yet reads from an empty relation of the same shape.
     const empty = view.files.length === 0;
     const value = (expr: string, sqlType: string, present = true): string => (empty || !present ? `CAST(NULL AS ${sqlType})` : expr);

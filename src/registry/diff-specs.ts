@@ -34,6 +34,9 @@ export function diffFeatureView(before: FeatureViewSpec, after: FeatureViewSpec)
   const diff: SpecDiff = { breaking: [], additive: [] };
   if (!same(before.entities, after.entities)) diff.breaking.push(`entities: ${before.entities.join(", ")} → ${after.entities.join(", ")}`);
   if (!same(before.joinKeys, after.joinKeys)) diff.breaking.push(`join keys: ${keys(before.joinKeys)} → ${keys(after.joinKeys)}`);
+  // The event log's columns and the aggregates' meaning (hop included) are what stored tiles and stream state hold.
+  if (before.aggregation?.transformHash !== after.aggregation?.transformHash) diff.breaking.push(`aggregation: ${before.aggregation?.transformHash.slice(0, 12) ?? "none"} → ${after.aggregation?.transformHash.slice(0, 12) ?? "none"}`);
+  else if (!same(before.aggregation, after.aggregation)) diff.additive.push("aggregation: allowed lateness, stream or event column descriptions");
   const afterByName = new Map(after.features.map((f) => [f.name, f]));
   const beforeByName = new Map(before.features.map((f) => [f.name, f]));
   for (const old of before.features) {

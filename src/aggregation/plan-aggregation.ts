@@ -1,0 +1,63 @@
+import { join } from "node:path";
+import { fullFeatureName } from "../definitions/feature-ref.js";
+import { readCommits } from "../offline/commit-log.js";
+import type { DuckDb } from "../offline/duckdb.js";
+import { duckdbType } from "../offline/duckdb-types.js";
+import { ViewVersionLayout } from "../offline/offline-layout.js";
+import type { ResolvedViewFeatures } from "../registry/resolve-features.js";
+import { backfillTiles, tileFiles } from "./backfill.js";
+import { compileRawWindows } from "./raw-window-sql.js";
+import { hopGroups } from "./tile-partials.js";
+import { compileWindows } from "./window-sql.js";
+
+export interface AggregationPlanInput {
+  readonly entityTable: string;
+  readonly entityTypes: ReadonlyMap<string, string>;
+  readonly timestampColumn: string;
+  /** The entity rows' time range (µs), null when there are none. */
+  readonly timeRange: { readonly min: bigint; readonly max: bigint } | null;
+  readonly fullFeatureNames: boolean;
+  readonly asOfIngestion: boolean;
+  /** The temporary table to fill: `__row_id`, the requested aggregates, `__matched`. */
+  readonly resultTable: string;
+}
+
+const DAY_US = 86_400_000_000n;
+const day = (micros: bigint): string => new Date(Number(micros / 1000n)).toISOString().slice(0, 10);
+
+/**
+ * Computes an aggregation view's requested aggregates for every entity row into a temporary
+ * table. Brings the tiles up to date first (an incremental backfill), then reads only the
+ * dates the entity rows' windows reach. As of ingestion, the raw range-join plan.
+ */
+export async function computeAggregates(duck: DuckDb, offlineRoot: string, resolved: ResolvedViewFeatures, input: AggregationPlanInput): Promise<{ output: string; sqlType: string; stored: string }[]> {
+  const { record } = resolved;
+  const aggregation = record.spec.aggregation!;
+  const wanted = new Set(resolved.features.map((f) => f.name));
+  const aggregates = aggregation.aggregates.filter((a) => wanted.has(a.name));
+  const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
+  const outputs = new Map(aggregates.map((a) => [a.name, input.fullFeatureNames ? fullFeatureName(record.name, a.name) : a.name]));
+  const sqlTypes = new Map(record.spec.features.map((f) => [f.name, duckdbType(f.type)]));
+  const keys = record.spec.joinKeys.map((k) => ({ name: k.name, sqlType: duckdbType(k.type), cast: input.entityTypes.get(k.name) !== duckdbType(k.type) }));
+  const range = input.timeRange ?? { min: 0n, max: 0n };
+  const longest = BigInt(Math.max(...aggregates.map((a) => a.windowSeconds + a.hopSeconds))) * 1_000_000n;
+  const commits = await readCommits(layout);
+  const eventFiles = (from: bigint): string[] => (input.timeRange === null ? [] : commits.flatMap((c) => c.files.filter((f) => f.date >= day(from) && f.date <= day(range.max)).map((f) => join(layout.dir, f.path))));
+  const common = { entityTable: input.entityTable, keys, timestampColumn: input.timestampColumn, outputs, sqlTypes };
+  let sql: string;
+  if (input.asOfIngestion) sql = compileRawWindows({ ...common, aggregates, eventFiles: eventFiles(range.min - longest), asOfIngestion: true });
+  else {
+    await backfillTiles(duck, offlineRoot, record);
+    const groups = await Promise.all(
+      hopGroups(aggregates).map(async (g) => {
+        const hop = BigInt(g.hopSeconds) * 1_000_000n;
+        const reach = BigInt(Math.max(...g.aggregates.map((a) => a.windowSeconds))) * 1_000_000n + hop;
+        const tiles = input.timeRange === null ? [] : await tileFiles(layout, g.hopSeconds, day(range.min - reach), day(range.max));
+        return { ...g, tileFiles: tiles, eventFiles: eventFiles(range.min - hop - DAY_US) };
+      }),
+    );
+    sql = compileWindows({ ...common, groups });
+  }
+  await duck.run(`CREATE TEMP TABLE ${input.resultTable} AS ${sql}`);
+  return aggregates.map((a) => ({ output: outputs.get(a.name)!, sqlType: sqlTypes.get(a.name)!, stored: a.name }));
+}

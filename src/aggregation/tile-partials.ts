@@ -1,0 +1,49 @@
+import type { AggregateSpec } from "../definitions/specs.js";
+
+/**
+ * The partial aggregates a tile (one key, one hop) keeps so that any window made of whole
+ * tiles can be merged from them: the event count, and per event column its non-null count,
+ * sum, min, max, and last value with that value's (event, created) time.
+ */
+export interface ColumnPartials {
+  readonly column: string;
+  readonly sum: boolean;
+  readonly min: boolean;
+  readonly max: boolean;
+  readonly last: boolean;
+}
+
+export interface HopGroup {
+  readonly hopSeconds: number;
+  readonly aggregates: readonly AggregateSpec[];
+  readonly columns: readonly ColumnPartials[];
+}
+
+/** The aggregates grouped by hop (one tile table per hop), with the partials each column needs. */
+export function hopGroups(aggregates: readonly AggregateSpec[]): HopGroup[] {
+  const hops = [...new Set(aggregates.map((a) => a.hopSeconds))].sort((a, b) => a - b);
+  return hops.map((hopSeconds) => {
+    const mine = aggregates.filter((a) => a.hopSeconds === hopSeconds);
+    const names = [...new Set(mine.flatMap((a) => (a.column === null ? [] : [a.column])))].sort();
+    const columns = names.map((column) => {
+      const fns = new Set(mine.filter((a) => a.column === column).map((a) => a.function));
+      return { column, sum: fns.has("sum") || fns.has("mean"), min: fns.has("min"), max: fns.has("max"), last: fns.has("last") };
+    });
+    return { hopSeconds, aggregates: mine, columns };
+  });
+}
+
+/** Tile column names: `__n` events; per column `__cnt_<c>`, `__sum_<c>`, `__min_<c>`, `__max_<c>`, `__last_<c>`, `__lastts_<c>`, `__lastcr_<c>`. */
+export const partial = {
+  events: "__n",
+  count: (c: string): string => `__cnt_${c}`,
+  sum: (c: string): string => `__sum_${c}`,
+  min: (c: string): string => `__min_${c}`,
+  max: (c: string): string => `__max_${c}`,
+  last: (c: string): string => `__last_${c}`,
+  lastTs: (c: string): string => `__lastts_${c}`,
+  lastCreated: (c: string): string => `__lastcr_${c}`,
+};
+
+/** Tile start (µs) of an event time (µs) for a hop: the floor to a multiple of the hop. */
+export const tileStartSql = (micros: string, hopMicros: number): string => `(${micros} - (((${micros}) % ${hopMicros}) + ${hopMicros}) % ${hopMicros})`;

@@ -1,0 +1,123 @@
+import { CREATED_TIMESTAMP, EVENT_TIMESTAMP, type AggregateSpec } from "../definitions/specs.js";
+import { quoteIdent, stringList } from "../util/sql.js";
+import { partial, tileStartSql, type HopGroup } from "./tile-partials.js";
+
+export interface WindowQuery {
+  /** The entity rows; `rowid` is the input position. */
+  readonly entityTable: string;
+  /** Entity column → view join key, cast to the key's type when it differs. */
+  readonly keys: readonly { readonly name: string; readonly sqlType: string; readonly cast: boolean }[];
+  readonly timestampColumn: string;
+  readonly groups: readonly (HopGroup & { readonly tileFiles: readonly string[]; readonly eventFiles: readonly string[] })[];
+  /** Aggregate name → output column. */
+  readonly outputs: ReadonlyMap<string, string>;
+  /** Output columns' SQL types (aggregate name → type). */
+  readonly sqlTypes: ReadonlyMap<string, string>;
+}
+
+export const WINDOW_ROW_ID = "__row_id";
+export const WINDOW_MATCHED = "__matched";
+
+/**
+ * Compiles DESIGN.md's window contract over tiles to one DuckDB SELECT (pure): for each entity
+ * row (keys k, time t) and aggregate (window W, hop H), the events of k with
+ * `floor((t - W) / H) * H <= event_timestamp < t`. As W is a whole number of hops, that is the
+ * whole tiles in [he - W, he), he = floor(t / H) * H, plus the head: events in [he, t).
+ *
+ * Whole tiles: labels and tiles are sorted together per key, and a RANGE window frame of
+ * `W PRECEDING AND 1 PRECEDING` over tile starts merges exactly those tiles (DuckDB's segment
+ * trees; no label × tile join). The head: within each (key, tile), running aggregates over the
+ * events in time order (only tiles some label needs), then an ASOF join picks, for each label,
+ * the running row of the last event before t. Output: `__row_id`, one column per aggregate,
+ * `__matched` (some event fell in some window).
+ */
+export function compileWindows(q: WindowQuery): string {
+  const keyCols = q.keys.map((_, i) => `__k${i}`);
+  const labelKeys = q.keys.map((k, i) => `${k.cast ? `TRY_CAST(${quoteIdent(k.name)} AS ${k.sqlType})` : quoteIdent(k.name)} AS ${keyCols[i]}`);
+  const ctes = [`lab AS (SELECT rowid AS ${WINDOW_ROW_ID}, ${labelKeys.join(", ")}, epoch_us(CAST(${quoteIdent(q.timestampColumn)} AS TIMESTAMPTZ)) AS __t FROM ${q.entityTable})`];
+  const joins: string[] = [];
+  const outputs: string[] = [];
+  const matched: string[] = [];
+  const storedKeys = q.keys.map((k, i) => `${quoteIdent(k.name)} AS ${keyCols[i]}`).join(", ");
+  const partition = keyCols.join(", ");
+
+  q.groups.forEach((g, gi) => {
+    const hop = g.hopSeconds * 1_000_000;
+    const windows = [...new Set(g.aggregates.map((a) => a.windowSeconds))].sort((a, b) => a - b);
+    const longest = windows.at(-1)!;
+    const partialCols = [partial.events, ...g.columns.flatMap((c) => [partial.count(c.column), ...(c.sum ? [partial.sum(c.column)] : []), ...(c.min ? [partial.min(c.column)] : []), ...(c.max ? [partial.max(c.column)] : []), ...(c.last ? [partial.last(c.column), `__ord_${c.column}`] : [])])];
+    const ordOf = (c: string): string => `struct_pack(ts := ${partial.lastTs(c)}, cr := ${partial.lastCreated(c)})`;
+    const tileSelect = [storedKeys, `__tile AS __o`, `NULL::BIGINT AS ${WINDOW_ROW_ID}`, ...partialCols.map((p) => (p.startsWith("__ord_") ? `CASE WHEN ${partial.lastTs(p.slice(6))} IS NOT NULL THEN ${ordOf(p.slice(6))} END AS ${p}` : p))];
+    const tiles = g.tileFiles.length === 0 ? null : `SELECT ${tileSelect.join(", ")} FROM read_parquet(${stringList(g.tileFiles)}, union_by_name = true)`;
+    ctes.push(`l${gi} AS (SELECT ${WINDOW_ROW_ID}, ${partition}, __t, ${tileStartSql("__t", hop)} AS __he FROM lab)`);
+    // Whole tiles: one frame per distinct window.
+    const frame = (w: number): string => `w${gi}_${w}`;
+    const frames = windows.map((w) => `${frame(w)} AS (PARTITION BY ${partition} ORDER BY __o RANGE BETWEEN ${w * 1_000_000} PRECEDING AND 1 PRECEDING)`);
+    const tileAggs: string[] = [`sum(${partial.events}) OVER ${frame(longest)} AS n_${longest}`];
+    for (const a of g.aggregates) tileAggs.push(...windowed(a, frame(a.windowSeconds)));
+    const union = tiles === null ? `SELECT ${partition}, __he AS __o, ${WINDOW_ROW_ID}, ${partialCols.map((p) => `NULL AS ${p}`).join(", ")} FROM l${gi}` : `${tiles} UNION ALL BY NAME SELECT ${partition}, __he AS __o, ${WINDOW_ROW_ID} FROM l${gi}`;
+    ctes.push(`t${gi} AS (SELECT ${WINDOW_ROW_ID}, ${dedupe(tileAggs).join(", ")} FROM (${union}) WINDOW ${frames.join(", ")} QUALIFY ${WINDOW_ROW_ID} IS NOT NULL)`);
+    // The head: running aggregates inside each needed (key, tile), then ASOF to the last event before t.
+    const eventCols = [storedKeys, `epoch_us(${EVENT_TIMESTAMP}) AS __ts`, `${tileStartSql(`epoch_us(${EVENT_TIMESTAMP})`, hop)} AS __tile`, ...g.columns.map((c) => `${quoteIdent(c.column)} AS ${quoteIdent(`__v_${c.column}`)}`), ...g.columns.filter((c) => c.last).map((c) => `CASE WHEN ${quoteIdent(c.column)} IS NOT NULL THEN struct_pack(ts := epoch_us(${EVENT_TIMESTAMP}), cr := epoch_us(${CREATED_TIMESTAMP})) END AS __eord_${c.column}`)];
+    const needed = `(SELECT DISTINCT ${partition}, __he FROM l${gi})`;
+    const events = g.eventFiles.length === 0 ? null : `SELECT ev.* FROM (SELECT ${eventCols.join(", ")} FROM read_parquet(${stringList(g.eventFiles)}, union_by_name = true)) ev SEMI JOIN ${needed} nd ON ${keyCols.map((k) => `ev.${k} = nd.${k}`).join(" AND ")} AND ev.__tile = nd.__he`;
+    const running = [partition, "__tile", "__ts", `count(*) OVER r AS ${partial.events}`];
+    for (const c of g.columns) {
+      const v = quoteIdent(`__v_${c.column}`);
+      running.push(`count(${v}) OVER r AS ${partial.count(c.column)}`);
+      if (c.sum) running.push(`sum(${v}) OVER r AS ${partial.sum(c.column)}`);
+      if (c.min) running.push(`min(${v}) OVER r AS ${partial.min(c.column)}`);
+      if (c.max) running.push(`max(${v}) OVER r AS ${partial.max(c.column)}`);
+      if (c.last) running.push(`arg_max(${v}, __eord_${c.column}) OVER r AS ${partial.last(c.column)}`, `max(__eord_${c.column}) OVER r AS __ord_${c.column}`);
+    }
+    if (events !== null) {
+      ctes.push(`r${gi} AS (SELECT ${running.join(", ")} FROM (${events}) WINDOW r AS (PARTITION BY ${partition}, __tile ORDER BY __ts RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))`);
+      ctes.push(`h${gi} AS (SELECT l.${WINDOW_ROW_ID}, r.* EXCLUDE (${partition}, __tile, __ts) FROM l${gi} l ASOF LEFT JOIN r${gi} r ON ${keyCols.map((k) => `l.${k} = r.${k}`).join(" AND ")} AND l.__he = r.__tile AND l.__t > r.__ts)`);
+    } else ctes.push(`h${gi} AS (SELECT ${WINDOW_ROW_ID}, ${partialCols.map((p) => `NULL AS ${p}`).join(", ")} FROM l${gi})`);
+    joins.push(`LEFT JOIN t${gi} ON t${gi}.${WINDOW_ROW_ID} = lab.${WINDOW_ROW_ID}`, `LEFT JOIN h${gi} ON h${gi}.${WINDOW_ROW_ID} = lab.${WINDOW_ROW_ID}`);
+    for (const a of g.aggregates) outputs.push(`CAST(${merge(a, `t${gi}`, `h${gi}`)} AS ${q.sqlTypes.get(a.name)!}) AS ${quoteIdent(q.outputs.get(a.name)!)}`);
+    matched.push(`coalesce(t${gi}.n_${longest}, 0) + coalesce(h${gi}.${partial.events}, 0) > 0`);
+  });
+  const select = [`lab.${WINDOW_ROW_ID}`, ...outputs, `(${matched.join(" OR ")}) AS ${WINDOW_MATCHED}`];
+  return `WITH ${ctes.join(",\n")}\nSELECT ${select.join(", ")}\nFROM lab\n${joins.join("\n")}`;
+}
+
+/** The tile-frame columns one aggregate needs, named by window. */
+function windowed(a: AggregateSpec, frame: string): string[] {
+  const w = a.windowSeconds;
+  const c = a.column;
+  if (c === null) return [`sum(${partial.events}) OVER ${frame} AS n_${w}`];
+  const out = [`sum(${partial.count(c)}) OVER ${frame} AS ${partial.count(c)}_${w}`];
+  if (a.function === "sum" || a.function === "mean") out.push(`sum(${partial.sum(c)}) OVER ${frame} AS ${partial.sum(c)}_${w}`);
+  if (a.function === "min") out.push(`min(${partial.min(c)}) OVER ${frame} AS ${partial.min(c)}_${w}`);
+  if (a.function === "max") out.push(`max(${partial.max(c)}) OVER ${frame} AS ${partial.max(c)}_${w}`);
+  if (a.function === "last") out.push(`arg_max(${partial.last(c)}, __ord_${c}) OVER ${frame} AS ${partial.last(c)}_${w}`, `max(__ord_${c}) OVER ${frame} AS __ord_${c}_${w}`);
+  return out;
+}
+
+const dedupe = (items: readonly string[]): string[] => [...new Set(items)];
+
+/** Whole tiles (alias t, columns suffixed by window) merged with the head (alias h). */
+function merge(a: AggregateSpec, t: string, h: string): string {
+  const w = a.windowSeconds;
+  const c = a.column;
+  const both = (tile: string, head: string, combine: (x: string, y: string) => string): string =>
+    `CASE WHEN ${tile} IS NULL THEN ${head} WHEN ${head} IS NULL THEN ${tile} ELSE ${combine(tile, head)} END`;
+  if (c === null) return `coalesce(${t}.n_${w}, 0) + coalesce(${h}.${partial.events}, 0)`;
+  const count = `(coalesce(${t}.${partial.count(c)}_${w}, 0) + coalesce(${h}.${partial.count(c)}, 0))`;
+  const sum = both(`${t}.${partial.sum(c)}_${w}`, `${h}.${partial.sum(c)}`, (x, y) => `${x} + ${y}`);
+  switch (a.function) {
+    case "count":
+      return count;
+    case "sum":
+      return sum;
+    case "mean":
+      return `CASE WHEN ${count} > 0 THEN (${sum})::DOUBLE / ${count} END`;
+    case "min":
+      return both(`${t}.${partial.min(c)}_${w}`, `${h}.${partial.min(c)}`, (x, y) => `least(${x}, ${y})`);
+    case "max":
+      return both(`${t}.${partial.max(c)}_${w}`, `${h}.${partial.max(c)}`, (x, y) => `greatest(${x}, ${y})`);
+    case "last":
+      return `CASE WHEN ${h}.__ord_${c} IS NOT NULL AND (${t}.__ord_${c}_${w} IS NULL OR ${h}.__ord_${c} > ${t}.__ord_${c}_${w}) THEN ${h}.${partial.last(c)} ELSE ${t}.${partial.last(c)}_${w} END`;
+  }
+}

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, String as StringType } from "../../src/index.js";
+import type { FeatureStore } from "../../src/feature-store.js";
+import { toCsv } from "../helpers/csv.js";
+import { openProject } from "../helpers/project.js";
+
+const at = (hhmmss: string): string => `2024-03-10T${hhmmss}Z`;
+
+/** The window contract at its edges, on fixed events: `floor((t - W) / H) * H <= ts < t`. */
+describe("aggregation windows at their edges", () => {
+  let store: FeatureStore;
+  let dir: string;
+  const read = async (labels: { card_id: number; t: string }[], asOfIngestion = false): Promise<Record<string, unknown>[]> => {
+    const set = await store.getHistoricalFeatures({
+      entities: labels.map((l) => ({ card_id: l.card_id, event_timestamp: new Date(l.t) })),
+      features: ["tx:count_10m", "tx:amount_sum_10m", "tx:amount_max_10m", "tx:merchant_last_10m", "tx:amount_mean_10m"],
+      asOfIngestion,
+    });
+    const rows = await set.toRows();
+    await set.close();
+    return rows;
+  };
+
+  before(async () => {
+    ({ dir, store } = await openProject());
+    const card = entity({ name: "card", joinKeys: ["card_id"], valueType: Int64 });
+    const view = aggregationView({
+      name: "tx",
+      entities: [card],
+      schema: { amount: Float64, merchant: StringType },
+      source: batchSource({ path: "tx.csv", timestampField: "ts", createdTimestampField: "created" }),
+      aggregations: [
+        { column: "*", function: "count", window: "10m" },
+        ...(["sum", "max", "mean"] as const).map((fn) => ({ column: "amount", function: fn, window: "10m" })),
+        { column: "merchant", function: "last", window: "10m" },
+      ],
+    });
+    await store.apply(compileDefinitions(collectDefinitions({ view })));
+    const rows = [
+      { card_id: 1, ts: at("10:00:00"), created: at("10:00:00"), amount: 1, merchant: "start" }, // exactly at a window start
+      { card_id: 1, ts: at("09:59:59.999"), created: at("10:00:00"), amount: 100, merchant: "before" }, // 1 ms before it
+      { card_id: 1, ts: at("10:07:30"), created: at("10:07:30"), amount: 2, merchant: "a" },
+      { card_id: 1, ts: at("10:07:30"), created: at("10:07:31"), amount: 3, merchant: "b" }, // same time, created later: the last
+      { card_id: 1, ts: at("10:07:45"), created: at("10:07:45"), amount: null, merchant: null }, // nulls are skipped, but counted by count(*)
+      { card_id: 1, ts: at("10:08:00"), created: at("10:30:00"), amount: 50, merchant: "late" }, // arrives late
+      { card_id: 2, ts: at("10:01:00"), created: at("10:01:00"), amount: 7, merchant: "x" },
+    ];
+    await writeFile(join(dir, "tx.csv"), toCsv(["card_id", "ts", "created", "amount", "merchant"], rows));
+    await store.ingest("tx");
+  });
+  after(() => store.close());
+
+  it("counts an event exactly at the window start and not one a millisecond before; excludes events at t", async () => {
+    // t = 10:08:00: W = 10m, H = 5m → start floor(09:58 / 5m) = 09:55; so 09:59:59.999 counts.
+    const [early, late] = await read([
+      { card_id: 1, t: at("10:08:00") },
+      { card_id: 1, t: at("10:10:00") }, // start 10:00:00 exactly: the 09:59:59.999 event is out
+    ]);
+    assert.deepEqual(early, { card_id: 1, event_timestamp: early!.event_timestamp, count_10m: 5, amount_sum_10m: 106, amount_max_10m: 100, merchant_last_10m: "b", amount_mean_10m: 26.5 });
+    assert.equal(late!.count_10m, 5);
+    assert.equal(late!.amount_sum_10m, 56);
+    assert.equal(late!.merchant_last_10m, "late");
+  });
+
+  it("reads a head tile only up to t, and the events at t not at all", async () => {
+    const [row] = await read([{ card_id: 1, t: at("10:07:30") }]);
+    assert.equal(row!.count_10m, 2, "09:59:59.999 and 10:00:00; both 10:07:30 events are at t");
+    assert.equal(row!.merchant_last_10m, "start");
+  });
+
+  it("gives count 0 and nulls for an empty window, and for an unknown key", async () => {
+    const rows = await read([
+      { card_id: 2, t: at("10:30:00") },
+      { card_id: 9, t: at("10:05:00") },
+    ]);
+    for (const row of rows) {
+      assert.equal(row.count_10m, 0);
+      assert.equal(row.amount_sum_10m, null);
+      assert.equal(row.amount_max_10m, null);
+      assert.equal(row.merchant_last_10m, null);
+      assert.equal(row.amount_mean_10m, null);
+    }
+  });
+
+  it("as of ingestion, leaves out events that had not arrived by t", async () => {
+    const [row] = await read([{ card_id: 1, t: at("10:10:00") }], true);
+    assert.equal(row!.count_10m, 4, "the 10:08:00 event arrived at 10:30");
+    assert.equal(row!.amount_sum_10m, 6);
+    assert.equal(row!.merchant_last_10m, "b");
+  });
+
+  it("backfills incrementally: only dates with new events are rebuilt, and training sets see them", async () => {
+    const first = await store.backfill("tx");
+    assert.equal(first.dates, 0, "the training sets above already brought the tiles up to date");
+    await writeFile(join(dir, "more.csv"), toCsv(["card_id", "ts", "created", "amount", "merchant"], [{ card_id: 2, ts: at("10:20:00"), created: at("10:20:00"), amount: 5, merchant: "y" }, { card_id: 2, ts: "2024-03-12T08:00:00Z", created: "2024-03-12T08:00:00Z", amount: 6, merchant: "z" }]));
+    await store.ingest("tx", { file: join(dir, "more.csv") });
+    const second = await store.backfill("tx");
+    assert.equal(second.dates, 2, "2024-03-10 and 2024-03-12");
+    assert.equal((await store.backfill("tx")).dates, 0);
+    const [row] = await read([{ card_id: 2, t: at("10:29:59") }]);
+    assert.equal(row!.amount_sum_10m, 5);
+    await assert.rejects(store.backfill("nope"), /aggregation view "nope"/);
+  });
+});
