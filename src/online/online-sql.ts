@@ -14,6 +14,8 @@ export function onlineDdl(d: OnlineDialect): string[] {
   const int = "BIGINT NOT NULL";
   return [
     `CREATE TABLE IF NOT EXISTS ${d.table("online_records")} (project ${text}, view ${text}, version ${int}, entity_key ${text}, feature_values ${text}, event_ts ${int}, created_ts ${int}, write_ts ${int}, PRIMARY KEY (project, view, version, entity_key))`,
+    `CREATE TABLE IF NOT EXISTS ${d.table("stream_checkpoints")} (project ${text}, consumer ${text}, seq ${int}, watermark ${int}, dead_letters ${int}, updated_at ${text}, PRIMARY KEY (project, consumer))`,
+    `CREATE TABLE IF NOT EXISTS ${d.table("dead_letters")} (project ${text}, consumer ${text}, seq ${int}, reason ${text}, payload ${text}, recorded_at ${text}, PRIMARY KEY (project, consumer, seq))`,
     `CREATE TABLE IF NOT EXISTS ${d.table("materializations")} (project ${text}, view ${text}, version ${int}, start_ts ${int}, end_ts ${int}, status ${text}, resume_after TEXT, rows_written ${int}, updated_at ${text}, PRIMARY KEY (project, view, version, start_ts, end_ts))`,
   ];
 }
@@ -72,4 +74,23 @@ export function saveJobSql(d: OnlineDialect): string {
 /** Write times in µs from the wall clock. */
 export function nowMicros(): number {
   return Date.now() * 1000;
+}
+
+/** Params: project, consumer, seq, watermark, new dead letters, updated_at. The dead-letter count accumulates. */
+export function saveCheckpointSql(d: OnlineDialect): string {
+  const p = Array.from({ length: 6 }, (_, i) => d.param(i + 1));
+  return (
+    `INSERT INTO ${d.table("stream_checkpoints")} AS c (project, consumer, seq, watermark, dead_letters, updated_at) VALUES (${p.join(", ")}) ` +
+    "ON CONFLICT (project, consumer) DO UPDATE SET seq = excluded.seq, watermark = excluded.watermark, dead_letters = c.dead_letters + excluded.dead_letters, updated_at = excluded.updated_at"
+  );
+}
+
+/** Params: project, consumer, seq, reason, payload, recorded_at. A redelivered message is recorded once. */
+export function insertDeadLetterSql(d: OnlineDialect): string {
+  const p = Array.from({ length: 6 }, (_, i) => d.param(i + 1));
+  return `INSERT INTO ${d.table("dead_letters")} (project, consumer, seq, reason, payload, recorded_at) VALUES (${p.join(", ")}) ON CONFLICT (project, consumer, seq) DO NOTHING`;
+}
+
+export function loadCheckpointSql(d: OnlineDialect): string {
+  return `SELECT seq, watermark, dead_letters FROM ${d.table("stream_checkpoints")} WHERE project = ${d.param(1)} AND consumer = ${d.param(2)}`;
 }

@@ -34,7 +34,36 @@ export interface OnlineStore {
   /** Removes every record of a view version (or, without one, of the project). */
   teardown(view?: ViewRef): Promise<void>;
   readonly materializations: MaterializationLog;
+  /**
+   * A stream processor's commit: state rows (compare-and-set, as writeBatch), its checkpoint and
+   * the dead letters since the last one, in one transaction, so state and stream position never
+   * disagree after a crash.
+   */
+  commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]>;
+  loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined>;
   close(): Promise<void>;
+}
+
+/** An event refused by a stream processor (later than the allowed lateness, or malformed): kept, never silently dropped. */
+export interface DeadLetter {
+  readonly seq: number;
+  readonly reason: string;
+  readonly payload: string;
+}
+
+export interface StreamCheckpoint {
+  readonly consumer: string;
+  /** Every message up to this stream sequence has its effect in this commit. */
+  readonly seq: number;
+  /** µs; -1 before any event. */
+  readonly watermark: number;
+  readonly deadLetters: readonly DeadLetter[];
+}
+
+export interface SavedCheckpoint {
+  readonly seq: number;
+  readonly watermark: number;
+  readonly deadLetters: number;
 }
 
 /** A materialization run of one view version over [start, end) (µs), resumable after `resumeAfter` (an entity key). */

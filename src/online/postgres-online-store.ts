@@ -1,7 +1,7 @@
 import pg from "pg";
 import { StorageError } from "../errors.js";
-import { jobFromRow, jobParams, JOB_COLUMNS, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
-import { newestPerKey, type MaterializationLog, type OnlineStore, type OnlineWrite, type StoredRecord, type ViewRef } from "./online-store.js";
+import { insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { newestPerKey, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
 /** Connections to PostgreSQL the online store keeps; reads on cache misses share them. */
 export const DEFAULT_POSTGRES_ONLINE_POOL_SIZE = 10;
@@ -53,14 +53,43 @@ export class PostgresOnlineStore implements OnlineStore {
   }
 
   async writeBatch(view: ViewRef, rows: readonly OnlineWrite[]): Promise<StoredRecord[]> {
-    // Rows locked in key order: concurrent batches over the same keys cannot deadlock.
+    const statement = this.upsertStatement(view, rows);
+    return statement === undefined ? [] : (await this.query(statement.sql, statement.params)).map(recordFromRow);
+  }
+
+  /** One statement for a whole batch; rows locked in key order, so concurrent batches over the same keys cannot deadlock. */
+  private upsertStatement(view: ViewRef, rows: readonly OnlineWrite[]): { sql: string; params: unknown[] } | undefined {
     const batch = newestPerKey(rows).sort((a, b) => (a.entityKey < b.entityKey ? -1 : a.entityKey > b.entityKey ? 1 : 0));
-    if (batch.length === 0) return [];
+    if (batch.length === 0) return undefined;
     const sql =
       `INSERT INTO ${this.dialect.table("online_records")} AS t (project, view, version, ${RECORD_COLUMNS}) ` +
       `SELECT $1, $2, $3, u.k, u.v, u.e, u.c, $8 FROM unnest($4::text[], $5::text[], $6::bigint[], $7::bigint[]) AS u(k, v, e, c) ${upsertTail(this.dialect)}`;
-    const params = [this.project, view.view, view.version, batch.map((r) => r.entityKey), batch.map((r) => r.values), batch.map((r) => r.eventTs), batch.map((r) => r.createdTs), nowMicros()];
-    return (await this.query(sql, params)).map(recordFromRow);
+    return { sql, params: [this.project, view.view, view.version, batch.map((r) => r.entityKey), batch.map((r) => r.values), batch.map((r) => r.eventTs), batch.map((r) => r.createdTs), nowMicros()] };
+  }
+
+  async commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
+    await this.query("SELECT 1", []); // tables exist
+    const client = await this.pool.connect();
+    const at = new Date().toISOString();
+    try {
+      await client.query("BEGIN");
+      const statement = this.upsertStatement(view, rows);
+      const applied = statement === undefined ? [] : (await client.query(statement.sql, statement.params)).rows.map((r) => recordFromRow(r as Record<string, unknown>));
+      for (const d of checkpoint.deadLetters) await client.query(insertDeadLetterSql(this.dialect), [this.project, checkpoint.consumer, d.seq, d.reason, d.payload, at]);
+      await client.query(saveCheckpointSql(this.dialect), [this.project, checkpoint.consumer, checkpoint.seq, checkpoint.watermark, checkpoint.deadLetters.length, at]);
+      await client.query("COMMIT");
+      return applied;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw new StorageError(`cannot commit the checkpoint of ${checkpoint.consumer}: ${(error as Error).message}`, error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined> {
+    const [row] = await this.query(loadCheckpointSql(this.dialect), [this.project, consumer]);
+    return row === undefined ? undefined : { seq: Number(row.seq), watermark: Number(row.watermark), deadLetters: Number(row.dead_letters) };
   }
 
   async readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]> {

@@ -2,8 +2,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { SQLITE_BUSY_TIMEOUT_MS } from "../registry/sqlite-registry-store.js";
-import { jobFromRow, jobParams, JOB_COLUMNS, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
-import { newestPerKey, type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type StoredRecord, type ViewRef } from "./online-store.js";
+import { insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { newestPerKey, type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
 const dialect: OnlineDialect = { param: () => "?", table: (name) => name, greatest: "max" };
 /** Keys per `IN (...)` read; SQLite allows many more parameters, this keeps statements cacheable. */
@@ -43,6 +43,26 @@ export class SqliteOnlineStore implements OnlineStore {
       ),
     );
     return Promise.resolve(write.immediate());
+  }
+
+  commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
+    const writeTs = nowMicros();
+    const at = new Date().toISOString();
+    const commit = this.db.transaction(() => {
+      const applied = newestPerKey(rows).flatMap((r) =>
+        (this.upsert.all(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as Record<string, unknown>[]).map(recordFromRow),
+      );
+      const letter = this.db.prepare(insertDeadLetterSql(dialect));
+      for (const d of checkpoint.deadLetters) letter.run(this.project, checkpoint.consumer, d.seq, d.reason, d.payload, at);
+      this.db.prepare(saveCheckpointSql(dialect)).run(this.project, checkpoint.consumer, checkpoint.seq, checkpoint.watermark, checkpoint.deadLetters.length, at);
+      return applied;
+    });
+    return Promise.resolve(commit.immediate());
+  }
+
+  loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined> {
+    const row = this.db.prepare(loadCheckpointSql(dialect)).get(this.project, consumer) as Record<string, unknown> | undefined;
+    return Promise.resolve(row === undefined ? undefined : { seq: Number(row.seq), watermark: Number(row.watermark), deadLetters: Number(row.dead_letters) });
   }
 
   readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]> {

@@ -458,6 +458,22 @@ export function onlineStoreConformance(backend: OnlineStoreBackend): void {
       });
     });
 
+    describe("stream checkpoints", () => {
+      it("commits state rows, the checkpoint and dead letters together; counts dead letters across commits; keeps consumers and projects apart", async () => {
+        const store = stores.store("p");
+        assert.equal(await store.loadCheckpoint("c1"), undefined);
+        const applied = await store.commitCheckpoint(VIEW_A1, [row("k1", T0, 1), row("k2", T0, 1)], { consumer: "c1", seq: 10, watermark: T0 - 5, deadLetters: [{ seq: 4, reason: "late", payload: "{}" }] });
+        assert.deepEqual(applied.map(withoutWriteTs).sort(byKey), [row("k1", T0, 1), row("k2", T0, 1)]);
+        assert.deepEqual(await store.loadCheckpoint("c1"), { seq: 10, watermark: T0 - 5, deadLetters: 1 });
+        const again = await store.commitCheckpoint(VIEW_A1, [row("k1", T0, 1), row("k1", T0, 2)], { consumer: "c1", seq: 12, watermark: T0, deadLetters: [{ seq: 11, reason: "late", payload: "{}" }, { seq: 12, reason: "late", payload: "{}" }] });
+        assert.deepEqual(again.map(withoutWriteTs), [row("k1", T0, 2)], "compare-and-set as writeBatch: the equal pair is skipped, the newer applied");
+        assert.deepEqual(await store.loadCheckpoint("c1"), { seq: 12, watermark: T0, deadLetters: 3 });
+        assert.equal(await store.loadCheckpoint("c2"), undefined);
+        assert.equal(await stores.store("q").loadCheckpoint("c1"), undefined);
+        assert.deepEqual((await store.readMany(VIEW_A1, ["k1"]))[0]?.createdTs, 2);
+      });
+    });
+
     describe("concurrency", () => {
       it("many concurrent batches on one instance end with the newest row of every key", async () => {
         const store = stores.store("p");

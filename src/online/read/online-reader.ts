@@ -10,6 +10,7 @@ import type { OnlineStore, StoredRecord } from "../online-store.js";
 import { decodeValue, type EncodedValue } from "../value-codec.js";
 import type { CircuitBreaker } from "./circuit-breaker.js";
 import type { DefaultSnapshot } from "./default-snapshot.js";
+import { KeyState, type KeyStateJson } from "../../aggregation/tile-state.js";
 import { oldestServedMicros, type FeatureStatus } from "./feature-status.js";
 import type { PopulateQueue } from "./populate-queue.js";
 import type { PlannedView, ReadPlan } from "./read-plan.js";
@@ -190,7 +191,10 @@ export class OnlineReader {
           if (record.eventTs < oldest) kinds[i] = EXPIRED;
           else {
             kinds[i] = FOUND;
-            parsed[i] = lookup.parsed ??= JSON.parse(record.values) as Record<string, EncodedValue>;
+            parsed[i] =
+              view.tileGroups === undefined
+                ? (lookup.parsed ??= JSON.parse(record.values) as Record<string, EncodedValue>)
+                : KeyState.fromJson(view.tileGroups, JSON.parse(record.values) as KeyStateJson).valuesAt(readMicros);
           }
         }
       }

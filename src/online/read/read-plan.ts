@@ -1,3 +1,4 @@
+import { hopGroups, type HopGroup } from "../../aggregation/tile-partials.js";
 import { fullFeatureName } from "../../definitions/feature-ref.js";
 import type { JoinKeySpec } from "../../definitions/specs.js";
 import { valueTypeFromName, type ValueType } from "../../definitions/value-type.js";
@@ -18,6 +19,8 @@ export interface PlannedView {
   readonly joinKeys: readonly JoinKeySpec[];
   readonly ttlSeconds: number | null;
   readonly features: readonly PlannedFeature[];
+  /** Aggregation views: records hold tile state, and values are computed from it at the read time. */
+  readonly tileGroups?: readonly HopGroup[];
 }
 
 /** What one online read asks for, resolved against the registry once and reused. */
@@ -46,6 +49,7 @@ export function planRead(snapshot: RegistrySnapshot, selection: FeatureSelection
       ref: { view: record.name, version: record.version },
       joinKeys: record.spec.joinKeys,
       ttlSeconds: record.spec.ttlSeconds,
+      ...(record.spec.aggregation === undefined ? {} : { tileGroups: hopGroups(record.spec.aggregation.aggregates) }),
       features: features.map((f) => {
         const output = selection.fullFeatureNames === true ? fullFeatureName(record.name, f.name) : f.name;
         if (outputs.has(output)) throw new InvalidRequestError(`feature name "${output}" is requested twice (from two views); set full_feature_names`);
