@@ -39,6 +39,7 @@ export function resolveProjectConfig(projectDir: string, raw: unknown, origin = 
     offline: { path: abs(config.offline.path) },
     online: { ...config.online, ...store(config.online) },
     server: { ...config.server, snapshot: abs(config.server.snapshot) },
+    stream: config.stream,
     duckdb: { ...config.duckdb, ...(config.duckdb.tempDirectory === undefined ? {} : { tempDirectory: abs(config.duckdb.tempDirectory) }) },
   };
 }

@@ -105,6 +105,20 @@ export const projectConfigSchema = z.strictObject({
     .discriminatedUnion("type", [sqliteStore(".strata/online.db").extend(onlineExtras), postgresStore.extend(onlineExtras)])
     .prefault({ type: "sqlite" }),
   server: serverSchema.prefault({}),
+  stream: z
+    .strictObject({
+      /** The NATS server `strata stream run` consumes JetStream from. */
+      nats: z.strictObject({ url: z.string().min(1).default("nats://127.0.0.1:4222") }).prefault({}),
+      /** Commit state + checkpoint and acknowledge at least this often (the freshness floor). */
+      flushIntervalMs: z.number().int().positive().default(250),
+      /** ... or as soon as this many events wait. */
+      flushEvents: z.number().int().positive().default(20_000),
+      /** State rows written to the online store per second, at most (a token bucket). */
+      maxWritesPerSecond: z.number().int().positive().default(50_000),
+      /** Messages per JetStream pull. */
+      fetchBatch: z.number().int().positive().default(5000),
+    })
+    .prefault({}),
   duckdb: z
     .strictObject({
       /** Worker threads for DuckDB; default: all cores. */
@@ -136,5 +150,6 @@ export interface ProjectConfig {
   readonly offline: { readonly path: string };
   readonly online: OnlineConfig;
   readonly server: ServerConfig;
+  readonly stream: Parsed["stream"];
   readonly duckdb: Parsed["duckdb"];
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { storedView } from "../aggregation/stored-view.js";
 import { valueTypeFromName } from "../definitions/value-type.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import { quoteIdent, quoteString } from "../util/sql.js";
@@ -14,10 +15,17 @@ import { ingestFile, type IngestReport } from "./ingest.js";
  * JSON read with the view's column types) and ingested from there. Rows name features and
  * join keys as the view does, and carry `timestampField` (and optionally `created_timestamp`).
  */
-export async function ingestRows(duck: DuckDb, record: ViewVersionRecord, offlineRoot: string, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string): Promise<IngestReport> {
+export async function ingestRows(
+  duck: DuckDb,
+  record: ViewVersionRecord,
+  offlineRoot: string,
+  rows: readonly Readonly<Record<string, unknown>>[],
+  timestampField: string,
+  sourceLabel?: string,
+): Promise<IngestReport> {
   const dir = await mkdtemp(join(tmpdir(), "strata-push-"));
   try {
-    const spec = record.spec;
+    const spec = storedView(record.spec);
     // Feast's clients send the created time as `created`.
     const createdOf = (r: Readonly<Record<string, unknown>>): unknown => r.created_timestamp ?? r.created ?? null;
     const hasCreated = rows.some((r) => createdOf(r) !== null);
@@ -34,7 +42,7 @@ export async function ingestRows(duck: DuckDb, record: ViewVersionRecord, offlin
     const types = `{${columns.map(([c, t]) => `${quoteString(c)}: ${quoteString(t)}`).join(", ")}}`;
     await duck.run(`COPY (SELECT ${select.join(", ")} FROM read_json(${quoteString(json)}, format = 'newline_delimited', columns = ${types})) TO ${quoteString(parquet)} (FORMAT parquet)`);
     const pushed: ViewVersionRecord = { ...record, spec: { ...spec, source: { ...spec.source, path: parquet, format: "parquet", timestampField, createdTimestampField: hasCreated ? "created_timestamp" : null, fieldMapping: {} } } };
-    return await ingestFile(duck, { record: pushed, offlineRoot, path: parquet });
+    return await ingestFile(duck, { record: pushed, offlineRoot, path: parquet, sourceLabel });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -21,6 +21,8 @@ export interface IngestRequest {
   /** Absolute path or glob of the input; its format comes from the extension, else the view's source. */
   readonly path: string;
   readonly onProgress?: ProgressListener;
+  /** What the commit records as its source; default: the path. A stream processor records the message range. */
+  readonly sourceLabel?: string;
   /** Test hook: called at named points so a test can crash or pause the process there. */
   readonly checkpoint?: (point: "staged" | "renamed") => void;
 }

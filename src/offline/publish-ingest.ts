@@ -60,7 +60,7 @@ export async function publishIngest(duck: DuckDb, request: IngestRequest, stats:
     const checkTies = async (commits: readonly OfflineCommit[], draft: CommitDraft): Promise<CommitDraft> =>
       draft.tieFree && (await hasTiesWith(duck, ROWS_TABLE, record.spec, filesOnDates(layout, commits, files))) ? { ...draft, tieFree: false } : draft;
     const validated = await readCommits(layout);
-    const draft = await checkTies(validated, { id, committedAt: new Date().toISOString(), source: request.path, files, ...stats });
+    const draft = await checkTies(validated, { id, committedAt: new Date().toISOString(), source: request.sourceLabel ?? request.path, files, ...stats });
     return await publishCommit(layout, draft, validated, checkTies, staging);
   } catch (error) {
     // Files of a commit that did get linked (a failure after the link) are data: keep them.

@@ -19,6 +19,10 @@ export class OnlineMetrics {
   readonly populateFailures: Counter = this.registry.counter("strata_populate_failures_total", "Cache populate batches that failed (before retries)");
   readonly populateDropped: Counter = this.registry.counter("strata_populate_dropped_total", "Cache populates given up, by reason");
   readonly writes: Counter = this.registry.counter("strata_online_writes_total", "Rows written to the durable online store, by result (applied, stale)");
+  readonly freshness: Histogram = this.registry.histogram("strata_stream_freshness_seconds", "Streaming: event time to visible in the durable online store", [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
+  readonly streamEvents: Counter = this.registry.counter("strata_stream_events_total", "Streaming: events applied to aggregation state, by view");
+  readonly deadLetters: Counter = this.registry.counter("strata_stream_dead_letters_total", "Streaming: events refused (late, malformed), by view and reason");
+  readonly consumerLag: Gauge = this.registry.gauge("strata_stream_consumer_lag", "Streaming: messages in the stream not yet delivered to the consumer, by view");
   readonly loopDelay: Gauge = this.registry.gauge("strata_event_loop_delay_seconds", "Event loop delay since the last scrape, by quantile (p50, p99, max)");
   private readonly loopMonitor = monitorEventLoopDelay({ resolution: 1 });
   private readonly degradedWindow: RateWindow;

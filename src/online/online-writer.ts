@@ -6,7 +6,7 @@ import type { EntryLifetime } from "./cache/entry-lifetime.js";
 import { coerceValue, parseTimestampMicros } from "./coerce-value.js";
 import { entityKey } from "./entity-key.js";
 import type { OnlineMetrics } from "./online-metrics.js";
-import type { OnlineStore, OnlineWrite, ViewRef } from "./online-store.js";
+import type { OnlineStore, OnlineWrite, StreamCheckpoint, ViewRef } from "./online-store.js";
 import type { PopulateQueue } from "./read/populate-queue.js";
 import { encodeValue } from "./value-codec.js";
 
@@ -53,6 +53,15 @@ export class OnlineWriter {
     this.deps.metrics.writes.inc({ result: "applied" }, applied);
     this.deps.metrics.writes.inc({ result: "stale" }, encoded.length - applied);
     return { applied, stale: encoded.length - applied };
+  }
+
+  /** A stream processor's commit (state rows + checkpoint, one transaction; see OnlineStore), then cache populates. */
+  async commitCheckpoint(target: WriteTarget, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<number> {
+    const records = await this.deps.durable.commitCheckpoint(target.ref, rows, checkpoint);
+    const committedAt = Date.now();
+    this.deps.populate.enqueue(records.map((record) => this.deps.lifetime.populate(this.deps.keys.entry(target.ref, record.entityKey), record, committedAt)));
+    this.deps.metrics.writes.inc({ result: "applied" }, records.length);
+    return records.length;
   }
 
   private encode(spec: FeatureViewSpec, row: Readonly<Record<string, unknown>>, n: number, timestampField: string): OnlineWrite {

@@ -1,0 +1,47 @@
+import type { Command } from "commander";
+import { FeatureStore } from "../../feature-store.js";
+import { readCommits } from "../../offline/commit-log.js";
+import { ingestRows } from "../../offline/ingest-rows.js";
+import { ViewVersionLayout } from "../../offline/offline-layout.js";
+import { latestVersion, viewNames } from "../../registry/registry-records.js";
+import { InvalidRequestError } from "../../errors.js";
+import { runNatsStreams } from "../../stream/nats-runner.js";
+import { projectDir } from "../context.js";
+
+export function registerStream(program: Command): void {
+  const stream = program.command("stream").description("streaming aggregation views");
+  stream
+    .command("run [views...]")
+    .description("consume the aggregation views' NATS JetStream subjects into the online store and the offline event log, until stopped (SIGINT/SIGTERM)")
+    .action(async (names: string[], _options: unknown, command: Command) => {
+      const store = await FeatureStore.open(projectDir(command));
+      const snapshot = await store.snapshot();
+      const streamed = viewNames(snapshot).map((n) => latestVersion(snapshot, n)!).filter((r) => r.spec.aggregation?.nats !== null && r.spec.aggregation !== undefined);
+      const views = names.length === 0 ? streamed : names.map((n) => streamed.find((r) => r.name === n) ?? failNotStreamed(n));
+      if (views.length === 0) throw new InvalidRequestError("no aggregation view reads from a NATS stream source; define one with streamSource({ nats: ... })");
+      const online = await store.online();
+      const duck = await store.engine();
+      let tail: Promise<unknown> = Promise.resolve();
+      const deps = {
+        project: store.config.project,
+        online,
+        // One offline ingestion at a time: the embedded engine has one connection.
+        appendOffline: async (record: (typeof views)[number], rows: readonly Record<string, unknown>[], label: string) => {
+          const next = tail.then(() => ingestRows(duck, record, store.config.offline.path, rows, record.spec.source.timestampField, label));
+          tail = next.catch(() => undefined);
+          await next;
+        },
+        offlineSources: async (record: (typeof views)[number]) => (await readCommits(new ViewVersionLayout(store.config.offline.path, record.name, record.version))).map((c) => c.source),
+      };
+      const abort = new AbortController();
+      process.once("SIGINT", () => abort.abort());
+      process.once("SIGTERM", () => abort.abort());
+      console.log(`Streaming ${views.map((v) => `${v.name} v${v.version}`).join(", ")} from ${store.config.stream.nats.url}`);
+      await runNatsStreams(deps, views, { natsUrl: store.config.stream.nats.url, ...store.config.stream }, abort.signal);
+      await store.close();
+    });
+}
+
+function failNotStreamed(name: string): never {
+  throw new InvalidRequestError(`"${name}" is not an aggregation view with a NATS stream source`);
+}

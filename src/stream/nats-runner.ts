@@ -1,0 +1,107 @@
+import { AckPolicy, connect, DeliverPolicy, type JsMsg, type NatsConnection } from "nats";
+import type { ViewVersionRecord } from "../registry/registry-records.js";
+import type { OnlineService } from "../online/online-service.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { StreamProcessor } from "./stream-processor.js";
+
+export interface StreamSettings {
+  readonly natsUrl: string;
+  /** Commit (state + checkpoint) and acknowledge at least this often. */
+  readonly flushIntervalMs: number;
+  /** ... or once this many events wait. */
+  readonly flushEvents: number;
+  /** State rows written to the online store per second, at most. */
+  readonly maxWritesPerSecond: number;
+  /** Messages fetched from JetStream per pull. */
+  readonly fetchBatch: number;
+}
+
+export interface StreamRunDeps {
+  readonly project: string;
+  readonly online: OnlineService;
+  readonly appendOffline: (record: ViewVersionRecord, rows: readonly Record<string, unknown>[], label: string) => Promise<void>;
+  readonly offlineSources: (record: ViewVersionRecord) => Promise<string[]>;
+}
+
+/** The durable JetStream consumer of one view version (NATS names allow letters, digits, _ and -). */
+export const consumerName = (project: string, record: ViewVersionRecord): string => `strata_${project}_${record.name}_v${record.version}`.replace(/[^A-Za-z0-9_-]/g, "_");
+
+/**
+ * Consumes each aggregation view's JetStream subject with a durable consumer and explicit acks:
+ * pull a batch, load the touched keys' states, apply, and every flush interval (or event count)
+ * commit state + checkpoint, then ack. Runs until `signal` aborts, then flushes and returns.
+ */
+export async function runNatsStreams(deps: StreamRunDeps, views: readonly ViewVersionRecord[], settings: StreamSettings, signal: AbortSignal): Promise<void> {
+  const nc = await connect({ servers: settings.natsUrl, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  try {
+    await Promise.all(views.map((record) => consumeView(nc, deps, record, settings, signal)));
+  } finally {
+    await nc.drain().catch(() => nc.close());
+  }
+}
+
+async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: ViewVersionRecord, settings: StreamSettings, signal: AbortSignal): Promise<void> {
+  const nats = record.spec.aggregation!.nats!;
+  const durable = consumerName(deps.project, record);
+  const { online } = deps;
+  const metrics = online.metrics;
+  const processor = new StreamProcessor({
+    target: await online.target(record.name),
+    consumer: durable,
+    durable: online.durable,
+    writer: online.writer,
+    limiter: new RateLimiter(settings.maxWritesPerSecond),
+    appendOffline: (rows, label) => deps.appendOffline(record, rows, label),
+    offlineUpTo: offlineUpToFrom(await deps.offlineSources(record), durable),
+    onVisible: (lags) => lags.forEach((lag) => metrics.freshness.observe(lag, { view: record.name })),
+    onDeadLetter: (reason) => metrics.deadLetters.inc({ view: record.name, reason }),
+  });
+  // The checkpoint in the durable store, not the consumer's ack state, says where to resume: the
+  // durable consumer is (re)created at the message after it. Messages a killed run had fetched but
+  // not acked would otherwise come back only after ack_wait, behind newer ones.
+  const resumeAfter = await processor.start();
+  const jsm = await nc.jetstreamManager();
+  await jsm.consumers.delete(nats.stream, durable).catch(() => undefined);
+  await jsm.consumers.add(nats.stream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: resumeAfter + 1,
+    filter_subject: nats.subject,
+    max_ack_pending: -1,
+    ack_wait: 60_000_000_000,
+  });
+  const consumer = await nc.jetstream().consumers.get(nats.stream, durable);
+  let unacked: JsMsg[] = [];
+  let lastFlush = Date.now();
+  while (!signal.aborted) {
+    const batch: JsMsg[] = [];
+    // Every fetched message is taken (never break out early: a message left unread would come back
+    // only after ack_wait, behind later ones). A fetch ends at fetchBatch messages or on expiry.
+    const messages = await consumer.fetch({ max_messages: settings.fetchBatch, expires: Math.max(1000, settings.flushIntervalMs) });
+    for await (const m of messages) batch.push(m);
+    if (batch.length > 0) {
+      const inputs = batch.map((m) => ({ seq: m.seq, arrivedMicros: Math.floor(m.info.timestampNanos / 1000), data: m.data }));
+      await processor.prefetch(inputs);
+      for (const input of inputs) processor.apply(input);
+      metrics.streamEvents.inc({ view: record.name }, batch.length);
+      unacked.push(...batch);
+      metrics.consumerLag.set(batch.at(-1)!.info.pending, { view: record.name });
+    }
+    if (unacked.length > 0 && (processor.pendingEvents >= settings.flushEvents || Date.now() - lastFlush >= settings.flushIntervalMs)) {
+      await processor.flush();
+      for (const m of unacked) m.ack();
+      unacked = [];
+      lastFlush = Date.now();
+    }
+  }
+  await processor.flush();
+  for (const m of unacked) m.ack();
+}
+
+function offlineUpToFrom(sources: readonly string[], consumer: string): number {
+  let upTo = 0;
+  const prefix = `nats:${consumer}:`;
+  for (const s of sources) if (s.startsWith(prefix)) upTo = Math.max(upTo, Number(s.slice(prefix.length).split("-")[1] ?? 0));
+  return upTo;
+}

@@ -1,0 +1,178 @@
+import { hopGroups, type HopGroup } from "../aggregation/tile-partials.js";
+import { KeyState, type KeyStateJson } from "../aggregation/tile-state.js";
+import type { OnlineStore, OnlineWrite, DeadLetter } from "../online/online-store.js";
+import type { OnlineWriter, WriteTarget } from "../online/online-writer.js";
+import { decodeEvent } from "./event-decoder.js";
+import type { RateLimiter } from "./rate-limiter.js";
+
+/** One message from a stream: its sequence, arrival time (µs; becomes created_timestamp) and payload. */
+export interface StreamMessage {
+  readonly seq: number;
+  readonly arrivedMicros: number;
+  readonly data: Uint8Array | string;
+}
+
+/** The stored form of a key's state: the tiles and the last stream sequence applied to them. */
+interface StoredState extends KeyStateJson {
+  readonly seq: number;
+}
+
+interface Live {
+  state: KeyState;
+  seq: number;
+  maxTs: number;
+  updates: number;
+  dirty: boolean;
+}
+
+export interface ProcessorDeps {
+  readonly target: WriteTarget;
+  readonly consumer: string;
+  readonly durable: OnlineStore;
+  readonly writer: OnlineWriter;
+  readonly limiter: RateLimiter;
+  /** Appends accepted events to the view's offline event log, labelled with their sequence range. */
+  readonly appendOffline: (rows: readonly Record<string, unknown>[], label: string) => Promise<void>;
+  /** The last sequence already in the offline event log (from its commits' labels). */
+  readonly offlineUpTo: number;
+  /** Event time → visible online, per event, in seconds. */
+  readonly onVisible?: (lagSeconds: number[]) => void;
+  readonly onDeadLetter?: (reason: string) => void;
+}
+
+/**
+ * The streaming side of an aggregation view: applies messages to per-key tile state and, on
+ * `flush`, appends the accepted events to the offline event log, then commits the changed
+ * states with the stream position and dead letters (one transaction). Exactly once
+ * across crashes: each key's state stores the last sequence applied to it, so a replay after a
+ * restart skips what a state already holds; the offline log skips what its commits hold; the
+ * watermark is replayed from the checkpoint over the same messages, so late/not-late decisions
+ * repeat. Messages may be acknowledged once `flush` resolves.
+ */
+export class StreamProcessor {
+  private readonly groups: readonly HopGroup[];
+  private readonly live = new Map<string, Live>();
+  private readonly lateness: number;
+  private watermark = -1;
+  private maxTs = -Infinity;
+  private checkpointSeq = 0;
+  private lastSeq = 0;
+  private deadLetters: DeadLetter[] = [];
+  private offlineRows: Record<string, unknown>[] = [];
+  private offlineFrom = 0;
+  private offlineUpTo: number;
+  private pendingTimes: number[] = [];
+  processed = 0;
+
+  constructor(private readonly deps: ProcessorDeps) {
+    const aggregation = deps.target.spec.aggregation!;
+    this.groups = hopGroups(aggregation.aggregates);
+    this.lateness = aggregation.allowedLatenessSeconds * 1e6;
+    this.offlineUpTo = deps.offlineUpTo;
+  }
+
+  /** Resumes from the last checkpoint; returns the sequence to continue after. */
+  async start(): Promise<number> {
+    const saved = await this.deps.durable.loadCheckpoint(this.deps.consumer);
+    this.checkpointSeq = this.lastSeq = saved?.seq ?? 0;
+    this.watermark = saved?.watermark ?? -1;
+    this.maxTs = this.watermark === -1 ? -Infinity : this.watermark + this.lateness;
+    return this.checkpointSeq;
+  }
+
+  /** Loads the stored states of the keys these messages touch (before `apply`, once per batch). */
+  async prefetch(messages: readonly StreamMessage[]): Promise<void> {
+    const keys = new Set<string>();
+    for (const m of messages) {
+      try {
+        const key = decodeEvent(this.deps.target.spec, m.data).entityKey;
+        if (!this.live.has(key)) keys.add(key);
+      } catch {
+        // a malformed message becomes a dead letter in apply
+      }
+    }
+    if (keys.size === 0) return;
+    const list = [...keys];
+    const stored = await this.deps.durable.readMany(this.deps.target.ref, list);
+    list.forEach((key, i) => {
+      const record = stored[i];
+      if (record === undefined) return;
+      const json = JSON.parse(record.values) as StoredState;
+      this.live.set(key, { state: KeyState.fromJson(this.groups, json), seq: json.seq, maxTs: record.eventTs, updates: record.createdTs, dirty: false });
+    });
+  }
+
+  apply(m: StreamMessage): void {
+    if (m.seq <= this.lastSeq) return; // a redelivery of what this run or the checkpoint already holds
+    this.lastSeq = m.seq;
+    let event;
+    try {
+      event = decodeEvent(this.deps.target.spec, m.data);
+    } catch (error) {
+      this.deadLetter(m, `malformed: ${(error as Error).message}`);
+      return;
+    }
+    if (event.ts < this.watermark) {
+      this.deadLetter(m, `late: event time ${new Date(event.ts / 1000).toISOString()} is before the watermark ${new Date(this.watermark / 1000).toISOString()}`);
+      return;
+    }
+    this.maxTs = Math.max(this.maxTs, event.ts);
+    this.watermark = Math.max(this.watermark, this.maxTs - this.lateness);
+    if (m.seq > this.offlineUpTo) {
+      if (this.offlineRows.length === 0) this.offlineFrom = m.seq;
+      this.offlineRows.push({ ...event.row, created_timestamp: new Date(m.arrivedMicros / 1000).toISOString() });
+    }
+    let live = this.live.get(event.entityKey);
+    if (live === undefined) this.live.set(event.entityKey, (live = { state: new KeyState(this.groups), seq: 0, maxTs: -Infinity, updates: 0, dirty: false }));
+    if (m.seq <= live.seq) return; // the stored state already holds it (a replay after a crash)
+    live.state.add({ ts: event.ts, cr: m.arrivedMicros, values: event.values }, this.watermark);
+    live.seq = m.seq;
+    live.maxTs = Math.max(live.maxTs, event.ts);
+    live.updates++;
+    live.dirty = true;
+    this.pendingTimes.push(event.ts);
+    this.processed++;
+  }
+
+  private deadLetter(m: StreamMessage, reason: string): void {
+    this.deadLetters.push({ seq: m.seq, reason, payload: typeof m.data === "string" ? m.data : Buffer.from(m.data).toString("utf8") });
+    this.deps.onDeadLetter?.(reason.split(":")[0]!);
+  }
+
+  get pendingEvents(): number {
+    return this.pendingTimes.length + this.deadLetters.length;
+  }
+
+  /** Appends the accepted events to the offline log, then commits changed states (rate-limited, in parts), the checkpoint and dead letters. */
+  async flush(): Promise<void> {
+    if (this.lastSeq === this.checkpointSeq) return;
+    // The event log first: a crash before the checkpoint replays into a log that skips what it holds
+    // (by its commits' labels); the other order could leave checkpointed events out of the log.
+    if (this.offlineRows.length > 0) {
+      await this.deps.appendOffline(this.offlineRows, `nats:${this.deps.consumer}:${this.offlineFrom}-${this.lastSeq}`);
+      this.offlineRows = [];
+      this.offlineUpTo = this.lastSeq;
+    }
+    const dirty = [...this.live].filter(([, l]) => l.dirty);
+    const rows: OnlineWrite[] = dirty.map(([key, l]) => ({ entityKey: key, values: JSON.stringify({ seq: l.seq, ...l.state.toJson() } satisfies StoredState), eventTs: l.maxTs, createdTs: l.updates }));
+    const part = 2000;
+    for (let i = 0; i < rows.length || i === 0; i += part) {
+      const chunk = rows.slice(i, i + part);
+      await this.deps.limiter.take(chunk.length);
+      const last = i + part >= rows.length;
+      // Only the last part advances the position; a crash between parts replays into states that skip what they hold.
+      const checkpoint = { consumer: this.deps.consumer, seq: last ? this.lastSeq : this.checkpointSeq, watermark: this.watermark, deadLetters: last ? this.deadLetters : [] };
+      await this.deps.writer.commitCheckpoint(this.deps.target, chunk, checkpoint);
+    }
+    const now = Date.now() * 1000;
+    this.deps.onVisible?.(this.pendingTimes.map((ts) => (now - ts) / 1e6));
+    this.pendingTimes = [];
+    this.deadLetters = [];
+    this.checkpointSeq = this.lastSeq;
+    for (const [key, l] of dirty) {
+      l.dirty = false;
+      l.state.compact(this.watermark);
+      if (l.state.empty) this.live.delete(key);
+    }
+  }
+}
