@@ -6,6 +6,7 @@ import type { RepoSpec } from "./definitions/specs.js";
 import { DefinitionError, InvalidRequestError, NotFoundError } from "./errors.js";
 import { loadRepo } from "./loader/load-definitions.js";
 import { backfillTiles, type BackfillReport } from "./aggregation/backfill.js";
+import { checkParity, type ParityReport } from "./aggregation/parity.js";
 import { checkSources, sourcePath, type SourceCheck } from "./offline/check-sources.js";
 import { DuckDb } from "./offline/duckdb.js";
 import { retrieveHistorical, type HistoricalRequest } from "./offline/historical-retrieval.js";
@@ -122,6 +123,22 @@ export class FeatureStore {
     if (record === undefined) throw new NotFoundError("aggregation view", view, "define it and run `strata apply` first");
     if (record.spec.aggregation === undefined) throw new InvalidRequestError(`"${view}" is a feature view, not an aggregation view: it has no tiles to backfill`);
     return backfillTiles(await this.engine(), this.config.offline.path, record, options.onProgress);
+  }
+
+  /** Compares the streaming state with the batch plan on a sample of an aggregation view's events (see checkParity). */
+  async parity(view: string, options: { sample?: number } = {}): Promise<ParityReport> {
+    const record = latestVersion(await this.snapshot(), view);
+    if (record?.spec.aggregation === undefined) throw new NotFoundError("aggregation view", view, "parity compares an aggregation view's streaming and batch values");
+    const features = record.spec.features.map((f) => `${view}:${f.name}`);
+    const batch = async (entities: readonly Record<string, unknown>[], asOfIngestion: boolean): Promise<Record<string, unknown>[]> => {
+      const set = await this.getHistoricalFeatures({ entities, features, asOfIngestion });
+      try {
+        return await set.toRows();
+      } finally {
+        await set.close();
+      }
+    };
+    return checkParity(await this.engine(), this.config.offline.path, record, batch, { sample: options.sample ?? 200 });
   }
 
   /** A point-in-time-correct training set for the entity rows (see DESIGN.md, "Contracts"). */

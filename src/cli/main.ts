@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { registerDemo } from "./commands/demo.js";
 import { registerBackfill } from "./commands/backfill.js";
 import { registerIngest } from "./commands/ingest.js";
+import { registerParity } from "./commands/parity.js";
 import { registerStream } from "./commands/stream.js";
 import { registerInit } from "./commands/init.js";
 import { registerLineage } from "./commands/lineage.js";
@@ -19,7 +20,7 @@ const program = new Command("strata")
   .option("-C, --project-dir <dir>", "the project folder (holding strata.yaml)", ".")
   .showHelpAfterError();
 
-for (const register of [registerInit, registerPlanApply, registerRegistry, registerLineage, registerIngest, registerBackfill, registerStream, registerTrainingSet, registerMaterialize, registerSnapshot, registerServe, registerGet, registerDemo]) {
+for (const register of [registerInit, registerPlanApply, registerRegistry, registerLineage, registerIngest, registerBackfill, registerStream, registerParity, registerTrainingSet, registerMaterialize, registerSnapshot, registerServe, registerGet, registerDemo]) {
   register(program);
 }
 
