@@ -77,7 +77,7 @@ describe("strata parity", () => {
     const tile = join(store.config.offline.path, "shop_sales", "v1", "_tiles", "h300", "date=2024-05-02", "tiles.parquet");
     const duck = await DuckDb.open();
     await duck.run(`COPY (SELECT * REPLACE (__sum_qty + 1 AS __sum_qty) FROM read_parquet('${tile}')) TO '${tile}.new' (FORMAT parquet)`);
-    await duck.close();
+    duck.close();
     await rename(`${tile}.new`, tile);
     const result = await runCli(["-C", dir, "parity", "shop_sales", "--sample", "40"]);
     assert.equal(result.code, 1, result.stdout + result.stderr);
