@@ -1,4 +1,5 @@
 import type { OnlineService } from "../online/online-service.js";
+import type { EventPublisher } from "../stream/event-publisher.js";
 import { App, type AppRequest, type AppResponse, type Handler } from "./app.js";
 import { feastOnlineFeatures, nativeOnlineFeatures } from "./routes/online-features.js";
 import { push, writeToOnlineStore, type OfflineIngest } from "./routes/writes.js";
@@ -6,6 +7,8 @@ import { push, writeToOnlineStore, type OfflineIngest } from "./routes/writes.js
 export interface ServerDeps {
   readonly online: OnlineService;
   readonly offlineIngest: OfflineIngest;
+  /** Where `/push` sends aggregation views' events (their JetStream subject); absent: such pushes are refused. */
+  readonly publishEvents?: EventPublisher;
 }
 
 /**
@@ -30,7 +33,7 @@ export function createServerApp(deps: ServerDeps): App {
   return new App()
     .route("POST", "/get-online-features", timed("/get-online-features", feastOnlineFeatures(online, limit)))
     .route("POST", "/v1/online-features", timed("/v1/online-features", nativeOnlineFeatures(online, limit)))
-    .route("POST", "/push", timed("/push", push(online, deps.offlineIngest, limit)))
+    .route("POST", "/push", timed("/push", push(online, deps.offlineIngest, limit, deps.publishEvents)))
     .route("POST", "/write-to-online-store", timed("/write-to-online-store", writeToOnlineStore(online, limit)))
     .route("GET", "/health", async () => {
       await online.registrySnapshot();

@@ -82,8 +82,7 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     for await (const m of messages) batch.push(m);
     if (batch.length > 0) {
       const inputs = batch.map((m) => ({ seq: m.seq, arrivedMicros: Math.floor(m.info.timestampNanos / 1000), data: m.data }));
-      await processor.prefetch(inputs);
-      for (const input of inputs) processor.apply(input);
+      await processor.applyBatch(inputs);
       metrics.streamEvents.inc({ view: record.name }, batch.length);
       unacked.push(...batch);
       metrics.consumerLag.set(batch.at(-1)!.info.pending, { view: record.name });

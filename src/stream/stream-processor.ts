@@ -2,7 +2,8 @@ import { hopGroups, type HopGroup } from "../aggregation/tile-partials.js";
 import { KeyState, type KeyStateJson } from "../aggregation/tile-state.js";
 import type { OnlineStore, OnlineWrite, DeadLetter } from "../online/online-store.js";
 import type { OnlineWriter, WriteTarget } from "../online/online-writer.js";
-import { decodeEvent } from "./event-decoder.js";
+import { microsToIso } from "../util/sql.js";
+import { decodeEvent, type DecodedEvent } from "./event-decoder.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
 /** One message from a stream: its sequence, arrival time (µs; becomes created_timestamp) and payload. */
@@ -80,36 +81,33 @@ export class StreamProcessor {
     return this.checkpointSeq;
   }
 
-  /** Loads the stored states of the keys these messages touch (before `apply`, once per batch). */
-  async prefetch(messages: readonly StreamMessage[]): Promise<void> {
-    const keys = new Set<string>();
-    for (const m of messages) {
+  /** Applies a batch of messages in order, loading the stored states of the keys it touches first. */
+  async applyBatch(messages: readonly StreamMessage[]): Promise<void> {
+    const decoded = messages.map((m): DecodedEvent | Error => {
       try {
-        const key = decodeEvent(this.deps.target.spec, m.data).entityKey;
-        if (!this.live.has(key)) keys.add(key);
-      } catch {
-        // a malformed message becomes a dead letter in apply
+        return decodeEvent(this.deps.target.spec, m.data);
+      } catch (error) {
+        return error as Error;
       }
-    }
-    if (keys.size === 0) return;
-    const list = [...keys];
-    const stored = await this.deps.durable.readMany(this.deps.target.ref, list);
-    list.forEach((key, i) => {
-      const record = stored[i];
-      if (record === undefined) return;
-      const json = JSON.parse(record.values) as StoredState;
-      this.live.set(key, { state: KeyState.fromJson(this.groups, json), seq: json.seq, maxTs: record.eventTs, updates: record.createdTs, dirty: false });
     });
+    const missing = [...new Set(decoded.flatMap((d) => (d instanceof Error || this.live.has(d.entityKey) ? [] : [d.entityKey])))];
+    if (missing.length > 0) {
+      const stored = await this.deps.durable.readMany(this.deps.target.ref, missing);
+      missing.forEach((key, i) => {
+        const record = stored[i];
+        if (record === undefined) return;
+        const json = JSON.parse(record.values) as StoredState;
+        this.live.set(key, { state: KeyState.fromJson(this.groups, json), seq: json.seq, maxTs: record.eventTs, updates: record.createdTs, dirty: false });
+      });
+    }
+    messages.forEach((m, i) => this.apply(m, decoded[i]!));
   }
 
-  apply(m: StreamMessage): void {
+  private apply(m: StreamMessage, event: DecodedEvent | Error): void {
     if (m.seq <= this.lastSeq) return; // a redelivery of what this run or the checkpoint already holds
     this.lastSeq = m.seq;
-    let event;
-    try {
-      event = decodeEvent(this.deps.target.spec, m.data);
-    } catch (error) {
-      this.deadLetter(m, `malformed: ${(error as Error).message}`);
+    if (event instanceof Error) {
+      this.deadLetter(m, `malformed: ${event.message}`);
       return;
     }
     if (event.ts < this.watermark) {
@@ -120,7 +118,7 @@ export class StreamProcessor {
     this.watermark = Math.max(this.watermark, this.maxTs - this.lateness);
     if (m.seq > this.offlineUpTo) {
       if (this.offlineRows.length === 0) this.offlineFrom = m.seq;
-      this.offlineRows.push({ ...event.row, created_timestamp: new Date(m.arrivedMicros / 1000).toISOString() });
+      this.offlineRows.push({ ...event.row, created_timestamp: microsToIso(BigInt(m.arrivedMicros)) });
     }
     let live = this.live.get(event.entityKey);
     if (live === undefined) this.live.set(event.entityKey, (live = { state: new KeyState(this.groups), seq: 0, maxTs: -Infinity, updates: 0, dirty: false }));

@@ -4,6 +4,7 @@ import type { OfflineIngest } from "../../server/routes/writes.js";
 import { createServerApp } from "../../server/create-server-app.js";
 import { startHttpServer } from "../../server/http-server.js";
 import { FeatureStore } from "../../feature-store.js";
+import { natsEventPublisher } from "../../stream/event-publisher.js";
 import { projectDir } from "../context.js";
 
 /** Runs one offline ingestion at a time: the embedded engine has one connection. */
@@ -25,13 +26,18 @@ export function registerServe(program: Command): void {
     .action(async (options: { port?: number; host?: string }, command: Command) => {
       const store = await FeatureStore.open(projectDir(command));
       const online = await store.online();
-      const app = createServerApp({ online, offlineIngest: serialized(async (record, rows, ts) => ingestRows(await store.engine(), record, store.config.offline.path, rows, ts)) });
+      const publisher = natsEventPublisher(store.config.stream.nats.url);
+      const app = createServerApp({
+        online,
+        offlineIngest: serialized(async (record, rows, ts) => ingestRows(await store.engine(), record, store.config.offline.path, rows, ts)),
+        publishEvents: publisher.publish,
+      });
       const { server } = store.config;
       const running = await startHttpServer(app, { host: options.host ?? server.host, port: options.port ?? server.port, bodyLimitBytes: server.bodyLimitBytes });
       const cache = store.config.online.cache.type;
       console.log(`Strata feature server for project "${store.config.project}" on http://${options.host ?? server.host}:${running.port} (cache: ${cache}, durable store: ${store.config.online.type})`);
       const stop = (): void => {
-        void running.close().then(() => store.close()).finally(() => process.exit(0));
+        void running.close().then(() => publisher.close()).then(() => store.close()).finally(() => process.exit(0));
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

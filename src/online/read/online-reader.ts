@@ -183,6 +183,11 @@ export class OnlineReader {
           reasons.add(lookup.degraded);
           kinds[i] = DEGRADED;
           times[i] = null;
+        } else if (record === null && view.tileGroups !== undefined) {
+          // An aggregation view's key with no events: its windows are empty (count 0, the rest null), as in training sets.
+          kinds[i] = FOUND;
+          times[i] = null;
+          parsed[i] = new KeyState(view.tileGroups).valuesAt(readMicros);
         } else if (record === null) {
           kinds[i] = ABSENT;
           times[i] = null;

@@ -1,4 +1,6 @@
+import { storedView } from "../../aggregation/stored-view.js";
 import { InvalidRequestError, NotFoundError } from "../../errors.js";
+import type { EventPublisher } from "../../stream/event-publisher.js";
 import type { IngestReport } from "../../offline/ingest.js";
 import type { OnlineService } from "../../online/online-service.js";
 import { latestVersion, viewNames, type ViewVersionRecord } from "../../registry/registry-records.js";
@@ -26,7 +28,7 @@ export function dfRows(df: unknown, maxRows: number): Record<string, unknown>[] 
 /** Every column a written row must carry: join keys, the event timestamp and each feature (Feast refuses missing ones too). */
 function requireColumns(record: ViewVersionRecord, rows: readonly Record<string, unknown>[], timestampField: string): void {
   const present = new Set(Object.keys(rows[0] ?? {}));
-  const needed = [...record.spec.joinKeys.map((k) => k.name), timestampField, ...record.spec.features.map((f) => f.name)];
+  const needed = [...record.spec.joinKeys.map((k) => k.name), timestampField, ...storedView(record.spec).features.map((f) => f.name)];
   const missing = needed.filter((c) => !present.has(c));
   if (rows.length > 0 && missing.length > 0) throw new InvalidRequestError(`"df" lacks column ${missing.map((m) => `"${m}"`).join(", ")} of feature view "${record.name}"`);
 }
@@ -34,8 +36,13 @@ function requireColumns(record: ViewVersionRecord, rows: readonly Record<string,
 const timestampFieldOf = (record: ViewVersionRecord, rows: readonly Record<string, unknown>[]): string =>
   rows[0] !== undefined && record.spec.source.timestampField in rows[0] ? record.spec.source.timestampField : "event_timestamp";
 
-/** `POST /push`: rows for every view whose source is the named push source; to the online store, the offline store, or both. */
-export function push(online: OnlineService, offline: OfflineIngest, maxRows: number) {
+/**
+ * `POST /push`: rows for every view whose source is the named push source; to the online store,
+ * the offline store, or both. For an aggregation view the rows are events: "online" publishes
+ * them to its stream (the stream processor applies them and appends them to the event log);
+ * "offline" appends them to the event log directly.
+ */
+export function push(online: OnlineService, offline: OfflineIngest, maxRows: number, publish?: EventPublisher) {
   return async (request: AppRequest): Promise<AppResponse> => {
     try {
       const body = parseJsonObject(request.body);
@@ -49,6 +56,13 @@ export function push(online: OnlineService, offline: OfflineIngest, maxRows: num
       for (const record of views) {
         const ts = timestampFieldOf(record, rows);
         requireColumns(record, rows, ts);
+        const nats = record.spec.aggregation?.nats;
+        if (nats !== undefined && to !== "offline") {
+          if (nats === null || publish === undefined) throw new InvalidRequestError(`aggregation view "${record.name}" takes pushed events from its stream: give it a streamSource and configure stream.nats.url`);
+          if (to === "online_and_offline") throw new InvalidRequestError('an aggregation view\'s pushed events reach its event log through the stream: push with "to": "online"');
+          await publish(nats, rows.map((r) => ({ ...r, [record.spec.source.timestampField]: r[ts] })));
+          continue;
+        }
         if (to !== "offline") await online.writer.write({ ref: { view: record.name, version: record.version }, spec: record.spec }, rows, ts);
         if (to !== "online") await offline(record, rows, ts);
       }
@@ -67,6 +81,7 @@ export function writeToOnlineStore(online: OnlineService, maxRows: number) {
       if (typeof body.feature_view_name !== "string") throw new InvalidRequestError('"feature_view_name" must be a string');
       const rows = dfRows(body.df, maxRows);
       const target = await online.target(body.feature_view_name);
+      if (target.spec.aggregation !== undefined) throw new InvalidRequestError(`"${body.feature_view_name}" is an aggregation view: its online state comes from its events (POST /push to its stream source)`);
       const record = latestVersion(await online.registrySnapshot(), body.feature_view_name)!;
       const ts = timestampFieldOf(record, rows);
       requireColumns(record, rows, ts);
