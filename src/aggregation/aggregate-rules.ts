@@ -15,9 +15,11 @@ export function defaultHopSeconds(windowSeconds: number): number {
   return DAY;
 }
 
-/** `amount_sum_1h`; `count_7d` for a count of events. */
+/** `amount_sum_1h`; `count_7d` for a count of events (days, not weeks: "7d" is how windows are written). */
 export function aggregateName(column: string | null, fn: AggregateFunction, windowSeconds: number): string {
-  return `${column === null ? "" : `${column}_`}${fn}_${formatDuration(windowSeconds)}`;
+  const days = Math.floor(windowSeconds / 86_400);
+  const window = days > 0 ? `${days}d${windowSeconds % 86_400 === 0 ? "" : formatDuration(windowSeconds % 86_400)}` : formatDuration(windowSeconds);
+  return `${column === null ? "" : `${column}_`}${fn}_${window}`;
 }
 
 /** Why `fn` cannot aggregate a column of `type`, or undefined when it can. */

@@ -117,6 +117,10 @@ export const projectConfigSchema = z.strictObject({
       maxWritesPerSecond: z.number().int().positive().default(50_000),
       /** Messages per JetStream pull. */
       fetchBatch: z.number().int().positive().default(5000),
+      /** Accepted events go to the offline event log in batches of up to this many... */
+      offlineFlushEvents: z.number().int().positive().default(500_000),
+      /** ... or at least this often. */
+      offlineFlushMs: z.number().int().positive().default(5000),
     })
     .prefault({}),
   duckdb: z

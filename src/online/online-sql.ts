@@ -94,3 +94,7 @@ export function insertDeadLetterSql(d: OnlineDialect): string {
 export function loadCheckpointSql(d: OnlineDialect): string {
   return `SELECT seq, watermark, dead_letters FROM ${d.table("stream_checkpoints")} WHERE project = ${d.param(1)} AND consumer = ${d.param(2)}`;
 }
+
+export function deadLetterSeqsSql(d: OnlineDialect): string {
+  return `SELECT seq FROM ${d.table("dead_letters")} WHERE project = ${d.param(1)} AND consumer = ${d.param(2)} AND seq >= ${d.param(3)} AND seq <= ${d.param(4)}`;
+}

@@ -41,6 +41,8 @@ export interface OnlineStore {
    */
   commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]>;
   loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined>;
+  /** The sequences in [from, to] a consumer refused (recorded as dead letters). */
+  deadLetterSeqs(consumer: string, from: number, to: number): Promise<Set<number>>;
   close(): Promise<void>;
 }
 

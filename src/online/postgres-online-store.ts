@@ -1,6 +1,6 @@
 import pg from "pg";
 import { StorageError } from "../errors.js";
-import { insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { deadLetterSeqsSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
 import { newestPerKey, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
 /** Connections to PostgreSQL the online store keeps; reads on cache misses share them. */
@@ -90,6 +90,10 @@ export class PostgresOnlineStore implements OnlineStore {
   async loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined> {
     const [row] = await this.query(loadCheckpointSql(this.dialect), [this.project, consumer]);
     return row === undefined ? undefined : { seq: Number(row.seq), watermark: Number(row.watermark), deadLetters: Number(row.dead_letters) };
+  }
+
+  async deadLetterSeqs(consumer: string, from: number, to: number): Promise<Set<number>> {
+    return new Set((await this.query(deadLetterSeqsSql(this.dialect), [this.project, consumer, from, to])).map((r) => Number(r.seq)));
   }
 
   async readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]> {

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { SQLITE_BUSY_TIMEOUT_MS } from "../registry/sqlite-registry-store.js";
-import { insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { deadLetterSeqsSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
 import { newestPerKey, type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
 const dialect: OnlineDialect = { param: () => "?", table: (name) => name, greatest: "max" };
@@ -63,6 +63,11 @@ export class SqliteOnlineStore implements OnlineStore {
   loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined> {
     const row = this.db.prepare(loadCheckpointSql(dialect)).get(this.project, consumer) as Record<string, unknown> | undefined;
     return Promise.resolve(row === undefined ? undefined : { seq: Number(row.seq), watermark: Number(row.watermark), deadLetters: Number(row.dead_letters) });
+  }
+
+  deadLetterSeqs(consumer: string, from: number, to: number): Promise<Set<number>> {
+    const rows = this.db.prepare(deadLetterSeqsSql(dialect)).all(this.project, consumer, from, to) as { seq: number }[];
+    return Promise.resolve(new Set(rows.map((r) => Number(r.seq))));
   }
 
   readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]> {

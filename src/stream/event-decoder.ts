@@ -26,7 +26,8 @@ export function decodeEvent(spec: FeatureViewSpec, data: Uint8Array | string): D
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("the message is not a JSON object");
   const message = parsed as Record<string, unknown>;
   const field = spec.source.timestampField;
-  const ts = parseTimestampMicros(message[field], `field "${field}"`);
+  const raw = message[field];
+  const ts = typeof raw === "number" && Number.isFinite(raw) ? Math.round(raw * 1000) : parseTimestampMicros(raw, `field "${field}"`);
   const values: Record<string, EventValue> = {};
   const row: Record<string, unknown> = { [field]: microsToIso(BigInt(ts)) };
   for (const k of spec.joinKeys) row[k.name] = message[k.name];

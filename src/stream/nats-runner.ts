@@ -14,6 +14,9 @@ export interface StreamSettings {
   readonly maxWritesPerSecond: number;
   /** Messages fetched from JetStream per pull. */
   readonly fetchBatch: number;
+  /** Append accepted events to the offline event log once this many wait, or this often. */
+  readonly offlineFlushEvents: number;
+  readonly offlineFlushMs: number;
 }
 
 export interface StreamRunDeps {
@@ -21,6 +24,15 @@ export interface StreamRunDeps {
   readonly online: OnlineService;
   readonly appendOffline: (record: ViewVersionRecord, rows: readonly Record<string, unknown>[], label: string) => Promise<void>;
   readonly offlineSources: (record: ViewVersionRecord) => Promise<string[]>;
+}
+
+/** What a run did, per view: events applied, dead letters, freshness (event time → committed) percentiles in seconds. */
+export interface StreamRunSummary {
+  readonly view: string;
+  readonly events: number;
+  readonly deadLetters: number;
+  readonly freshnessP50: number | null;
+  readonly freshnessP99: number | null;
 }
 
 /** The durable JetStream consumer of one view version (NATS names allow letters, digits, _ and -). */
@@ -31,20 +43,22 @@ export const consumerName = (project: string, record: ViewVersionRecord): string
  * pull a batch, load the touched keys' states, apply, and every flush interval (or event count)
  * commit state + checkpoint, then ack. Runs until `signal` aborts, then flushes and returns.
  */
-export async function runNatsStreams(deps: StreamRunDeps, views: readonly ViewVersionRecord[], settings: StreamSettings, signal: AbortSignal): Promise<void> {
+export async function runNatsStreams(deps: StreamRunDeps, views: readonly ViewVersionRecord[], settings: StreamSettings, signal: AbortSignal): Promise<StreamRunSummary[]> {
   const nc = await connect({ servers: settings.natsUrl, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   try {
-    await Promise.all(views.map((record) => consumeView(nc, deps, record, settings, signal)));
+    return await Promise.all(views.map((record) => consumeView(nc, deps, record, settings, signal)));
   } finally {
     await nc.drain().catch(() => nc.close());
   }
 }
 
-async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: ViewVersionRecord, settings: StreamSettings, signal: AbortSignal): Promise<void> {
+async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: ViewVersionRecord, settings: StreamSettings, signal: AbortSignal): Promise<StreamRunSummary> {
   const nats = record.spec.aggregation!.nats!;
   const durable = consumerName(deps.project, record);
   const { online } = deps;
   const metrics = online.metrics;
+  const lagSample = new Reservoir(100_000);
+  let deadLetters = 0;
   const processor = new StreamProcessor({
     target: await online.target(record.name),
     consumer: durable,
@@ -53,8 +67,18 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     limiter: new RateLimiter(settings.maxWritesPerSecond),
     appendOffline: (rows, label) => deps.appendOffline(record, rows, label),
     offlineUpTo: offlineUpToFrom(await deps.offlineSources(record), durable),
-    onVisible: (lags) => lags.forEach((lag) => metrics.freshness.observe(lag, { view: record.name })),
-    onDeadLetter: (reason) => metrics.deadLetters.inc({ view: record.name, reason }),
+    offlineFlushEvents: settings.offlineFlushEvents,
+    offlineFlushMs: settings.offlineFlushMs,
+    onVisible: (lags) => {
+      for (const lag of lags) {
+        metrics.freshness.observe(lag, { view: record.name });
+        lagSample.add(lag);
+      }
+    },
+    onDeadLetter: (reason) => {
+      deadLetters++;
+      metrics.deadLetters.inc({ view: record.name, reason });
+    },
   });
   // The checkpoint in the durable store, not the consumer's ack state, says where to resume: the
   // durable consumer is (re)created at the message after it. Messages a killed run had fetched but
@@ -89,13 +113,46 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     }
     if (unacked.length > 0 && (processor.pendingEvents >= settings.flushEvents || Date.now() - lastFlush >= settings.flushIntervalMs)) {
       await processor.flush();
-      for (const m of unacked) m.ack();
-      unacked = [];
+      unacked = ackUpTo(unacked, processor.durableUpTo);
       lastFlush = Date.now();
     }
   }
-  await processor.flush();
-  for (const m of unacked) m.ack();
+  await processor.flush(true);
+  ackUpTo(unacked, processor.durableUpTo);
+  return { view: record.name, events: processor.processed, deadLetters, freshnessP50: lagSample.quantile(0.5), freshnessP99: lagSample.quantile(0.99) };
+}
+
+/** A uniform sample of at most `size` values (reservoir sampling), for percentiles of an unbounded series. */
+class Reservoir {
+  private readonly values: number[] = [];
+  private seen = 0;
+
+  constructor(private readonly size: number) {}
+
+  add(value: number): void {
+    this.seen++;
+    if (this.values.length < this.size) this.values.push(value);
+    else {
+      const i = Math.floor(Math.random() * this.seen);
+      if (i < this.size) this.values[i] = value;
+    }
+  }
+
+  quantile(q: number): number | null {
+    if (this.values.length === 0) return null;
+    const sorted = [...this.values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  }
+}
+
+/** Acknowledges the messages the state and the event log both hold; returns the rest. */
+function ackUpTo(messages: readonly JsMsg[], seq: number): JsMsg[] {
+  const rest: JsMsg[] = [];
+  for (const m of messages) {
+    if (m.seq <= seq) m.ack();
+    else rest.push(m);
+  }
+  return rest;
 }
 
 function offlineUpToFrom(sources: readonly string[], consumer: string): number {

@@ -23,7 +23,6 @@ interface Live {
   seq: number;
   maxTs: number;
   updates: number;
-  dirty: boolean;
 }
 
 export interface ProcessorDeps {
@@ -36,6 +35,9 @@ export interface ProcessorDeps {
   readonly appendOffline: (rows: readonly Record<string, unknown>[], label: string) => Promise<void>;
   /** The last sequence already in the offline event log (from its commits' labels). */
   readonly offlineUpTo: number;
+  /** Append to the event log once this many events wait, or this long after the last append. */
+  readonly offlineFlushEvents: number;
+  readonly offlineFlushMs: number;
   /** Event time → visible online, per event, in seconds. */
   readonly onVisible?: (lagSeconds: number[]) => void;
   readonly onDeadLetter?: (reason: string) => void;
@@ -43,12 +45,13 @@ export interface ProcessorDeps {
 
 /**
  * The streaming side of an aggregation view: applies messages to per-key tile state and, on
- * `flush`, appends the accepted events to the offline event log, then commits the changed
- * states with the stream position and dead letters (one transaction). Exactly once
+ * `flush`, commits the changed states with the stream position and dead letters (one
+ * transaction) and, in larger batches, appends the accepted events to the offline event log. Exactly once
  * across crashes: each key's state stores the last sequence applied to it, so a replay after a
- * restart skips what a state already holds; the offline log skips what its commits hold; the
- * watermark is replayed from the checkpoint over the same messages, so late/not-late decisions
- * repeat. Messages may be acknowledged once `flush` resolves.
+ * restart skips what a state already holds; the event log skips what its commits hold, and a
+ * restart replays from the older of the two positions, where messages the checkpoint holds only
+ * go to the log unless the dead letters name them; the watermark is restored with the checkpoint,
+ * so late/not-late decisions repeat. Acknowledge messages up to `durableUpTo`.
  */
 export class StreamProcessor {
   private readonly groups: readonly HopGroup[];
@@ -63,6 +66,11 @@ export class StreamProcessor {
   private offlineFrom = 0;
   private offlineUpTo: number;
   private pendingTimes: number[] = [];
+  private readonly dirty = new Set<string>();
+  /** After a restart, messages up to the last checkpoint are in the state already; only the event log may lack them. */
+  private replayUntil = 0;
+  private refused = new Set<number>();
+  private lastOfflineAppend = Date.now();
   processed = 0;
 
   constructor(private readonly deps: ProcessorDeps) {
@@ -72,13 +80,24 @@ export class StreamProcessor {
     this.offlineUpTo = deps.offlineUpTo;
   }
 
-  /** Resumes from the last checkpoint; returns the sequence to continue after. */
+  /**
+   * Resumes: the state from the last checkpoint, the event log from its last append (which may
+   * be behind: it is appended in larger, less frequent batches). Returns the sequence to continue
+   * after; messages up to the checkpoint then only go to the event log, unless they were refused.
+   */
   async start(): Promise<number> {
     const saved = await this.deps.durable.loadCheckpoint(this.deps.consumer);
-    this.checkpointSeq = this.lastSeq = saved?.seq ?? 0;
+    this.checkpointSeq = this.replayUntil = saved?.seq ?? 0;
     this.watermark = saved?.watermark ?? -1;
     this.maxTs = this.watermark === -1 ? -Infinity : this.watermark + this.lateness;
-    return this.checkpointSeq;
+    this.lastSeq = Math.min(this.checkpointSeq, this.offlineUpTo);
+    if (this.lastSeq < this.replayUntil) this.refused = await this.deps.durable.deadLetterSeqs(this.deps.consumer, this.lastSeq + 1, this.replayUntil);
+    return this.lastSeq;
+  }
+
+  /** The last sequence in both the state checkpoint and the event log: messages up to it may be acknowledged. */
+  get durableUpTo(): number {
+    return Math.min(this.checkpointSeq, this.offlineUpTo);
   }
 
   /** Applies a batch of messages in order, loading the stored states of the keys it touches first. */
@@ -97,7 +116,7 @@ export class StreamProcessor {
         const record = stored[i];
         if (record === undefined) return;
         const json = JSON.parse(record.values) as StoredState;
-        this.live.set(key, { state: KeyState.fromJson(this.groups, json), seq: json.seq, maxTs: record.eventTs, updates: record.createdTs, dirty: false });
+        this.live.set(key, { state: KeyState.fromJson(this.groups, json), seq: json.seq, maxTs: record.eventTs, updates: record.createdTs });
       });
     }
     messages.forEach((m, i) => this.apply(m, decoded[i]!));
@@ -106,6 +125,10 @@ export class StreamProcessor {
   private apply(m: StreamMessage, event: DecodedEvent | Error): void {
     if (m.seq <= this.lastSeq) return; // a redelivery of what this run or the checkpoint already holds
     this.lastSeq = m.seq;
+    if (m.seq <= this.replayUntil) {
+      if (!(event instanceof Error) && !this.refused.has(m.seq)) this.logEvent(m, event);
+      return;
+    }
     if (event instanceof Error) {
       this.deadLetter(m, `malformed: ${event.message}`);
       return;
@@ -116,20 +139,23 @@ export class StreamProcessor {
     }
     this.maxTs = Math.max(this.maxTs, event.ts);
     this.watermark = Math.max(this.watermark, this.maxTs - this.lateness);
-    if (m.seq > this.offlineUpTo) {
-      if (this.offlineRows.length === 0) this.offlineFrom = m.seq;
-      this.offlineRows.push({ ...event.row, created_timestamp: microsToIso(BigInt(m.arrivedMicros)) });
-    }
+    this.logEvent(m, event);
     let live = this.live.get(event.entityKey);
-    if (live === undefined) this.live.set(event.entityKey, (live = { state: new KeyState(this.groups), seq: 0, maxTs: -Infinity, updates: 0, dirty: false }));
+    if (live === undefined) this.live.set(event.entityKey, (live = { state: new KeyState(this.groups), seq: 0, maxTs: -Infinity, updates: 0 }));
     if (m.seq <= live.seq) return; // the stored state already holds it (a replay after a crash)
     live.state.add({ ts: event.ts, cr: m.arrivedMicros, values: event.values }, this.watermark);
     live.seq = m.seq;
     live.maxTs = Math.max(live.maxTs, event.ts);
     live.updates++;
-    live.dirty = true;
+    this.dirty.add(event.entityKey);
     this.pendingTimes.push(event.ts);
     this.processed++;
+  }
+
+  private logEvent(m: StreamMessage, event: DecodedEvent): void {
+    if (m.seq <= this.offlineUpTo) return;
+    if (this.offlineRows.length === 0) this.offlineFrom = m.seq;
+    this.offlineRows.push({ ...event.row, created_timestamp: microsToIso(BigInt(m.arrivedMicros)) });
   }
 
   private deadLetter(m: StreamMessage, reason: string): void {
@@ -141,18 +167,28 @@ export class StreamProcessor {
     return this.pendingTimes.length + this.deadLetters.length;
   }
 
-  /** Appends the accepted events to the offline log, then commits changed states (rate-limited, in parts), the checkpoint and dead letters. */
-  async flush(): Promise<void> {
-    if (this.lastSeq === this.checkpointSeq) return;
-    // The event log first: a crash before the checkpoint replays into a log that skips what it holds
-    // (by its commits' labels); the other order could leave checkpointed events out of the log.
-    if (this.offlineRows.length > 0) {
-      await this.deps.appendOffline(this.offlineRows, `nats:${this.deps.consumer}:${this.offlineFrom}-${this.lastSeq}`);
+  /**
+   * Commits the changed states with the checkpoint and dead letters (rate-limited, in parts; one
+   * transaction each), then, when enough events wait (or `final`), appends them to the event log.
+   */
+  async flush(final = false): Promise<void> {
+    if (this.lastSeq > this.checkpointSeq) await this.commitState();
+    const due = this.offlineRows.length >= this.deps.offlineFlushEvents || Date.now() - this.lastOfflineAppend >= this.deps.offlineFlushMs;
+    if (this.offlineRows.length > 0 && (final || due)) {
+      const upTo = this.lastSeq;
+      await this.deps.appendOffline(this.offlineRows, `nats:${this.deps.consumer}:${this.offlineFrom}-${upTo}`);
       this.offlineRows = [];
-      this.offlineUpTo = this.lastSeq;
-    }
-    const dirty = [...this.live].filter(([, l]) => l.dirty);
-    const rows: OnlineWrite[] = dirty.map(([key, l]) => ({ entityKey: key, values: JSON.stringify({ seq: l.seq, ...l.state.toJson() } satisfies StoredState), eventTs: l.maxTs, createdTs: l.updates }));
+      this.offlineUpTo = upTo;
+      this.lastOfflineAppend = Date.now();
+    } else if (this.offlineRows.length === 0) this.offlineUpTo = Math.max(this.offlineUpTo, this.lastSeq);
+  }
+
+  private async commitState(): Promise<void> {
+    const keys = [...this.dirty];
+    const rows: OnlineWrite[] = keys.map((key) => {
+      const l = this.live.get(key)!;
+      return { entityKey: key, values: JSON.stringify({ seq: l.seq, ...l.state.toJson() } satisfies StoredState), eventTs: l.maxTs, createdTs: l.updates };
+    });
     const part = 2000;
     for (let i = 0; i < rows.length || i === 0; i += part) {
       const chunk = rows.slice(i, i + part);
@@ -167,8 +203,9 @@ export class StreamProcessor {
     this.pendingTimes = [];
     this.deadLetters = [];
     this.checkpointSeq = this.lastSeq;
-    for (const [key, l] of dirty) {
-      l.dirty = false;
+    this.dirty.clear();
+    for (const key of keys) {
+      const l = this.live.get(key)!;
       l.state.compact(this.watermark);
       if (l.state.empty) this.live.delete(key);
     }

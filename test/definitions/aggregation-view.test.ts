@@ -38,7 +38,7 @@ describe("aggregation views", () => {
     const spec = compile(view());
     assert.deepEqual(
       spec.features.map((f) => `${f.name}:${f.type}`),
-      ["amount_sum_1h:Float64", "amount_max_1d:Float64", "count_1w:Int64", "merchant_last_30d:String", "qty_sum_1h:Int64"],
+      ["amount_sum_1h:Float64", "amount_max_1d:Float64", "count_7d:Int64", "merchant_last_30d:String", "qty_sum_1h:Int64"],
     );
     assert.deepEqual(spec.aggregation!.aggregates.map((a) => a.hopSeconds), [300, 3600, 3600, 86_400, 900]);
     assert.deepEqual(spec.aggregation!.nats, { stream: "transactions", subject: "tx.*" });

@@ -75,7 +75,9 @@ describe("pushing events and serving aggregates", () => {
       const deadline = Date.now() + 20_000;
       while ((await online.durable.loadCheckpoint(CONSUMER))?.seq !== 4 && Date.now() < deadline) await sleep(50);
     } finally {
-      processor.kill("SIGTERM");
+      const exited = new Promise((resolve) => processor.once("exit", resolve));
+      processor.kill("SIGTERM"); // a stopped processor appends what the event log still lacks
+      await exited;
     }
     const read = async (at: string): Promise<unknown[][]> => {
       const { status, json } = await post("/v1/online-features", { features: ["tx:count_10m", "tx:amount_sum_1h"], entities: { card_id: [1, 2, 3] }, read_time: at });

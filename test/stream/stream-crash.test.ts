@@ -7,6 +7,8 @@ import { hopGroups } from "../../src/aggregation/tile-partials.js";
 import { KeyState, type KeyStateJson } from "../../src/aggregation/tile-state.js";
 import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, streamSource } from "../../src/index.js";
 import { FeatureStore } from "../../src/feature-store.js";
+import { readCommits } from "../../src/offline/commit-log.js";
+import { ViewVersionLayout } from "../../src/offline/offline-layout.js";
 import type { AggregateSpec } from "../../src/definitions/specs.js";
 import { cliPath } from "../helpers/cli.js";
 import { startNats, type NatsServer } from "../helpers/nats-server.js";
@@ -66,7 +68,7 @@ describe("stream processor: kill -9, restarts, and a NATS restart", () => {
 
   before(async () => {
     nats = await startNats();
-    dir = await makeProject({ config: { stream: { nats: { url: nats.url }, flushIntervalMs: 100, flushEvents: 300 } } });
+    dir = await makeProject({ config: { stream: { nats: { url: nats.url }, flushIntervalMs: 100, flushEvents: 300, offlineFlushMs: 700 } } });
     const store = await FeatureStore.open(dir);
     const card = entity({ name: "card", joinKeys: ["card_id"], valueType: Int64 });
     const view = aggregationView({
@@ -145,14 +147,18 @@ describe("stream processor: kill -9, restarts, and a NATS restart", () => {
     const lastSeq = (await (await nc.jetstreamManager()).streams.info("tx")).state.last_seq;
     const deadline = Date.now() + 60_000;
     let saved;
+    let logged = 0;
+    // Caught up: the state checkpoint and the event log (appended in larger batches) both reach the last message.
     while (Date.now() < deadline) {
       saved = await online.durable.loadCheckpoint(CONSUMER);
-      if (saved?.seq === lastSeq) break;
+      logged = Math.max(0, ...(await readCommits(new ViewVersionLayout(store.config.offline.path, "card_activity", 1))).map((c) => Number(/-(\d+)$/.exec(c.source)?.[1] ?? 0)));
+      if (saved?.seq === lastSeq && logged === lastSeq) break;
       await sleep(200);
     }
     console.log(`killed at checkpoints ${killedAt.join(", ")}; caught up ${(60_000 - (deadline - Date.now())) / 1000}s after publishing ended; checkpoint ${saved?.seq} of ${lastSeq}`);
     await killNow(child, "SIGTERM");
     assert.equal(saved?.seq, lastSeq, "the processor caught up with the stream");
+    assert.equal(logged, lastSeq, "the event log caught up with the stream");
     assert.ok(killedAt.some((seq) => seq > 0 && seq < lastSeq), `killed mid-stream (checkpoints at the kills: ${killedAt.join(", ")})`);
     assert.equal(saved?.deadLetters, late + malformed, `dead letters: ${late} late + ${malformed} malformed`);
 

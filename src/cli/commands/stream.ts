@@ -7,13 +7,15 @@ import { latestVersion, viewNames } from "../../registry/registry-records.js";
 import { InvalidRequestError } from "../../errors.js";
 import { runNatsStreams } from "../../stream/nats-runner.js";
 import { projectDir } from "../context.js";
+import { printJson } from "../output.js";
 
 export function registerStream(program: Command): void {
   const stream = program.command("stream").description("streaming aggregation views");
   stream
     .command("run [views...]")
     .description("consume the aggregation views' NATS JetStream subjects into the online store and the offline event log, until stopped (SIGINT/SIGTERM)")
-    .action(async (names: string[], _options: unknown, command: Command) => {
+    .option("--json", "print a JSON summary when stopped")
+    .action(async (names: string[], options: { json?: boolean }, command: Command) => {
       const store = await FeatureStore.open(projectDir(command));
       const snapshot = await store.snapshot();
       const streamed = viewNames(snapshot).map((n) => latestVersion(snapshot, n)!).filter((r) => r.spec.aggregation?.nats !== null && r.spec.aggregation !== undefined);
@@ -36,9 +38,12 @@ export function registerStream(program: Command): void {
       const abort = new AbortController();
       process.once("SIGINT", () => abort.abort());
       process.once("SIGTERM", () => abort.abort());
-      console.log(`Streaming ${views.map((v) => `${v.name} v${v.version}`).join(", ")} from ${store.config.stream.nats.url}`);
-      await runNatsStreams(deps, views, { natsUrl: store.config.stream.nats.url, ...store.config.stream }, abort.signal);
+      if (options.json !== true) console.log(`Streaming ${views.map((v) => `${v.name} v${v.version}`).join(", ")} from ${store.config.stream.nats.url}`);
+      const summary = await runNatsStreams(deps, views, { natsUrl: store.config.stream.nats.url, ...store.config.stream }, abort.signal);
       await store.close();
+      const ms = (s: number | null): string => (s === null ? "n/a" : `${(s * 1000).toFixed(0)} ms`);
+      if (options.json === true) printJson({ views: summary, peakRssMb: process.resourceUsage().maxRSS / 1024 });
+      else for (const v of summary) console.log(`${v.view}: ${v.events} events applied, ${v.deadLetters} dead letters, freshness p50 ${ms(v.freshnessP50)} p99 ${ms(v.freshnessP99)}`);
     });
 }
 

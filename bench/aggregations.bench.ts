@@ -1,0 +1,189 @@
+/**
+ * Benchmark for aggregation views (issue: batch + streaming). In one run, on generated data:
+ *   (1) streaming throughput: a JetStream stream pre-filled with --stream-events events over
+ *       --keys keys, consumed by `strata stream run` (3 windows × 4 functions, checkpointing on):
+ *       events/s and the processor's peak memory;
+ *   (2) freshness (event time → committed online) at a steady --rate events/s: p50/p99;
+ *   (3) a training set of --labels labels over --events events: Strata's tiled plan (CLI) against
+ *       a plain DuckDB range-join query computing the same values; rows compared.
+ *
+ *   npm run bench:aggregations -- [--events 50000000] [--labels 1000000] [--stream-events 5000000] [--keys 100000] [--rate 20000]
+ */
+import { spawn } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { connect } from "nats";
+import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, streamSource, type AggregationInput } from "../src/index.js";
+import { FeatureStore } from "../src/feature-store.js";
+import { DuckDb } from "../src/offline/duckdb.js";
+import { startNats } from "../test/helpers/nats-server.js";
+import { makeProject } from "../test/helpers/project.js";
+import { runMeasured, type ChildResult } from "./lib/child-process.js";
+import { generateEvents } from "./lib/generate-events.js";
+import { peakRssMb } from "./lib/proc-memory.js";
+
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+const cli = join(repo, "dist/src/cli/main.js");
+const dataRoot = join(repo, "bench", ".data", "aggregations");
+const { values: args } = parseArgs({
+  options: {
+    events: { type: "string", default: "50000000" },
+    labels: { type: "string", default: "1000000" },
+    "stream-events": { type: "string", default: "5000000" },
+    keys: { type: "string", default: "100000" },
+    days: { type: "string", default: "30" },
+    rate: { type: "string", default: "20000" },
+    "steady-seconds": { type: "string", default: "20" },
+  },
+});
+const n = (name: keyof typeof args): number => Number(args[name]);
+const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
+
+const windows = ["1h", "1d", "7d"] as const;
+const functions = ["count", "sum", "max", "mean"] as const;
+const aggregations: AggregationInput[] = windows.flatMap((window) => functions.map((fn) => ({ column: fn === "count" ? "*" : "amount", function: fn, window })));
+const card = entity({ name: "card", joinKeys: ["card_id"], valueType: Int64 });
+const view = (source: ReturnType<typeof streamSource> | ReturnType<typeof batchSource>) =>
+  aggregationView({ name: "card_activity", entities: [card], schema: { amount: Float64 }, source, aggregations, allowedLateness: "5m" });
+
+async function project(name: string, config: Record<string, unknown>, source: Parameters<typeof view>[0]): Promise<string> {
+  const dir = join(dataRoot, name);
+  await rm(dir, { recursive: true, force: true });
+  await makeProject({ dir, config: { project: "bench", ...config } });
+  const store = await FeatureStore.open(dir, { actor: "bench" });
+  await store.apply(compileDefinitions(collectDefinitions({ v: view(source) })));
+  await store.close();
+  return dir;
+}
+
+console.log(`aggregations benchmark: 3 windows (${windows.join(", ")}) × 4 functions (${functions.join(", ")}); ${(await import("node:os")).cpus().length} cores\n`);
+
+// ---------------------------------------------------------------------------------------------
+// (1) + (2) streaming
+const nats = await startNats();
+try {
+  const streamDir = await project("stream", { stream: { nats: { url: nats.url } } }, streamSource({ nats: { stream: "tx", subject: "tx.*" }, timestampField: "ts", batch: batchSource({ path: "tx.parquet", timestampField: "ts" }) }));
+  const nc = await connect({ servers: nats.url });
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.add({ name: "tx", subjects: ["tx.*"], max_bytes: 8 * 1024 ** 3 });
+  const total = n("stream-events");
+  const keys = n("keys");
+  const encoder = new TextEncoder();
+  const base = Date.now() * 1000 - 3 * 86_400_000_000;
+  const published = performance.now();
+  for (let i = 0; i < total; i++) {
+    const ts = base + i * 40_000 + ((i * 7919) % 2_000_000) - 1_000_000; // ~25k events per simulated second, ±1 s out of order
+    nc.publish(`tx.${i % 4}`, encoder.encode(`{"card_id":${(i * 2654435761) % keys + 1},"ts":${Math.floor(ts / 1000)},"amount":${((i * 31) % 100000) / 100}}`));
+    if (i % 50_000 === 49_999) await nc.flush();
+  }
+  await nc.flush();
+  while ((await jsm.streams.info("tx")).state.messages < total) await sleep(100);
+  console.log(`(1) streaming: ${total.toLocaleString()} events over ${keys.toLocaleString()} keys pre-filled into JetStream in ${fmt((performance.now() - published) / 1000, 1)} s`);
+
+  const store = await FeatureStore.open(streamDir, { actor: "bench" });
+  const durable = (await store.online()).durable;
+  const consumer = "strata_bench_card_activity_v1";
+  const runProcessor = async (until: () => Promise<boolean>, during?: () => Promise<void>): Promise<{ seconds: number; peakMb: number; summary: Record<string, unknown> | undefined }> => {
+    const started = performance.now();
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""); // e.g. --cpu-prof, to profile the processor
+    const child = spawn(process.execPath, [...nodeArgs, cli, "-C", streamDir, "stream", "run", "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const duringDone = during?.();
+    let peakMb = 0;
+    while (!(await until())) {
+      peakMb = Math.max(peakMb, peakRssMb(child.pid!));
+      await sleep(50);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await duringDone;
+    peakMb = Math.max(peakMb, peakRssMb(child.pid!));
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+    const summary = (JSON.parse(out.trim() === "" ? "{}" : out) as { views?: Record<string, unknown>[] }).views?.[0];
+    return { seconds, peakMb, summary };
+  };
+  const caughtUp = (seq: number) => async (): Promise<boolean> => ((await durable.loadCheckpoint(consumer))?.seq ?? 0) >= seq;
+  const bulk = await runProcessor(caughtUp(total));
+  console.log(`  strata stream run: ${fmt(total / bulk.seconds / 1000, 1)}k events/s (${fmt(bulk.seconds, 1)} s incl. start-up), peak memory ${fmt(bulk.peakMb, 0)} MB; target >= 200k events/s`);
+  console.log(`  applied ${String(bulk.summary?.events)}, dead letters ${String(bulk.summary?.deadLetters)}`);
+
+  const rate = n("rate");
+  const steadySeconds = n("steady-seconds");
+  const steadyTotal = rate * steadySeconds;
+  const steady = await runProcessor(caughtUp(total + steadyTotal), async () => {
+    await sleep(1500); // the processor is up
+    const started = performance.now();
+    for (let i = 0; i < steadyTotal; i++) {
+      const due = started + (i / rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 2) await sleep(wait);
+      nc.publish(`tx.${i % 4}`, encoder.encode(`{"card_id":${(i * 2654435761) % keys + 1},"ts":${Date.now()},"amount":${((i * 31) % 100000) / 100}}`));
+      if (i % 1000 === 999) await nc.flush();
+    }
+    await nc.flush();
+  });
+  const p50 = Number(steady.summary?.freshnessP50) * 1000;
+  const p99 = Number(steady.summary?.freshnessP99) * 1000;
+  console.log(`(2) freshness at a steady ${rate.toLocaleString()} events/s for ${steadySeconds} s: p50 ${fmt(p50, 0)} ms, p99 ${fmt(p99, 0)} ms (event time → committed online); target p99 <= 1000 ms\n`);
+  await store.close();
+  await nc.close();
+} finally {
+  await nats.stop();
+}
+
+// ---------------------------------------------------------------------------------------------
+// (3) training set: tiled plan vs a plain range join
+const duck = await DuckDb.open();
+const size = { events: n("events"), keys: n("keys"), days: n("days"), labels: n("labels") };
+const data = await generateEvents(duck, join(dataRoot, `data-${size.events}-${size.labels}`), size);
+const batchDir = await project("batch", {}, batchSource({ path: data.events, timestampField: "ts", createdTimestampField: "created" }));
+let started = performance.now();
+const ingest = await runMeasured(process.execPath, [cli, "-C", batchDir, "ingest", "card_activity", "--json"], { timeoutSeconds: 3600 });
+check("ingest", ingest);
+console.log(`(3) training set: ${size.labels.toLocaleString()} labels over ${size.events.toLocaleString()} events (${size.keys.toLocaleString()} keys, ${size.days} days)`);
+console.log(`  ingest into the event log                      ${fmt((performance.now() - started) / 1000).padStart(8)} s`);
+started = performance.now();
+const backfill = await runMeasured(process.execPath, [cli, "-C", batchDir, "backfill", "card_activity", "--json"], { timeoutSeconds: 3600 });
+check("backfill", backfill);
+const backfillSeconds = (performance.now() - started) / 1000;
+console.log(`  strata backfill (tiles, once)                  ${fmt(backfillSeconds).padStart(8)} s`);
+const out = join(dataRoot, "train.parquet");
+const features = aggregations.map((a) => `card_activity:${a.column === "*" ? "" : `${a.column}_`}${a.function}_${a.window}`);
+const tiled = await runMeasured(process.execPath, [cli, "-C", batchDir, "training-set", "--entities", data.labels, "--features", features.join(","), "--out", out, "--json"], { timeoutSeconds: 3600 });
+check("training set", tiled);
+const tiledSeconds = Number(tiled.report?.seconds);
+console.log(`  strata training-set (tiled plan)               ${fmt(tiledSeconds).padStart(8)} s  ${fmt(Number(tiled.report?.peakRssMb), 0)} MB`);
+
+const log = join(batchDir, ".strata", "offline", "card_activity", "v1", "date=*", "*.parquet");
+const hop = (w: string): number => (w === "1h" ? 300 : 3600) * 1_000_000;
+const seconds = (w: string): number => ({ "1h": 3600, "1d": 86_400, "7d": 604_800 })[w as "1h"] * 1_000_000;
+const start = (w: string): string => `(lab.t - ${seconds(w)}) - ((lab.t - ${seconds(w)}) % ${hop(w)})`;
+const columns = windows.flatMap((w) => [
+  `count(ev.ts) FILTER (WHERE ev.ts >= ${start(w)}) AS count_${w}`,
+  `sum(ev.amount) FILTER (WHERE ev.ts >= ${start(w)}) AS amount_sum_${w}`,
+  `max(ev.amount) FILTER (WHERE ev.ts >= ${start(w)}) AS amount_max_${w}`,
+  `avg(ev.amount) FILTER (WHERE ev.ts >= ${start(w)}) AS amount_mean_${w}`,
+]);
+const reference =
+  `CREATE TABLE ref AS WITH lab AS (SELECT rowid AS rid, card_id, epoch_us(event_timestamp) AS t FROM read_parquet('${data.labels}')), ` +
+  `ev AS (SELECT card_id, epoch_us(event_timestamp) AS ts, amount FROM read_parquet('${log}')) ` +
+  `SELECT lab.rid, ${columns.join(", ")} FROM lab LEFT JOIN ev ON ev.card_id = lab.card_id AND ev.ts < lab.t AND ev.ts >= ${start("7d")} GROUP BY lab.rid`;
+started = performance.now();
+await duck.run(reference);
+const referenceSeconds = (performance.now() - started) / 1000;
+console.log(`  DuckDB range join (the same values, by hand)   ${fmt(referenceSeconds).padStart(8)} s`);
+const names = windows.flatMap((w) => [`count_${w}`, `amount_sum_${w}`, `amount_max_${w}`, `amount_mean_${w}`]);
+const differ = names.map((c) => `(s.${c} IS DISTINCT FROM r.${c} AND NOT (abs(s.${c} - r.${c}) <= 1e-9 * greatest(abs(s.${c}), abs(r.${c}))))`).join(" OR ");
+const [cmp] = await duck.rows(`SELECT count(*) AS rows, count(*) FILTER (WHERE ${differ}) AS differing FROM (SELECT row_number() OVER () - 1 AS rid, * FROM read_parquet('${out}')) s JOIN ref r USING (rid)`);
+console.log(`  rows compared ${String(cmp?.rows)}, differing ${String(cmp?.differing)}`);
+console.log(`  tiled / range join: ${fmt(referenceSeconds / tiledSeconds, 1)}x faster (target >= 5x); with the one-time backfill: ${fmt(referenceSeconds / (tiledSeconds + backfillSeconds), 1)}x`);
+duck.close();
+
+function check(name: string, r: ChildResult): void {
+  if (r.exitCode !== 0) throw new Error(`${name} failed (exit ${r.exitCode}): ${r.stderr}`);
+}
