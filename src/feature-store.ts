@@ -149,9 +149,13 @@ export class FeatureStore {
     return retrieveHistorical(await this.engine(), this.config.offline.path, { ...request, views });
   }
 
-  /** The online tier (durable store, cache, read and write paths), opened on first use. */
-  online(): Promise<OnlineService> {
-    this.onlineService ??= OnlineService.open(this.config, this.registry);
+  /**
+   * The online tier (durable store, cache, read and write paths), opened on first use. A batch
+   * process (materialization, a stream processor) passes `role: "batch"`: no in-process cache
+   * that nobody else could read (Redis is still populated).
+   */
+  online(options: { role?: "serving" | "batch" } = {}): Promise<OnlineService> {
+    this.onlineService ??= OnlineService.open(this.config, this.registry, options);
     return this.onlineService;
   }
 

@@ -111,8 +111,8 @@ export const projectConfigSchema = z.strictObject({
       nats: z.strictObject({ url: z.string().min(1).default("nats://127.0.0.1:4222") }).prefault({}),
       /** Commit state + checkpoint and acknowledge at least this often (the freshness floor). */
       flushIntervalMs: z.number().int().positive().default(250),
-      /** ... or as soon as this many events wait. */
-      flushEvents: z.number().int().positive().default(20_000),
+      /** ... or as soon as this many events wait (while behind, only then: fewer, larger commits). */
+      flushEvents: z.number().int().positive().default(200_000),
       /** State rows written to the online store per second, at most (a token bucket). */
       maxWritesPerSecond: z.number().int().positive().default(50_000),
       /** Messages per JetStream pull. */

@@ -111,7 +111,10 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
       unacked.push(...batch);
       metrics.consumerLag.set(batch.at(-1)!.info.pending, { view: record.name });
     }
-    if (unacked.length > 0 && (processor.pendingEvents >= settings.flushEvents || Date.now() - lastFlush >= settings.flushIntervalMs)) {
+    // Behind (a full batch came back): commit by count only, so each key's state is written once
+    // for many of its events; caught up: by interval too, which bounds freshness.
+    const behind = batch.length === settings.fetchBatch;
+    if (unacked.length > 0 && (processor.pendingEvents >= settings.flushEvents || (!behind && Date.now() - lastFlush >= settings.flushIntervalMs))) {
       await processor.flush();
       unacked = ackUpTo(unacked, processor.durableUpTo);
       lastFlush = Date.now();

@@ -21,7 +21,7 @@ export function registerStream(program: Command): void {
       const streamed = viewNames(snapshot).map((n) => latestVersion(snapshot, n)!).filter((r) => r.spec.aggregation?.nats !== null && r.spec.aggregation !== undefined);
       const views = names.length === 0 ? streamed : names.map((n) => streamed.find((r) => r.name === n) ?? failNotStreamed(n));
       if (views.length === 0) throw new InvalidRequestError("no aggregation view reads from a NATS stream source; define one with streamSource({ nats: ... })");
-      const online = await store.online();
+      const online = await store.online({ role: "batch" });
       const duck = await store.engine();
       let tail: Promise<unknown> = Promise.resolve();
       const deps = {
