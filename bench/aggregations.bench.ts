@@ -7,7 +7,7 @@
  *   (3) a training set of --labels labels over --events events: Strata's tiled plan (CLI) against
  *       a plain DuckDB range-join query computing the same values; rows compared.
  *
- *   npm run bench:aggregations -- [--events 50000000] [--labels 1000000] [--stream-events 5000000] [--keys 100000] [--rate 20000] [--no-stream]
+ *   npm run bench:aggregations -- [--events 50000000] [--labels 1000000] [--stream-events 5000000] [--keys 100000] [--rate 20000] [--no-stream] [--no-batch]
  */
 import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
@@ -38,9 +38,10 @@ const { values: args } = parseArgs({
     rate: { type: "string", default: "20000" },
     "steady-seconds": { type: "string", default: "20" },
     "no-stream": { type: "boolean", default: false },
+    "no-batch": { type: "boolean", default: false },
   },
 });
-const n = (name: Exclude<keyof typeof args, "no-stream">): number => Number(args[name]);
+const n = (name: Exclude<keyof typeof args, "no-stream" | "no-batch">): number => Number(args[name]);
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
 
 const windows = ["1h", "1d", "7d"] as const;
@@ -139,6 +140,7 @@ if (nats !== undefined) try {
 
 // ---------------------------------------------------------------------------------------------
 // (3) training set: tiled plan vs a plain range join
+if (args["no-batch"] === true) process.exit(0);
 const duck = await DuckDb.open();
 const size = { events: n("events"), keys: n("keys"), days: n("days"), labels: n("labels") };
 const data = await generateEvents(duck, join(dataRoot, `data-${size.events}-${size.labels}`), size);

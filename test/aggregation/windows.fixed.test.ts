@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, String as StringType } from "../../src/index.js";
 import type { FeatureStore } from "../../src/feature-store.js";
 import { toCsv } from "../helpers/csv.js";
+import { buildSnapshot } from "../../src/online/snapshot/build-snapshot.js";
 import { openProject } from "../helpers/project.js";
 
 const at = (hhmmss: string): string => `2024-03-10T${hhmmss}Z`;
@@ -103,5 +104,13 @@ describe("aggregation windows at their edges", () => {
     const [row] = await read([{ card_id: 2, t: at("10:29:59") }]);
     assert.equal(row!.amount_sum_10m, 5);
     await assert.rejects(store.backfill("nope"), /aggregation view "nope"/);
+  });
+
+  it("is not materialized (its online state comes from its events), and its snapshot defaults are an empty window's", async () => {
+    await assert.rejects(store.materialize({ views: ["tx"] }), /"tx" is an aggregation view/);
+    assert.deepEqual(await store.materialize(), [], "skipped when materializing every view");
+    const file = await buildSnapshot(await store.engine(), store.config.offline.path, await store.snapshot(), join(dir, "snapshot.json"));
+    assert.deepEqual(file.features["tx:count_10m"], { type: "Int64", value: 0, source: "empty-window" });
+    assert.deepEqual(file.features["tx:amount_sum_10m"], { type: "Float64", value: null, source: "none" });
   });
 });

@@ -1,4 +1,4 @@
-import { NotFoundError } from "../../errors.js";
+import { InvalidRequestError, NotFoundError } from "../../errors.js";
 import type { DuckDb } from "../../offline/duckdb.js";
 import { latestVersion, viewNames, type RegistrySnapshot } from "../../registry/registry-records.js";
 import type { ProgressListener } from "../../util/progress.js";
@@ -18,12 +18,14 @@ export interface MaterializeOptions {
 
 /** `strata materialize` / `materialize-incremental`: the latest version of each view, one after another. */
 export async function materializeViews(duck: DuckDb, offlineRoot: string, online: OnlineService, snapshot: RegistrySnapshot, options: MaterializeOptions): Promise<MaterializeReport[]> {
-  const names = options.views ?? viewNames(snapshot).filter((n) => latestVersion(snapshot, n)?.spec.online === true);
+  // Aggregation views are not materialized: their online state comes from their events (`strata stream run`).
+  const names = options.views ?? viewNames(snapshot).filter((n) => latestVersion(snapshot, n)?.spec.online === true && latestVersion(snapshot, n)?.spec.aggregation === undefined);
   const end = (options.end ?? new Date()).getTime() * 1000;
   const reports: MaterializeReport[] = [];
   for (const name of names) {
     const record = latestVersion(snapshot, name);
     if (record === undefined) throw new NotFoundError("feature view", name, `known views: ${viewNames(snapshot).join(", ") || "none"}`);
+    if (record.spec.aggregation !== undefined) throw new InvalidRequestError(`"${name}" is an aggregation view: its online state comes from its events (strata stream run, or POST /push), not from materialize`);
     const ttl = record.spec.ttlSeconds;
     const start = options.incremental === true
       ? ((await online.durable.materializations.lastEnd({ view: record.name, version: record.version })) ?? (ttl === null ? 0 : end - ttl * 1_000_000))

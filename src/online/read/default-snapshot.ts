@@ -8,7 +8,7 @@ export interface SnapshotFile {
   readonly project: string;
   readonly generatedAt: string;
   /** "view:feature" → its type and default value (encoded as the online store encodes values). */
-  readonly features: Readonly<Record<string, { readonly type: string; readonly value: EncodedValue; readonly source: "declared" | "median" | "most-frequent" | "none" }>>;
+  readonly features: Readonly<Record<string, { readonly type: string; readonly value: EncodedValue; readonly source: "declared" | "median" | "most-frequent" | "empty-window" | "none" }>>;
 }
 
 /**

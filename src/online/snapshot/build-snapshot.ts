@@ -11,7 +11,8 @@ import { encodeValue } from "../value-codec.js";
 /**
  * Builds the default-feature snapshot: per feature, the `default` its definition declares,
  * else from the view's offline data the median (numbers; rounded for integers) or the most
- * frequent value (strings, booleans). Other types have no default (null). Written atomically.
+ * frequent value (strings, booleans). Other types have no default (null); an aggregation view's
+ * counts default to 0 (an empty window). Written atomically.
  */
 export async function buildSnapshot(duck: DuckDb, offlineRoot: string, registry: RegistrySnapshot, path: string): Promise<SnapshotFile> {
   const features: Record<string, SnapshotFile["features"][string]> = {};
@@ -19,10 +20,13 @@ export async function buildSnapshot(duck: DuckDb, offlineRoot: string, registry:
     const record = latestVersion(registry, name)!;
     const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
     const files = (await readCommits(layout)).flatMap((c) => c.files.map((f) => join(layout.dir, f.path)));
-    const derived = files.length === 0 ? {} : await deriveDefaults(duck, files, record.spec.features);
+    // An aggregation view's offline data is its events, not its features: its defaults are an empty window's values.
+    const aggregates = record.spec.aggregation?.aggregates;
+    const derived = files.length === 0 || aggregates !== undefined ? {} : await deriveDefaults(duck, files, record.spec.features);
     for (const f of record.spec.features) {
       const type = valueTypeFromName(f.type)!;
-      const found = f.default !== undefined ? { value: f.default, source: "declared" as const } : (derived[f.name] ?? { value: null, source: "none" as const });
+      const isCount = aggregates?.find((a) => a.name === f.name)?.function === "count";
+      const found = f.default !== undefined ? { value: f.default, source: "declared" as const } : isCount ? { value: 0, source: "empty-window" as const } : (derived[f.name] ?? { value: null, source: "none" as const });
       features[`${record.name}:${f.name}`] = { type: f.type, value: encodeValue(type, found.value), source: found.source };
     }
   }

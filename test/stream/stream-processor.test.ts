@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64 } from "../../src/index.js";
+import type { FeatureStore } from "../../src/feature-store.js";
+import type { OnlineService } from "../../src/online/online-service.js";
+import { RateLimiter } from "../../src/stream/rate-limiter.js";
+import { StreamProcessor, type StreamMessage } from "../../src/stream/stream-processor.js";
+import { openProject } from "../helpers/project.js";
+
+const message = (seq: number, body: unknown): StreamMessage => ({ seq, arrivedMicros: Date.now() * 1000, data: typeof body === "string" ? body : JSON.stringify(body) });
+
+/** The stream processor in-process, on the real SQLite durable store: its write-rate limit and its dead letters. */
+describe("stream processor", () => {
+  let store: FeatureStore;
+  let online: OnlineService;
+  const appended: number[] = [];
+  const processor = async (maxWritesPerSecond: number, consumer: string): Promise<{ processor: StreamProcessor; commits: { at: number; rows: number }[] }> => {
+    const commits: { at: number; rows: number }[] = [];
+    const writer = Object.create(online.writer) as typeof online.writer;
+    writer.commitCheckpoint = async (target, rows, checkpoint) => {
+      const n = await online.writer.commitCheckpoint(target, rows, checkpoint);
+      commits.push({ at: performance.now(), rows: rows.length });
+      return n;
+    };
+    const p = new StreamProcessor({
+      target: await online.target("tx"),
+      consumer,
+      durable: online.durable,
+      writer,
+      limiter: new RateLimiter(maxWritesPerSecond),
+      appendOffline: (rows) => {
+        appended.push(rows.length);
+        return Promise.resolve();
+      },
+      offlineUpTo: 0,
+      offlineFlushEvents: 1,
+      offlineFlushMs: 0,
+    });
+    await p.start();
+    return { processor: p, commits };
+  };
+
+  before(async () => {
+    ({ store } = await openProject());
+    const card = entity({ name: "card", joinKeys: ["card_id"], valueType: Int64 });
+    const tx = aggregationView({ name: "tx", entities: [card], schema: { amount: Float64 }, source: batchSource({ path: "tx.csv", timestampField: "ts" }), aggregations: [{ column: "amount", function: "sum", window: "1h" }], allowedLateness: "1m" });
+    await store.apply(compileDefinitions(collectDefinitions({ tx })));
+    online = await store.online({ role: "batch" });
+  });
+  after(() => store.close());
+
+  it("never writes state rows faster than maxWritesPerSecond (a token bucket of one second)", async () => {
+    const rate = 400;
+    const { processor: p, commits } = await processor(rate, "rate");
+    const t = Date.UTC(2024, 0, 1);
+    await p.applyBatch(Array.from({ length: 1500 }, (_, i) => message(i + 1, { card_id: i, ts: new Date(t + i).toISOString(), amount: 1 })));
+    const started = performance.now();
+    await p.flush();
+    const rows = commits.reduce((sum, c) => sum + c.rows, 0);
+    assert.equal(rows, 1500, "every changed key written");
+    let written = 0;
+    for (const c of commits) {
+      written += c.rows;
+      const seconds = (c.at - started) / 1000;
+      assert.ok(written <= rate * (seconds + 1) + 1, `${written} rows by ${seconds.toFixed(2)} s exceeds ${rate}/s plus one second's burst`);
+    }
+    assert.ok((performance.now() - started) / 1000 >= (1500 - rate) / rate - 0.05, "the limit held the flush back");
+  });
+
+  it("counts late and malformed events as dead letters, applies the rest, and records the watermark", async () => {
+    // Keys of its own: a key's stored state remembers the last sequence applied to it, and sequences are per stream.
+    const { processor: p } = await processor(100_000, "letters");
+    const at = (minute: number): string => new Date(Date.UTC(2024, 0, 1, 12, minute)).toISOString();
+    await p.applyBatch([
+      message(1, { card_id: 7001, ts: at(30), amount: 1 }),
+      message(2, { card_id: 7001, ts: at(29), amount: 2 }), // within the 1 m lateness
+      message(3, { card_id: 7001, ts: at(28), amount: 4 }), // beyond it: the watermark is 12:29
+      message(4, "{ not json"),
+      message(5, { card_id: "x", ts: at(31), amount: 8 }),
+      message(6, { card_id: 7002, ts: at(31) }), // a missing value is a null, not an error
+    ]);
+    await p.flush(true);
+    const saved = await online.durable.loadCheckpoint("letters");
+    assert.deepEqual(saved, { seq: 6, watermark: Date.UTC(2024, 0, 1, 12, 30) * 1000, deadLetters: 3 });
+    assert.deepEqual([...(await online.durable.deadLetterSeqs("letters", 0, 10))].sort(), [3, 4, 5]);
+    const { result } = await online.read({ features: ["tx:amount_sum_1h"] }, { card_id: [7001, 7002] }, Date.UTC(2024, 0, 1, 12, 45));
+    assert.deepEqual(result.columns[0]?.values, [3, null]);
+  });
+});
