@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { AckPolicy, connect, DeliverPolicy, type JsMsg, type NatsConnection } from "nats";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import type { OnlineService } from "../online/online-service.js";
@@ -12,7 +13,7 @@ export interface StreamSettings {
   readonly flushEvents: number;
   /** State rows written to the online store per second, at most. */
   readonly maxWritesPerSecond: number;
-  /** Messages fetched from JetStream per pull. */
+  /** Messages outstanding from JetStream, and applied per batch. */
   readonly fetchBatch: number;
   /** Append accepted events to the offline event log once this many wait, or this often. */
   readonly offlineFlushEvents: number;
@@ -96,22 +97,29 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     ack_wait: 60_000_000_000,
   });
   const consumer = await nc.jetstream().consumers.get(nats.stream, durable);
+  // Messages arrive continuously (a pull consumer that keeps up to fetchBatch outstanding) into a
+  // bounded queue; the loop below takes what is there, so a quiet stream is committed at the
+  // flush interval rather than when a fetch expires.
+  const queue: JsMsg[] = [];
+  const messages = await consumer.consume({ max_messages: settings.fetchBatch });
+  const draining = (async () => {
+    for await (const m of messages) {
+      queue.push(m);
+      while (queue.length >= 4 * settings.fetchBatch && !signal.aborted) await sleep(5);
+    }
+  })();
   let unacked: JsMsg[] = [];
   let lastFlush = Date.now();
   while (!signal.aborted) {
-    const batch: JsMsg[] = [];
-    // Every fetched message is taken (never break out early: a message left unread would come back
-    // only after ack_wait, behind later ones). A fetch ends at fetchBatch messages or on expiry.
-    const messages = await consumer.fetch({ max_messages: settings.fetchBatch, expires: Math.max(1000, settings.flushIntervalMs) });
-    for await (const m of messages) batch.push(m);
+    const batch = queue.splice(0, settings.fetchBatch);
     if (batch.length > 0) {
       const inputs = batch.map((m) => ({ seq: m.seq, arrivedMicros: Math.floor(m.info.timestampNanos / 1000), data: m.data }));
       await processor.applyBatch(inputs);
       metrics.streamEvents.inc({ view: record.name }, batch.length);
       unacked.push(...batch);
       metrics.consumerLag.set(batch.at(-1)!.info.pending, { view: record.name });
-    }
-    // Behind (a full batch came back): commit by count only, so each key's state is written once
+    } else await sleep(Math.max(1, Math.min(20, settings.flushIntervalMs / 5)));
+    // Behind (a full batch was waiting): commit by count only, so each key's state is written once
     // for many of its events; caught up: by interval too, which bounds freshness.
     const behind = batch.length === settings.fetchBatch;
     if (unacked.length > 0 && (processor.pendingEvents >= settings.flushEvents || (!behind && Date.now() - lastFlush >= settings.flushIntervalMs))) {
@@ -120,6 +128,9 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
       lastFlush = Date.now();
     }
   }
+  messages.stop();
+  await draining.catch(() => undefined);
+  // Messages delivered but not taken are not applied: not acknowledged either, so they are not lost.
   await processor.flush(true);
   ackUpTo(unacked, processor.durableUpTo);
   return { view: record.name, events: processor.processed, deadLetters, freshnessP50: lagSample.quantile(0.5), freshnessP99: lagSample.quantile(0.99) };
