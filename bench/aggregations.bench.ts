@@ -67,7 +67,7 @@ console.log(`aggregations benchmark: 3 windows (${windows.join(", ")}) × 4 func
 // (1) + (2) streaming
 const nats = args["no-stream"] === true ? undefined : await startNats();
 if (nats !== undefined) try {
-  const streamDir = await project("stream", { stream: { nats: { url: nats.url } } }, streamSource({ nats: { stream: "tx", subject: "tx.*" }, timestampField: "ts", batch: batchSource({ path: "tx.parquet", timestampField: "ts" }) }));
+  const streamDir = await project("stream", { stream: { nats: { url: nats.url }, ...(process.env.BENCH_FLUSH_EVENTS === undefined ? {} : { flushEvents: Number(process.env.BENCH_FLUSH_EVENTS) }) } }, streamSource({ nats: { stream: "tx", subject: "tx.*" }, timestampField: "ts", batch: batchSource({ path: "tx.parquet", timestampField: "ts" }) }));
   const nc = await connect({ servers: nats.url });
   const jsm = await nc.jetstreamManager();
   await jsm.streams.add({ name: "tx", subjects: ["tx.*"], max_bytes: 8 * 1024 ** 3 });

@@ -29,9 +29,17 @@ interface Tile {
   raw?: StateEvent[];
 }
 
-/** Serialized form: per hop (seconds), [tile start µs, tile] pairs. */
+/** A column's partials, serialized: [count, sum, min, max, last, last ts, last created] (times null for never). */
+type ColumnRow = [number, number, EventValue, EventValue, EventValue, number | null, number | null];
+/** A tile, serialized: [start µs, events, max ts, per group column its partials (0: none), open tile's events as [ts, cr, ...values]]. */
+type TileRow = [number, number, number, (ColumnRow | 0)[], ...(EventValue[][])[]];
+
+/**
+ * Serialized form: per hop (seconds), the tiles as positional arrays. A state is rewritten on
+ * every change of its key, so its size and encoding speed bound streaming throughput.
+ */
 export interface KeyStateJson {
-  readonly hops: Record<string, [number, Tile][]>;
+  readonly h: Record<string, TileRow[]>;
 }
 
 /** Before any time; unlike -Infinity it survives JSON. */
@@ -75,12 +83,14 @@ export class KeyState {
 
   static fromJson(groups: readonly HopGroup[], json: KeyStateJson): KeyState {
     const state = new KeyState(groups);
-    for (const g of groups) state.hops.set(g.hopSeconds, new Map(json.hops[g.hopSeconds] ?? []));
+    for (const g of groups) state.hops.set(g.hopSeconds, new Map((json.h[g.hopSeconds] ?? []).map((row) => [row[0], decodeTile(row, g)])));
     return state;
   }
 
   toJson(): KeyStateJson {
-    return { hops: Object.fromEntries([...this.hops].map(([hop, tiles]) => [hop, [...tiles].sort((a, b) => a[0] - b[0])])) };
+    const h: Record<string, TileRow[]> = {};
+    for (const g of this.groups) h[g.hopSeconds] = [...this.hops.get(g.hopSeconds)!].map(([start, tile]) => encodeTile(start, tile, g));
+    return { h };
   }
 
   add(event: StateEvent, watermark: number): void {
@@ -166,4 +176,29 @@ function value(a: AggregateSpec, w: Tile): EventValue {
     case "last":
       return col.l;
   }
+}
+
+const never = (x: number): number | null => (x === NEVER ? null : x);
+
+function encodeTile(start: number, tile: Tile, g: HopGroup): TileRow {
+  const cols = g.columns.map(({ column }): ColumnRow | 0 => {
+    const c = tile.cols[column];
+    return c === undefined ? 0 : [c.c, c.s, c.lo, c.hi, c.l, never(c.lt), never(c.lc)];
+  });
+  const row: TileRow = [start, tile.n, tile.maxTs, cols];
+  if (tile.raw !== undefined) row.push(tile.raw.map((e) => [e.ts, e.cr, ...g.columns.map(({ column }) => e.values[column] ?? null)]));
+  return row;
+}
+
+function decodeTile(row: TileRow, g: HopGroup): Tile {
+  const [, n, maxTs, cols, raw] = row;
+  const tile: Tile = { n, maxTs, cols: {} };
+  g.columns.forEach(({ column }, i) => {
+    const c = cols[i];
+    if (c !== undefined && c !== 0) tile.cols[column] = { c: c[0], s: c[1], lo: c[2], hi: c[3], l: c[4], lt: c[5] ?? NEVER, lc: c[6] ?? NEVER };
+  });
+  if (raw !== undefined) {
+    tile.raw = raw.map((e) => ({ ts: e[0] as number, cr: e[1] as number, values: Object.fromEntries(g.columns.map(({ column }, i) => [column, e[i + 2] ?? null])) }));
+  }
+  return tile;
 }

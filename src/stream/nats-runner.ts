@@ -119,9 +119,9 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
       unacked.push(...batch);
       metrics.consumerLag.set(batch.at(-1)!.info.pending, { view: record.name });
     } else await sleep(Math.max(1, Math.min(20, settings.flushIntervalMs / 5)));
-    // Behind (a full batch was waiting): commit by count only, so each key's state is written once
-    // for many of its events; caught up: by interval too, which bounds freshness.
-    const behind = batch.length === settings.fetchBatch;
+    // Behind (more than a batch still in the stream or the queue): commit by count only, so each
+    // key's state is written once for many of its events; caught up: by interval too, which bounds freshness.
+    const behind = queue.length + (batch.at(-1)?.info.pending ?? 0) > settings.fetchBatch;
     if (unacked.length > 0 && (processor.pendingEvents >= settings.flushEvents || (!behind && Date.now() - lastFlush >= settings.flushIntervalMs))) {
       await processor.flush();
       unacked = ackUpTo(unacked, processor.durableUpTo);
