@@ -10,6 +10,12 @@ import { randomPrefix, useRedis } from "../helpers/redis-server.js";
 import { startServerProcess, type ServerProcess } from "../helpers/server-process.js";
 
 const CACHE_TIMEOUT_MS = 5;
+/**
+ * Share of answers a healthy Redis may still see degraded: a 5 ms timeout really trips when this
+ * shared 2-core machine stalls the server's event loop (GC, the load generator). Measured at up
+ * to ~1.2% in CI; a broken breaker or recovery shows tens of percent.
+ */
+const STRAY_SHARE = 0.03;
 const degraded = (s: LoadSample): boolean => s.status === 200 && (JSON.parse(s.body) as { degraded: boolean }).degraded;
 
 /**
@@ -44,9 +50,8 @@ describe("Redis outage under load", () => {
     await run(500); // warm-up: a cold, just-started server (JIT, first connections) is not steady state
     await sleep(400); // longer than the circuit's open time, in case the warm-up tripped it
     const steady = await run(1500);
-    // A 5 ms timeout can trip for real when this shared 2-core machine stalls the server: allow a trace.
     const bad = steady.filter((s) => s.status !== 200 || degraded(s));
-    assert.ok(steady.length > 100 && steady.every((s) => s.status === 200) && bad.length <= steady.length / 100, `steady state: ${bad.length} of ${steady.length} degraded`);
+    assert.ok(steady.length > 100 && steady.every((s) => s.status === 200) && bad.length <= steady.length * STRAY_SHARE, `steady state: ${bad.length} of ${steady.length} degraded`);
 
     redis.server().pause();
     const hung = await run(3000);
@@ -62,12 +67,11 @@ describe("Redis outage under load", () => {
     assert.deepEqual(sample.results.slice(1).map((r) => [r.values[0], r.statuses[0]]), [[0.25, "DEFAULTED"], [7, "DEFAULTED"]], "defaults from the snapshot");
 
     const after = await run(3000);
-    // Recovered within 2 s: from then on, no more degraded answers than the steady state's trace of
-    // real 5 ms timeouts (a stalled event loop on this shared machine).
+    // Recovered within 2 s: from then on, no more degraded answers than the steady state's trace.
     const settled = after.filter((s) => s.at - resumedAt >= 2000);
     const stillDegraded = settled.filter(degraded);
     const reasons = after.filter(degraded).map((s) => `${s.at - resumedAt}:${(JSON.parse(s.body) as { degraded_reason: string }).degraded_reason}`);
-    assert.ok(settled.length > 100 && stillDegraded.length <= settled.length / 100, `${stillDegraded.length} of ${settled.length} still degraded 2 s after Redis came back (${reasons.slice(0, 5).join(", ")} … ${reasons.slice(-5).join(", ")})`);
+    assert.ok(settled.length > 100 && stillDegraded.length <= settled.length * STRAY_SHARE, `${stillDegraded.length} of ${settled.length} still degraded 2 s after Redis came back (${reasons.slice(0, 5).join(", ")} … ${reasons.slice(-5).join(", ")})`);
   });
 
   it("answers from the snapshot while Redis is down, and its degraded rate metric returns to 0 after a restart", async () => {
