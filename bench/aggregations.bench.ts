@@ -91,7 +91,7 @@ if (nats !== undefined) try {
   const runProcessor = async (until: () => Promise<boolean>, during?: () => Promise<void>): Promise<{ seconds: number; peakMb: number; summary: Record<string, unknown> | undefined }> => {
     const started = performance.now();
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""); // e.g. --cpu-prof, to profile the processor
-    const child = spawn(process.execPath, [...nodeArgs, cli, "-C", streamDir, "stream", "run", "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...nodeArgs, cli, "-C", streamDir, "stream", "run", "--json", "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const duringDone = during?.();

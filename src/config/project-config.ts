@@ -121,6 +121,8 @@ export const projectConfigSchema = z.strictObject({
       offlineFlushEvents: z.number().int().positive().default(500_000),
       /** ... or at least this often. */
       offlineFlushMs: z.number().int().positive().default(5000),
+      /** Where `strata stream run` serves /metrics (on server.host). */
+      metricsPort: z.number().int().min(0).max(65535).default(6567),
     })
     .prefault({}),
   duckdb: z

@@ -70,10 +70,22 @@ describe("pushing events and serving aggregates", () => {
     assert.equal(bad.status, 400);
     assert.equal((await post("/write-to-online-store", { feature_view_name: "tx", df })).status, 400);
 
-    const processor = spawn(process.execPath, [cliPath, "-C", dir, "stream", "run", "tx"], { stdio: "ignore" });
+    const processor = spawn(process.execPath, [cliPath, "-C", dir, "stream", "run", "tx", "--port", "0"], { stdio: ["ignore", "pipe", "ignore"] });
+    const metricsUrl = await new Promise<string>((resolve) => {
+      let out = "";
+      processor.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        const match = /(http:\/\/\S+\/metrics)/.exec(out);
+        if (match !== null) resolve(match[1]!);
+      });
+    });
     try {
       const deadline = Date.now() + 20_000;
       while ((await online.durable.loadCheckpoint(CONSUMER))?.seq !== 4 && Date.now() < deadline) await sleep(50);
+      const metrics = await (await fetch(metricsUrl)).text();
+      assert.match(metrics, /^strata_stream_events_total\{view="tx"\} 4$/m);
+      assert.match(metrics, /^strata_stream_freshness_seconds_count\{view="tx"\} 4$/m, "event time → visible, per event");
+      assert.match(metrics, /^strata_stream_consumer_lag\{view="tx"\} 0$/m);
     } finally {
       const exited = new Promise((resolve) => processor.once("exit", resolve));
       processor.kill("SIGTERM"); // a stopped processor appends what the event log still lacks

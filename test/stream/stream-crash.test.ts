@@ -96,7 +96,7 @@ describe("stream processor: kill -9, restarts, and a NATS restart", () => {
   });
 
   const startProcessor = (): ChildProcess => {
-    const child = spawn(process.execPath, [cliPath, "-C", dir, "stream", "run"], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [cliPath, "-C", dir, "stream", "run", "--port", "0"], { stdio: ["ignore", "ignore", "pipe"] });
     child.stderr?.on("data", (d: Buffer) => process.stderr.write(`[stream] ${d.toString()}`));
     children.add(child);
     child.once("exit", () => children.delete(child));

@@ -6,6 +6,8 @@ import { ViewVersionLayout } from "../../offline/offline-layout.js";
 import { latestVersion, viewNames } from "../../registry/registry-records.js";
 import { InvalidRequestError } from "../../errors.js";
 import { runNatsStreams } from "../../stream/nats-runner.js";
+import { App } from "../../server/app.js";
+import { startHttpServer } from "../../server/http-server.js";
 import { projectDir } from "../context.js";
 import { printJson } from "../output.js";
 
@@ -15,7 +17,8 @@ export function registerStream(program: Command): void {
     .command("run [views...]")
     .description("consume the aggregation views' NATS JetStream subjects into the online store and the offline event log, until stopped (SIGINT/SIGTERM)")
     .option("--json", "print a JSON summary when stopped")
-    .action(async (names: string[], options: { json?: boolean }, command: Command) => {
+    .option("--port <port>", "serve GET /metrics (freshness, events, dead letters, consumer lag) and /health here (default: stream.metricsPort, 6567; 0: any free port)", (v) => Number.parseInt(v, 10))
+    .action(async (names: string[], options: { json?: boolean; port?: number }, command: Command) => {
       const store = await FeatureStore.open(projectDir(command));
       const snapshot = await store.snapshot();
       const streamed = viewNames(snapshot).map((n) => latestVersion(snapshot, n)!).filter((r) => r.spec.aggregation?.nats !== null && r.spec.aggregation !== undefined);
@@ -35,11 +38,16 @@ export function registerStream(program: Command): void {
         },
         offlineSources: async (record: (typeof views)[number]) => (await readCommits(new ViewVersionLayout(store.config.offline.path, record.name, record.version))).map((c) => c.source),
       };
+      const metricsApp = new App()
+        .route("GET", "/metrics", () => ({ status: 200, body: online.metrics.render(online.breaker.state), contentType: "text/plain; version=0.0.4" }))
+        .route("GET", "/health", () => ({ status: 200, body: "", contentType: "application/json" }));
+      const metricsServer = await startHttpServer(metricsApp, { host: store.config.server.host, port: options.port ?? store.config.stream.metricsPort, bodyLimitBytes: 1024 });
       const abort = new AbortController();
       process.once("SIGINT", () => abort.abort());
       process.once("SIGTERM", () => abort.abort());
-      if (options.json !== true) console.log(`Streaming ${views.map((v) => `${v.name} v${v.version}`).join(", ")} from ${store.config.stream.nats.url}`);
+      if (options.json !== true) console.log(`Streaming ${views.map((v) => `${v.name} v${v.version}`).join(", ")} from ${store.config.stream.nats.url}; metrics on http://${store.config.server.host}:${metricsServer.port}/metrics`);
       const summary = await runNatsStreams(deps, views, { natsUrl: store.config.stream.nats.url, ...store.config.stream }, abort.signal);
+      await metricsServer.close();
       await store.close();
       const ms = (s: number | null): string => (s === null ? "n/a" : `${(s * 1000).toFixed(0)} ms`);
       if (options.json === true) printJson({ views: summary, peakRssMb: process.resourceUsage().maxRSS / 1024 });
