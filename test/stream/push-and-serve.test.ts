@@ -70,6 +70,13 @@ describe("pushing events and serving aggregates", () => {
     assert.equal(bad.status, 400);
     assert.equal((await post("/write-to-online-store", { feature_view_name: "tx", df })).status, 400);
 
+    const read = async (at: string): Promise<unknown[][]> => {
+      const { status, json } = await post("/v1/online-features", { features: ["tx:count_10m", "tx:amount_sum_1h"], entities: { card_id: [1, 2, 3] }, read_time: at });
+      assert.equal(status, 200, JSON.stringify(json));
+      return (json.results as { values: unknown[] }[]).slice(1).map((r) => r.values);
+    };
+    // Read before the processor has run: the server's in-process cache must not keep this answer.
+    assert.deepEqual(await read("2024-06-01T10:05:00Z"), [[0, 0, 0], [null, null, null]]);
     const processor = spawn(process.execPath, [cliPath, "-C", dir, "stream", "run", "tx", "--port", "0"], { stdio: ["ignore", "pipe", "ignore"] });
     const metricsUrl = await new Promise<string>((resolve) => {
       let out = "";
@@ -91,11 +98,6 @@ describe("pushing events and serving aggregates", () => {
       processor.kill("SIGTERM"); // a stopped processor appends what the event log still lacks
       await exited;
     }
-    const read = async (at: string): Promise<unknown[][]> => {
-      const { status, json } = await post("/v1/online-features", { features: ["tx:count_10m", "tx:amount_sum_1h"], entities: { card_id: [1, 2, 3] }, read_time: at });
-      assert.equal(status, 200, JSON.stringify(json));
-      return (json.results as { values: unknown[] }[]).slice(1).map((r) => r.values);
-    };
     // At 10:05: count over [09:55, 10:05) → card 1 has 2; sum over [09:05, 10:05) → 12.5.
     assert.deepEqual(await read("2024-06-01T10:05:00Z"), [[2, 0, 0], [12.5, null, null]]);
     // At 10:21:00, strictly before card 2's event: count [10:10, 10:21) → card 1's 10:20 event only.

@@ -86,7 +86,11 @@ export class OnlineReader {
       }
       return out;
     });
-    const reason = await this.fromCache([...lookups.values()]);
+    // An in-process cache never hears of another process's writes, and a stream processor is
+    // another process: aggregation views (state that changes with every event) skip it.
+    const all = [...lookups.values()];
+    const cacheable = this.deps.cache.layer === "memory" ? all.filter((l) => l.view.tileGroups === undefined) : all;
+    const reason = cacheable.length === 0 ? undefined : await this.fromCache(cacheable);
     if (reason === undefined) {
       const misses = [...lookups.values()].filter((l) => l.record === undefined);
       if (misses.length > 0) await this.fromDurable(misses, "miss").catch(() => misses.forEach((l) => (l.degraded = "durable store unavailable")));
