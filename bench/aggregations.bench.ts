@@ -143,7 +143,7 @@ if (nats !== undefined) try {
 if (args["no-batch"] === true) process.exit(0);
 const duck = await DuckDb.open();
 const size = { events: n("events"), keys: n("keys"), days: n("days"), labels: n("labels") };
-const data = await generateEvents(duck, join(dataRoot, `data-${size.events}-${size.labels}`), size);
+const data = await generateEvents(duck, join(dataRoot, `data-${size.events}-${size.labels}-${size.keys}-${size.days}`), size);
 const batchDir = await project("batch", {}, batchSource({ path: data.events, timestampField: "ts", createdTimestampField: "created" }));
 let started = performance.now();
 const ingest = await runMeasured(process.execPath, [cli, "-C", batchDir, "ingest", "card_activity", "--json"], { timeoutSeconds: 3600 });

@@ -24,9 +24,9 @@ export const WINDOW_MATCHED = "__matched";
  * `floor((t - W) / H) * H <= event_timestamp < t`. As W is a whole number of hops, that is the
  * whole tiles in [he - W, he), he = floor(t / H) * H, plus the head: events in [he, t).
  *
- * Whole tiles: labels and tiles are sorted together per key, and a RANGE window frame of
- * `W PRECEDING AND 1 PRECEDING` over tile starts merges exactly those tiles (DuckDB's segment
- * trees; no label × tile join). The head: within each (key, tile), running aggregates over the
+ * Whole tiles: each label joins its key's tiles in [he - W, he) for its longest window, and each
+ * aggregate filters to its own window: a join over tiles, not events, so its size shrinks with
+ * the number of events per tile. The head: within each (key, tile), running aggregates over the
  * events in time order (only tiles some label needs), then an ASOF join picks, for each label,
  * the running row of the last event before t. Output: `__row_id`, one column per aggregate,
  * `__matched` (some event fell in some window).
@@ -47,16 +47,20 @@ export function compileWindows(q: WindowQuery): string {
     const longest = windows.at(-1)!;
     const partialCols = [partial.events, ...g.columns.flatMap((c) => [partial.count(c.column), ...(c.sum ? [partial.sum(c.column)] : []), ...(c.min ? [partial.min(c.column)] : []), ...(c.max ? [partial.max(c.column)] : []), ...(c.last ? [partial.last(c.column), `__ord_${c.column}`] : [])])];
     const ordOf = (c: string): string => `struct_pack(ts := ${partial.lastTs(c)}, cr := ${partial.lastCreated(c)})`;
-    const tileSelect = [storedKeys, `__tile AS __o`, `NULL::BIGINT AS ${WINDOW_ROW_ID}`, ...partialCols.map((p) => (p.startsWith("__ord_") ? `CASE WHEN ${partial.lastTs(p.slice(6))} IS NOT NULL THEN ${ordOf(p.slice(6))} END AS ${p}` : p))];
-    const tiles = g.tileFiles.length === 0 ? null : `SELECT ${tileSelect.join(", ")} FROM read_parquet(${stringList(g.tileFiles)}, union_by_name = true)`;
+    const tileSelect = [storedKeys, `__tile AS __o`, ...partialCols.map((p) => (p.startsWith("__ord_") ? `CASE WHEN ${partial.lastTs(p.slice(6))} IS NOT NULL THEN ${ordOf(p.slice(6))} END AS ${p}` : p))];
+    const tiles = g.tileFiles.length === 0 ? `SELECT ${[...keyCols.map((k) => `NULL AS ${k}`), "NULL::BIGINT AS __o", ...partialCols.map((p) => `NULL AS ${p}`)].join(", ")} WHERE false` : `SELECT ${tileSelect.join(", ")} FROM read_parquet(${stringList(g.tileFiles)}, union_by_name = true)`;
     ctes.push(`l${gi} AS (SELECT ${WINDOW_ROW_ID}, ${partition}, __t, ${tileStartSql("__t", hop)} AS __he FROM lab)`);
-    // Whole tiles: one frame per distinct window.
-    const frame = (w: number): string => `w${gi}_${w}`;
-    const frames = windows.map((w) => `${frame(w)} AS (PARTITION BY ${partition} ORDER BY __o RANGE BETWEEN ${w * 1_000_000} PRECEDING AND 1 PRECEDING)`);
-    const tileAggs: string[] = [`sum(${partial.events}) OVER ${frame(longest)} AS n_${longest}`];
-    for (const a of g.aggregates) tileAggs.push(...windowed(a, frame(a.windowSeconds)));
-    const union = tiles === null ? `SELECT ${partition}, __he AS __o, ${WINDOW_ROW_ID}, ${partialCols.map((p) => `NULL AS ${p}`).join(", ")} FROM l${gi}` : `${tiles} UNION ALL BY NAME SELECT ${partition}, __he AS __o, ${WINDOW_ROW_ID} FROM l${gi}`;
-    ctes.push(`t${gi} AS (SELECT ${WINDOW_ROW_ID}, ${dedupe(tileAggs).join(", ")} FROM (${union}) WINDOW ${frames.join(", ")} QUALIFY ${WINDOW_ROW_ID} IS NOT NULL)`);
+    // Whole tiles: a join of each label with its key's tiles in its longest window, each aggregate filtered to its own.
+    const tileAggs: string[] = [`sum(tl.${partial.events}) AS __n_all`];
+    // The join already holds the longest window's tiles: only shorter windows need a filter.
+    for (const a of g.aggregates) tileAggs.push(...windowed(a, a.windowSeconds === longest ? undefined : `tl.__o >= l.__he - ${a.windowSeconds * 1_000_000}`));
+    // A hash join on the key alone would pair each label with all its key's tiles; bucketing time by
+    // the window length makes it pair a label only with tiles in its two buckets (its window spans at most two).
+    const bucket = longest * 1_000_000;
+    const labels = `SELECT *, unnest([__he // ${bucket}, __he // ${bucket} - 1]) AS __b FROM l${gi}`;
+    const bucketed = `SELECT *, __o // ${bucket} AS __b FROM (${tiles})`;
+    const inWindow = `${keyCols.map((k) => `tl.${k} = l.${k}`).join(" AND ")} AND tl.__b = l.__b AND tl.__o < l.__he AND tl.__o >= l.__he - ${bucket}`;
+    ctes.push(`t${gi} AS (SELECT l.${WINDOW_ROW_ID}, ${dedupe(tileAggs).join(", ")} FROM (${labels}) l JOIN (${bucketed}) tl ON ${inWindow} GROUP BY l.${WINDOW_ROW_ID})`);
     // The head: running aggregates inside each needed (key, tile), then ASOF to the last event before t.
     const eventCols = [storedKeys, `epoch_us(${EVENT_TIMESTAMP}) AS __ts`, `${tileStartSql(`epoch_us(${EVENT_TIMESTAMP})`, hop)} AS __tile`, ...g.columns.map((c) => `${quoteIdent(c.column)} AS ${quoteIdent(`__v_${c.column}`)}`), ...g.columns.filter((c) => c.last).map((c) => `CASE WHEN ${quoteIdent(c.column)} IS NOT NULL THEN struct_pack(ts := epoch_us(${EVENT_TIMESTAMP}), cr := epoch_us(${CREATED_TIMESTAMP})) END AS __eord_${c.column}`)];
     const needed = `(SELECT DISTINCT ${partition}, __he FROM l${gi})`;
@@ -76,22 +80,24 @@ export function compileWindows(q: WindowQuery): string {
     } else ctes.push(`h${gi} AS (SELECT ${WINDOW_ROW_ID}, ${partialCols.map((p) => `NULL AS ${p}`).join(", ")} FROM l${gi})`);
     joins.push(`LEFT JOIN t${gi} ON t${gi}.${WINDOW_ROW_ID} = lab.${WINDOW_ROW_ID}`, `LEFT JOIN h${gi} ON h${gi}.${WINDOW_ROW_ID} = lab.${WINDOW_ROW_ID}`);
     for (const a of g.aggregates) outputs.push(`CAST(${merge(a, `t${gi}`, `h${gi}`)} AS ${q.sqlTypes.get(a.name)!}) AS ${quoteIdent(q.outputs.get(a.name)!)}`);
-    matched.push(`coalesce(t${gi}.n_${longest}, 0) + coalesce(h${gi}.${partial.events}, 0) > 0`);
+    matched.push(`coalesce(t${gi}.__n_all, 0) + coalesce(h${gi}.${partial.events}, 0) > 0`);
   });
   const select = [`lab.${WINDOW_ROW_ID}`, ...outputs, `(${matched.join(" OR ")}) AS ${WINDOW_MATCHED}`];
   return `WITH ${ctes.join(",\n")}\nSELECT ${select.join(", ")}\nFROM lab\n${joins.join("\n")}`;
 }
 
-/** The tile-frame columns one aggregate needs, named by window. */
-function windowed(a: AggregateSpec, frame: string): string[] {
+/** The whole-tile columns one aggregate needs, named by window: aggregates over the joined tiles (those passing `inWindow`, if given). */
+function windowed(a: AggregateSpec, inWindow: string | undefined): string[] {
   const w = a.windowSeconds;
   const c = a.column;
-  if (c === null) return [`sum(${partial.events}) OVER ${frame} AS n_${w}`];
-  const out = [`sum(${partial.count(c)}) OVER ${frame} AS ${partial.count(c)}_${w}`];
-  if (a.function === "sum" || a.function === "mean") out.push(`sum(${partial.sum(c)}) OVER ${frame} AS ${partial.sum(c)}_${w}`);
-  if (a.function === "min") out.push(`min(${partial.min(c)}) OVER ${frame} AS ${partial.min(c)}_${w}`);
-  if (a.function === "max") out.push(`max(${partial.max(c)}) OVER ${frame} AS ${partial.max(c)}_${w}`);
-  if (a.function === "last") out.push(`arg_max(${partial.last(c)}, __ord_${c}) OVER ${frame} AS ${partial.last(c)}_${w}`, `max(__ord_${c}) OVER ${frame} AS __ord_${c}_${w}`);
+  const filter = inWindow === undefined ? "" : ` FILTER (WHERE ${inWindow})`;
+  const over = (agg: string, column: string, name: string): string => `${agg}(tl.${column})${filter} AS ${name}_${w}`;
+  if (c === null) return [over("sum", partial.events, "n")];
+  const out = [over("sum", partial.count(c), partial.count(c))];
+  if (a.function === "sum" || a.function === "mean") out.push(over("sum", partial.sum(c), partial.sum(c)));
+  if (a.function === "min") out.push(over("min", partial.min(c), partial.min(c)));
+  if (a.function === "max") out.push(over("max", partial.max(c), partial.max(c)));
+  if (a.function === "last") out.push(`arg_max(tl.${partial.last(c)}, tl.__ord_${c})${filter} AS ${partial.last(c)}_${w}`, over("max", `__ord_${c}`, `__ord_${c}`));
   return out;
 }
 
