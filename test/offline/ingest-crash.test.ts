@@ -80,9 +80,11 @@ async function commits(): Promise<OfflineCommit[]> {
 
 /** Ids of pending markers left by process `pid`. */
 async function markersOf(pid: number): Promise<string[]> {
-  const names = await readdir(join(viewDir, "_pending")).catch(() => []);
-  const markers = await Promise.all(names.map(async (n) => JSON.parse(await readFile(join(viewDir, "_pending", n), "utf8")) as PendingMarker));
-  return markers.filter((m) => m.pid === pid).map((m) => m.id);
+  // Markers only (`<id>.json`), not the temporary files they are written through, which a rename
+  // removes at any moment; a marker removed between listing and reading is simply gone.
+  const names = (await readdir(join(viewDir, "_pending")).catch(() => [])).filter((n) => /^[0-9a-z]+\.json$/.test(n));
+  const markers = await Promise.all(names.map(async (n) => readFile(join(viewDir, "_pending", n), "utf8").then((text) => JSON.parse(text) as PendingMarker, () => undefined)));
+  return markers.filter((m) => m?.pid === pid).map((m) => m!.id);
 }
 
 /** Data files under the view folder (relative), optionally only those of one ingest id. */
