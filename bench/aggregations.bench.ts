@@ -21,7 +21,7 @@ import { FeatureStore } from "../src/feature-store.js";
 import { DuckDb } from "../src/offline/duckdb.js";
 import { startNats } from "../test/helpers/nats-server.js";
 import { makeProject } from "../test/helpers/project.js";
-import { runMeasured, type ChildResult } from "./lib/child-process.js";
+import { ensureOk, runMeasured } from "./lib/child-process.js";
 import { generateEvents } from "./lib/generate-events.js";
 import { peakRssMb } from "./lib/proc-memory.js";
 
@@ -147,18 +147,18 @@ const data = await generateEvents(duck, join(dataRoot, `data-${size.events}-${si
 const batchDir = await project("batch", {}, batchSource({ path: data.events, timestampField: "ts", createdTimestampField: "created" }));
 let started = performance.now();
 const ingest = await runMeasured(process.execPath, [cli, "-C", batchDir, "ingest", "card_activity", "--json"], { timeoutSeconds: 3600 });
-check("ingest", ingest);
+ensureOk("ingest", ingest);
 console.log(`(3) training set: ${size.labels.toLocaleString()} labels over ${size.events.toLocaleString()} events (${size.keys.toLocaleString()} keys, ${size.days} days)`);
 console.log(`  ingest into the event log                      ${fmt((performance.now() - started) / 1000).padStart(8)} s`);
 started = performance.now();
 const backfill = await runMeasured(process.execPath, [cli, "-C", batchDir, "backfill", "card_activity", "--json"], { timeoutSeconds: 3600 });
-check("backfill", backfill);
+ensureOk("backfill", backfill);
 const backfillSeconds = (performance.now() - started) / 1000;
 console.log(`  strata backfill (tiles, once)                  ${fmt(backfillSeconds).padStart(8)} s`);
 const out = join(dataRoot, "train.parquet");
 const features = aggregations.map((a) => `card_activity:${a.column === "*" ? "" : `${a.column}_`}${a.function}_${a.window}`);
 const tiled = await runMeasured(process.execPath, [cli, "-C", batchDir, "training-set", "--entities", data.labels, "--features", features.join(","), "--out", out, "--json"], { timeoutSeconds: 3600 });
-check("training set", tiled);
+ensureOk("training set", tiled);
 const tiledSeconds = Number(tiled.report?.seconds);
 console.log(`  strata training-set (tiled plan)               ${fmt(tiledSeconds).padStart(8)} s  ${fmt(Number(tiled.report?.peakRssMb), 0)} MB`);
 
@@ -187,6 +187,3 @@ console.log(`  rows compared ${String(cmp?.rows)}, differing ${String(cmp?.diffe
 console.log(`  tiled / range join: ${fmt(referenceSeconds / tiledSeconds, 1)}x faster (target >= 5x); with the one-time backfill: ${fmt(referenceSeconds / (tiledSeconds + backfillSeconds), 1)}x`);
 duck.close();
 
-function check(name: string, r: ChildResult): void {
-  if (r.exitCode !== 0) throw new Error(`${name} failed (exit ${r.exitCode}): ${r.stderr}`);
-}

@@ -61,6 +61,13 @@ const line = (label: string, r: LoadResult, note = ""): void =>
   console.log(`  ${label.padEnd(46)} ${r.rps.toFixed(0).padStart(8)} req/s  p50 ${r.p50Ms.toFixed(2).padStart(6)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  ${note}`);
 const singleBody = (view: string, id: number): string => JSON.stringify({ features: features(view).map((f) => `${view}:${f}`), entities: { driver_id: [id] } });
 
+/** Runs a measurement `runs` times and keeps the median run by p99. */
+async function medianByP99<R extends LoadResult>(runs: number, run: () => Promise<R>): Promise<R> {
+  const results: R[] = [];
+  for (let i = 0; i < runs; i++) results.push(await run());
+  return results.sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(runs / 2)]!;
+}
+
 /**
  * The same fixed-rate run against a bare node:http server answering a same-sized canned
  * response: what any Node server can do on this machine with this load generator.
@@ -78,9 +85,7 @@ async function trivialServerFloor(body: string): Promise<LoadResult> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   try {
     await oha(url, body, { seconds: 5, concurrency, rate: 3000 });
-    const runs: LoadResult[] = [];
-    for (let i = 0; i < 3; i++) runs.push(await oha(url, body, { seconds, concurrency: 32, rate: 5000 }));
-    return runs.sort((a, b) => a.p99Ms - b.p99Ms)[1]!;
+    return await medianByP99(3, () => oha(url, body, { seconds, concurrency: 32, rate: 5000 }));
   } finally {
     server.close();
   }
@@ -123,15 +128,10 @@ try {
   };
   await oha(url, singleBody("view_a", 1), { seconds: 5, concurrency, rate: 3000 }); // warm-up (JIT, connections)
   const single = await measured(() => oha(url, singleBody("view_a", 4242), { seconds, concurrency }));
-  const median = async (runs: number, run: () => Promise<LoadResult & { degraded: number }>): Promise<LoadResult & { degraded: number }> => {
-    const results: (LoadResult & { degraded: number })[] = [];
-    for (let i = 0; i < runs; i++) results.push(await run());
-    return results.sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(runs / 2)]!;
-  };
-  const rate = await median(3, () => measured(() => oha(url, singleBody("view_a", 777), { seconds, concurrency: 32, rate: 5000 })));
+  const rate = await medianByP99(3, () => measured(() => oha(url, singleBody("view_a", 777), { seconds, concurrency: 32, rate: 5000 })));
   const batchIds = Array.from({ length: 100 }, (_, i) => (i * 997) % entities);
   const batchBody = JSON.stringify({ features: VIEWS.flatMap((v) => features(v).map((f) => `${v}:${f}`)), entities: { driver_id: batchIds } });
-  const batchRate = await median(3, () => measured(() => oha(url, batchBody, { seconds, concurrency: 8, rate: 100 })));
+  const batchRate = await medianByP99(3, () => measured(() => oha(url, batchBody, { seconds, concurrency: 8, rate: 100 })));
   const batchSerial = await measured(() => oha(url, batchBody, { seconds, concurrency: 1 }));
   const floor = await trivialServerFloor(singleBody("view_a", 777));
   const strataPeak = peakRssMb(server.child.pid!);

@@ -16,7 +16,7 @@ import { batchSource, collectDefinitions, compileDefinitions, entity, featureVie
 import { FeatureStore } from "../src/feature-store.js";
 import { DuckDb } from "../src/offline/duckdb.js";
 import { makeProject } from "../test/helpers/project.js";
-import { runMeasured, type ChildResult } from "./lib/child-process.js";
+import { ensureOk, runMeasured, type ChildResult } from "./lib/child-process.js";
 import { featureNames, generateTrainingData, viewName, type TrainingDataSize } from "./lib/generate-training-data.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -65,9 +65,6 @@ const rss = (r: ChildResult): number => Number(r.report?.peakRssMb ?? r.report?.
 const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const line = (label: string, r: ChildResult, note = ""): void => console.log(`  ${label.padEnd(44)} ${fmt(seconds(r)).padStart(8)} s ${fmt(rss(r), 0).padStart(8)} MB  ${note}`);
 
-function ensureOk(name: string, r: ChildResult): void {
-  if (r.exitCode !== 0 || r.report === undefined) throw new Error(`${name} failed (exit ${r.exitCode}${r.timedOut ? ", timed out" : ""}): ${r.stderr}`);
-}
 
 const duck = await DuckDb.open();
 console.log(`training-set benchmark: ${main.views} views × ${main.rowsPerView.toLocaleString()} rows, ${main.entities.toLocaleString()} entities, ${main.days} days; ${main.labels.toLocaleString()} labels; ttl 2d; ${(await import("node:os")).cpus().length} cores`);

@@ -50,7 +50,12 @@ export class RegistryConflictError extends StrataError {
 }
 
 export class NotFoundError extends StrataError {
-  constructor(kind: string, name: string, hint?: string) {
+  constructor(
+    /** What was not found: "feature view", "feature service", "push source", ... */
+    readonly kind: string,
+    name: string,
+    hint?: string,
+  ) {
     super("NOT_FOUND", `${kind} "${name}" not found${hint === undefined ? "" : `: ${hint}`}`);
   }
 }
@@ -88,6 +93,9 @@ export class InvalidRequestError extends StrataError {
     super("REQUEST_INVALID", message, options);
   }
 }
+
+/** A request would produce the same output name twice (a feature asked for twice, or one name from two views). */
+export class FeatureNameCollisionError extends InvalidRequestError {}
 
 export class StorageError extends StrataError {
   constructor(message: string, cause?: unknown) {

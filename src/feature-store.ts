@@ -11,13 +11,14 @@ import { checkSources, sourcePath, type SourceCheck } from "./offline/check-sour
 import { DuckDb } from "./offline/duckdb.js";
 import { retrieveHistorical, type HistoricalRequest } from "./offline/historical-retrieval.js";
 import { ingestFile, type IngestReport } from "./offline/ingest.js";
+import { ingestRows } from "./offline/ingest-rows.js";
 import type { TrainingSet } from "./offline/training-set.js";
 import { applyRepo, type ApplyResult } from "./registry/apply.js";
 import { lineage, type Lineage } from "./registry/lineage.js";
 import { openRegistryStore } from "./registry/open-registry-store.js";
 import { computePlan, type Plan } from "./registry/plan.js";
 import { removeVersionWrites } from "./registry/plan-writes.js";
-import { latestVersion, type RegistrySnapshot } from "./registry/registry-records.js";
+import { latestVersion, type RegistrySnapshot, type ViewVersionRecord } from "./registry/registry-records.js";
 import type { RegistryStore } from "./registry/registry-store.js";
 import { resolveFeatureRefs, resolveFeatureService } from "./registry/resolve-features.js";
 import type { ProgressListener } from "./util/progress.js";
@@ -51,6 +52,8 @@ export interface TrainingSetRequest extends Omit<HistoricalRequest, "views"> {
 export class FeatureStore {
   private registryStore: RegistryStore | undefined;
   private duck: Promise<DuckDb> | undefined;
+  /** Ingestions run one at a time: they stage into fixed table names on the engine's one connection. */
+  private ingestions: Promise<unknown> = Promise.resolve();
   private onlineService: Promise<OnlineService> | undefined;
 
   private constructor(
@@ -114,7 +117,21 @@ export class FeatureStore {
     const record = latestVersion(await this.snapshot(), view);
     if (record === undefined) throw new NotFoundError("feature view", view, "define it and run `strata apply` first");
     const path = options.file === undefined ? sourcePath(this.config.projectDir, record.spec) : isAbsolute(options.file) ? options.file : resolve(options.file);
-    return ingestFile(await this.engine(), { record, offlineRoot: this.config.offline.path, path, onProgress: options.onProgress });
+    return this.serially(async () => ingestFile(await this.engine(), { record, offlineRoot: this.config.offline.path, path, onProgress: options.onProgress }));
+  }
+
+  /**
+   * Ingests rows given in memory into a view version (a push to the offline store, a stream
+   * processor's events; `sourceLabel` is what the commit records as its source).
+   */
+  ingestRows(record: ViewVersionRecord, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string, sourceLabel?: string): Promise<IngestReport> {
+    return this.serially(async () => ingestRows(await this.engine(), record, this.config.offline.path, rows, timestampField, sourceLabel));
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.ingestions.then(work);
+    this.ingestions = next.catch(() => undefined);
+    return next;
   }
 
   /** Builds or refreshes an aggregation view's tiles (incrementally); training sets also do this on their own when tiles are behind. */

@@ -8,7 +8,7 @@
 export { entity, type Entity, type EntityInput } from "./definitions/entity.js";
 export { batchSource, type BatchSource, type BatchSourceInput } from "./definitions/batch-source.js";
 export { featureView, type FeatureView, type FeatureViewInput, type FieldInput } from "./definitions/feature-view.js";
-export { aggregationView, type AggregationView, type AggregationViewInput, type AggregationInput, type AggregateFunction } from "./definitions/aggregation-view.js";
+export { aggregationView, type AggregationView, type AggregationViewInput, type AggregationInput } from "./definitions/aggregation-view.js";
 export { streamSource, type StreamSource, type StreamSourceInput } from "./definitions/stream-source.js";
 export { pushSource, type PushSource, type PushSourceInput } from "./definitions/push-source.js";
 export { featureService, select, type FeatureService, type FeatureServiceInput, type FeatureViewProjection } from "./definitions/feature-service.js";

@@ -42,3 +42,8 @@ function lastJson(stdout: string): Record<string, unknown> | undefined {
   }
   return undefined;
 }
+
+/** Throws unless a measured program exited 0 and printed its report. */
+export function ensureOk(name: string, r: ChildResult): void {
+  if (r.exitCode !== 0 || r.report === undefined) throw new Error(`${name} failed (exit ${r.exitCode}${r.timedOut ? ", timed out" : ""}): ${r.stderr}`);
+}

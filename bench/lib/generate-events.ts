@@ -1,5 +1,6 @@
-import { mkdir, stat } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { exists } from "./exists.js";
 import type { DuckDb } from "../../src/offline/duckdb.js";
 
 export interface EventDataSize {
@@ -9,7 +10,6 @@ export interface EventDataSize {
   readonly labels: number;
 }
 
-const exists = async (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
 
 /**
  * Generates (once; cached in `dir`) a card-transactions event file and a labels file with DuckDB:

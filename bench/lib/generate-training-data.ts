@@ -1,5 +1,6 @@
-import { mkdir, stat } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { exists } from "./exists.js";
 import type { DuckDb } from "../../src/offline/duckdb.js";
 
 export interface TrainingDataSize {
@@ -13,11 +14,6 @@ export interface TrainingDataSize {
 export const featureNames = (view: string): string[] => [`${view}_f1`, `${view}_f2`, `${view}_f3`];
 export const viewName = (i: number): string => `view${i + 1}`;
 
-const exists = (path: string): Promise<boolean> =>
-  stat(path).then(
-    () => true,
-    () => false,
-  );
 
 /**
  * Writes one Parquet source per view (driver_id, event_timestamp, created_timestamp, 3 features)

@@ -1,25 +1,21 @@
 import { formatDuration } from "../definitions/duration.js";
-import type { AggregateSpec } from "../definitions/specs.js";
+import type { AggregateFunction } from "../definitions/specs.js";
 import { isNumeric, type ValueType } from "../definitions/value-type.js";
 
-export type AggregateFunction = AggregateSpec["function"];
-export const aggregateFunctions: readonly AggregateFunction[] = ["count", "sum", "mean", "min", "max", "last"];
 
 const HOUR = 3600;
-const DAY = 86_400;
+export const SECONDS_PER_DAY = 86_400;
 
 /** DESIGN.md's default hop: 5 min for windows up to 12 h, 1 h up to 12 days, 1 day beyond. */
 export function defaultHopSeconds(windowSeconds: number): number {
   if (windowSeconds <= 12 * HOUR) return 300;
-  if (windowSeconds <= 12 * DAY) return HOUR;
-  return DAY;
+  if (windowSeconds <= 12 * SECONDS_PER_DAY) return HOUR;
+  return SECONDS_PER_DAY;
 }
 
 /** `amount_sum_1h`; `count_7d` for a count of events (days, not weeks: "7d" is how windows are written). */
 export function aggregateName(column: string | null, fn: AggregateFunction, windowSeconds: number): string {
-  const days = Math.floor(windowSeconds / 86_400);
-  const window = days > 0 ? `${days}d${windowSeconds % 86_400 === 0 ? "" : formatDuration(windowSeconds % 86_400)}` : formatDuration(windowSeconds);
-  return `${column === null ? "" : `${column}_`}${fn}_${window}`;
+  return `${column === null ? "" : `${column}_`}${fn}_${formatDuration(windowSeconds, { weeks: false })}`;
 }
 
 /** Why `fn` cannot aggregate a column of `type`, or undefined when it can. */

@@ -15,8 +15,8 @@ import { compileTiles } from "./tile-sql.js";
  *   <view>/v<N>/_tiles/h<hop seconds>/date=YYYY-MM-DD/tiles.parquet
  *   <view>/v<N>/_tiles/state.json   the last event-log commit the tiles include, and the transform
  */
-export const tilesDir = (layout: ViewVersionLayout): string => join(layout.dir, "_tiles");
-export const hopDir = (layout: ViewVersionLayout, hopSeconds: number): string => join(tilesDir(layout), `h${hopSeconds}`);
+const tilesDir = (layout: ViewVersionLayout): string => join(layout.dir, "_tiles");
+const hopDir = (layout: ViewVersionLayout, hopSeconds: number): string => join(tilesDir(layout), `h${hopSeconds}`);
 
 interface TileState {
   readonly seq: number;

@@ -1,9 +1,8 @@
-import { join } from "node:path";
 import type { FeatureViewSpec } from "../definitions/specs.js";
 import { valueTypeFromName } from "../definitions/value-type.js";
 import { readCommits } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
-import { ViewVersionLayout } from "../offline/offline-layout.js";
+import { committedFiles, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import { microsToIso, quoteIdent, stringList } from "../util/sql.js";
 import { hopGroups } from "./tile-partials.js";
@@ -66,10 +65,18 @@ export async function checkParity(duck: DuckDb, offlineRoot: string, record: Vie
   let comparisons = 0;
   for (const asOfIngestion of [false, true]) {
     const rows = await batch(pairs.map((p) => ({ ...p.key, event_timestamp: microsToIso(BigInt(p.t)) })), asOfIngestion);
-    pairs.forEach((p, i) => {
+    // With every event, one state per key serves all of its times; as of ingestion, each time has its own.
+    const full = new Map<readonly StateEvent[], KeyState>();
+    const stateFor = (p: (typeof pairs)[number]): KeyState => {
+      const cached = asOfIngestion ? undefined : full.get(p.events);
+      if (cached !== undefined) return cached;
       const state = new KeyState(groups);
       for (const e of p.events) if (!asOfIngestion || e.cr <= p.t) state.add(e, -Infinity);
-      const online = state.valuesAt(p.t);
+      if (!asOfIngestion) full.set(p.events, state);
+      return state;
+    };
+    pairs.forEach((p, i) => {
+      const online = stateFor(p).valuesAt(p.t);
       for (const f of spec.features) {
         comparisons++;
         const b = normalize(rows[i]?.[f.name]);
@@ -82,7 +89,7 @@ export async function checkParity(duck: DuckDb, offlineRoot: string, record: Vie
 
 async function sampleEvents(duck: DuckDb, offlineRoot: string, record: ViewVersionRecord, sample: number): Promise<KeyEvents[]> {
   const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
-  const files = (await readCommits(layout)).flatMap((c) => c.files.map((f) => join(layout.dir, f.path)));
+  const files = committedFiles(layout, await readCommits(layout));
   if (files.length === 0) return [];
   const spec: FeatureViewSpec = record.spec;
   const keys = spec.joinKeys.map((k) => quoteIdent(k.name));

@@ -1,9 +1,8 @@
-import { join } from "node:path";
 import { fullFeatureName } from "../definitions/feature-ref.js";
 import { readCommits } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
 import { duckdbType } from "../offline/duckdb-types.js";
-import { ViewVersionLayout } from "../offline/offline-layout.js";
+import { committedFiles, partitionDate, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ResolvedViewFeatures } from "../registry/resolve-features.js";
 import { backfillTiles, tileFiles } from "./backfill.js";
 import { compileRawWindows } from "./raw-window-sql.js";
@@ -23,7 +22,6 @@ export interface AggregationPlanInput {
 }
 
 const DAY_US = 86_400_000_000n;
-const day = (micros: bigint): string => new Date(Number(micros / 1000n)).toISOString().slice(0, 10);
 
 /**
  * Computes an aggregation view's requested aggregates for every entity row into a temporary
@@ -42,7 +40,7 @@ export async function computeAggregates(duck: DuckDb, offlineRoot: string, resol
   const range = input.timeRange ?? { min: 0n, max: 0n };
   const longest = BigInt(Math.max(...aggregates.map((a) => a.windowSeconds + a.hopSeconds))) * 1_000_000n;
   const commits = await readCommits(layout);
-  const eventFiles = (from: bigint): string[] => (input.timeRange === null ? [] : commits.flatMap((c) => c.files.filter((f) => f.date >= day(from) && f.date <= day(range.max)).map((f) => join(layout.dir, f.path))));
+  const eventFiles = (from: bigint): string[] => (input.timeRange === null ? [] : committedFiles(layout, commits, { from: partitionDate(from), to: partitionDate(range.max) }));
   const common = { entityTable: input.entityTable, keys, timestampColumn: input.timestampColumn, outputs, sqlTypes };
   let sql: string;
   if (input.asOfIngestion) sql = compileRawWindows({ ...common, aggregates, eventFiles: eventFiles(range.min - longest), asOfIngestion: true });
@@ -51,8 +49,8 @@ export async function computeAggregates(duck: DuckDb, offlineRoot: string, resol
     const groups = await Promise.all(
       hopGroups(aggregates).map(async (g) => {
         const hop = BigInt(g.hopSeconds) * 1_000_000n;
-        const reach = BigInt(Math.max(...g.aggregates.map((a) => a.windowSeconds))) * 1_000_000n + hop;
-        const tiles = input.timeRange === null ? [] : await tileFiles(layout, g.hopSeconds, day(range.min - reach), day(range.max));
+        const reach = BigInt(g.longestWindowSeconds) * 1_000_000n + hop;
+        const tiles = input.timeRange === null ? [] : await tileFiles(layout, g.hopSeconds, partitionDate(range.min - reach), partitionDate(range.max));
         return { ...g, tileFiles: tiles, eventFiles: eventFiles(range.min - hop - DAY_US) };
       }),
     );

@@ -1,7 +1,8 @@
 import { CREATED_TIMESTAMP, EVENT_TIMESTAMP, type AggregateSpec } from "../definitions/specs.js";
 import { quoteIdent, stringList } from "../util/sql.js";
 import { tileStartSql } from "./tile-partials.js";
-import { WINDOW_MATCHED, WINDOW_ROW_ID, type WindowQuery } from "./window-sql.js";
+import { PRECOMPUTED_MATCHED, ROW_ID } from "../offline/point-in-time-sql.js";
+import { labelCte, type WindowQuery } from "./window-sql.js";
 
 /**
  * The window contract as one range join over raw events (pure), for retrieval as of ingestion:
@@ -10,12 +11,15 @@ import { WINDOW_MATCHED, WINDOW_ROW_ID, type WindowQuery } from "./window-sql.js
  * to its own window start.
  */
 export function compileRawWindows(q: Omit<WindowQuery, "groups"> & { readonly aggregates: readonly AggregateSpec[]; readonly eventFiles: readonly string[]; readonly asOfIngestion: boolean }): string {
-  const keyCols = q.keys.map((_, i) => `__k${i}`);
-  const labelKeys = q.keys.map((k, i) => `${k.cast ? `TRY_CAST(${quoteIdent(k.name)} AS ${k.sqlType})` : quoteIdent(k.name)} AS ${keyCols[i]}`);
+  const { keyCols, cte } = labelCte(q);
   const start = (a: AggregateSpec): string => tileStartSql(`lab.__t - ${a.windowSeconds * 1_000_000}`, a.hopSeconds * 1_000_000);
   const columns = [...new Set(q.aggregates.flatMap((a) => (a.column === null ? [] : [a.column])))];
-  const eventSelect = [...q.keys.map((k, i) => `${quoteIdent(k.name)} AS ${keyCols[i]}`), `epoch_us(${EVENT_TIMESTAMP}) AS __ts`, `epoch_us(${CREATED_TIMESTAMP}) AS __cr`, ...columns.map((c) => quoteIdent(c))];
-  const events = q.eventFiles.length === 0 ? `SELECT ${eventSelect.map((s) => `NULL AS ${s.split(" AS ").at(-1)}`).join(", ")} WHERE false` : `SELECT ${eventSelect.join(", ")} FROM read_parquet(${stringList(q.eventFiles)}, union_by_name = true)`;
+  // [expression over an event file, column name]
+  const eventColumns: [string, string][] = [...q.keys.map((k, i): [string, string] => [quoteIdent(k.name), keyCols[i]!]), [`epoch_us(${EVENT_TIMESTAMP})`, "__ts"], [`epoch_us(${CREATED_TIMESTAMP})`, "__cr"], ...columns.map((c): [string, string] => [quoteIdent(c), quoteIdent(c)])];
+  const events =
+    q.eventFiles.length === 0
+      ? `SELECT ${eventColumns.map(([, name]) => `NULL AS ${name}`).join(", ")} WHERE false`
+      : `SELECT ${eventColumns.map(([expr, name]) => `${expr} AS ${name}`).join(", ")} FROM read_parquet(${stringList(q.eventFiles)}, union_by_name = true)`;
   const earliest = q.aggregates.map(start);
   const outputs = q.aggregates.map((a) => {
     const inWindow = `ev.__ts >= ${start(a)}`;
@@ -33,10 +37,10 @@ export function compileRawWindows(q: Omit<WindowQuery, "groups"> & { readonly ag
     return `CAST(${expr} AS ${q.sqlTypes.get(a.name)!}) AS ${quoteIdent(q.outputs.get(a.name)!)}`;
   });
   return (
-    `WITH lab AS (SELECT rowid AS ${WINDOW_ROW_ID}, ${labelKeys.join(", ")}, epoch_us(CAST(${quoteIdent(q.timestampColumn)} AS TIMESTAMPTZ)) AS __t FROM ${q.entityTable}),\n` +
+    `WITH ${cte},\n` +
     `ev AS (${events})\n` +
-    `SELECT lab.${WINDOW_ROW_ID}, ${outputs.join(", ")}, count(ev.__ts) > 0 AS ${WINDOW_MATCHED}\n` +
+    `SELECT lab.${ROW_ID}, ${outputs.join(", ")}, count(ev.__ts) > 0 AS ${PRECOMPUTED_MATCHED}\n` +
     `FROM lab LEFT JOIN ev ON ${keyCols.map((k) => `ev.${k} = lab.${k}`).join(" AND ")} AND ev.__ts < lab.__t AND ev.__ts >= least(${earliest.join(", ")})` +
-    `${q.asOfIngestion ? " AND ev.__cr <= lab.__t" : ""}\nGROUP BY lab.${WINDOW_ROW_ID}`
+    `${q.asOfIngestion ? " AND ev.__cr <= lab.__t" : ""}\nGROUP BY lab.${ROW_ID}`
   );
 }

@@ -17,6 +17,8 @@ export interface HopGroup {
   readonly hopSeconds: number;
   readonly aggregates: readonly AggregateSpec[];
   readonly columns: readonly ColumnPartials[];
+  /** The group's longest window: how far back any read needs its tiles. */
+  readonly longestWindowSeconds: number;
 }
 
 /** The aggregates grouped by hop (one tile table per hop), with the partials each column needs. */
@@ -29,11 +31,11 @@ export function hopGroups(aggregates: readonly AggregateSpec[]): HopGroup[] {
       const fns = new Set(mine.filter((a) => a.column === column).map((a) => a.function));
       return { column, sum: fns.has("sum") || fns.has("mean"), min: fns.has("min"), max: fns.has("max"), last: fns.has("last") };
     });
-    return { hopSeconds, aggregates: mine, columns };
+    return { hopSeconds, aggregates: mine, columns, longestWindowSeconds: Math.max(...mine.map((a) => a.windowSeconds)) };
   });
 }
 
-/** Tile column names: `__n` events; per column `__cnt_<c>`, `__sum_<c>`, `__min_<c>`, `__max_<c>`, `__last_<c>`, `__lastts_<c>`, `__lastcr_<c>`. */
+/** Tile column names: `__n` events; per column `__cnt_<c>`, `__sum_<c>`, `__min_<c>`, `__max_<c>`, `__last_<c>`, `__lastts_<c>`, `__lastcr_<c>` (and `__ord_<c>` in plans). */
 export const partial = {
   events: "__n",
   count: (c: string): string => `__cnt_${c}`,
@@ -43,6 +45,8 @@ export const partial = {
   last: (c: string): string => `__last_${c}`,
   lastTs: (c: string): string => `__lastts_${c}`,
   lastCreated: (c: string): string => `__lastcr_${c}`,
+  /** The last value's (ts, created) as one orderable struct; computed from the two above when read. */
+  ord: (c: string): string => `__ord_${c}`,
 };
 
 /** Tile start (µs) of an event time (µs) for a hop: the floor to a multiple of the hop. */

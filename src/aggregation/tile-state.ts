@@ -111,7 +111,7 @@ export class KeyState {
   compact(watermark: number): void {
     for (const g of this.groups) {
       const hop = g.hopSeconds * 1e6;
-      const oldest = floorTo(watermark, hop) - Math.max(...g.aggregates.map((a) => a.windowSeconds)) * 1e6;
+      const oldest = floorTo(watermark, hop) - g.longestWindowSeconds * 1e6;
       const tiles = this.hops.get(g.hopSeconds)!;
       for (const [start, tile] of tiles) {
         if (start < oldest) tiles.delete(start);

@@ -1,4 +1,5 @@
 import { CREATED_TIMESTAMP, EVENT_TIMESTAMP, type AggregateSpec } from "../definitions/specs.js";
+import { PRECOMPUTED_MATCHED, ROW_ID } from "../offline/point-in-time-sql.js";
 import { quoteIdent, stringList } from "../util/sql.js";
 import { partial, tileStartSql, type HopGroup } from "./tile-partials.js";
 
@@ -15,9 +16,6 @@ export interface WindowQuery {
   readonly sqlTypes: ReadonlyMap<string, string>;
 }
 
-export const WINDOW_ROW_ID = "__row_id";
-export const WINDOW_MATCHED = "__matched";
-
 /**
  * Compiles DESIGN.md's window contract over tiles to one DuckDB SELECT (pure): for each entity
  * row (keys k, time t) and aggregate (window W, hop H), the events of k with
@@ -32,9 +30,8 @@ export const WINDOW_MATCHED = "__matched";
  * `__matched` (some event fell in some window).
  */
 export function compileWindows(q: WindowQuery): string {
-  const keyCols = q.keys.map((_, i) => `__k${i}`);
-  const labelKeys = q.keys.map((k, i) => `${k.cast ? `TRY_CAST(${quoteIdent(k.name)} AS ${k.sqlType})` : quoteIdent(k.name)} AS ${keyCols[i]}`);
-  const ctes = [`lab AS (SELECT rowid AS ${WINDOW_ROW_ID}, ${labelKeys.join(", ")}, epoch_us(CAST(${quoteIdent(q.timestampColumn)} AS TIMESTAMPTZ)) AS __t FROM ${q.entityTable})`];
+  const { keyCols, cte } = labelCte(q);
+  const ctes = [cte];
   const joins: string[] = [];
   const outputs: string[] = [];
   const matched: string[] = [];
@@ -43,13 +40,26 @@ export function compileWindows(q: WindowQuery): string {
 
   q.groups.forEach((g, gi) => {
     const hop = g.hopSeconds * 1_000_000;
-    const windows = [...new Set(g.aggregates.map((a) => a.windowSeconds))].sort((a, b) => a - b);
-    const longest = windows.at(-1)!;
-    const partialCols = [partial.events, ...g.columns.flatMap((c) => [partial.count(c.column), ...(c.sum ? [partial.sum(c.column)] : []), ...(c.min ? [partial.min(c.column)] : []), ...(c.max ? [partial.max(c.column)] : []), ...(c.last ? [partial.last(c.column), `__ord_${c.column}`] : [])])];
-    const ordOf = (c: string): string => `struct_pack(ts := ${partial.lastTs(c)}, cr := ${partial.lastCreated(c)})`;
-    const tileSelect = [storedKeys, `__tile AS __o`, ...partialCols.map((p) => (p.startsWith("__ord_") ? `CASE WHEN ${partial.lastTs(p.slice(6))} IS NOT NULL THEN ${ordOf(p.slice(6))} END AS ${p}` : p))];
-    const tiles = g.tileFiles.length === 0 ? `SELECT ${[...keyCols.map((k) => `NULL AS ${k}`), "NULL::BIGINT AS __o", ...partialCols.map((p) => `NULL AS ${p}`)].join(", ")} WHERE false` : `SELECT ${tileSelect.join(", ")} FROM read_parquet(${stringList(g.tileFiles)}, union_by_name = true)`;
-    ctes.push(`l${gi} AS (SELECT ${WINDOW_ROW_ID}, ${partition}, __t, ${tileStartSql("__t", hop)} AS __he FROM lab)`);
+    const longest = g.longestWindowSeconds;
+    // [expression over a tile file, column name] for each partial the group's aggregates need.
+    const tileColumns: [string, string][] = [[partial.events, partial.events]];
+    for (const c of g.columns) {
+      const name = c.column;
+      tileColumns.push([partial.count(name), partial.count(name)]);
+      if (c.sum) tileColumns.push([partial.sum(name), partial.sum(name)]);
+      if (c.min) tileColumns.push([partial.min(name), partial.min(name)]);
+      if (c.max) tileColumns.push([partial.max(name), partial.max(name)]);
+      if (c.last) {
+        const ord = `CASE WHEN ${partial.lastTs(name)} IS NOT NULL THEN struct_pack(ts := ${partial.lastTs(name)}, cr := ${partial.lastCreated(name)}) END`;
+        tileColumns.push([partial.last(name), partial.last(name)], [ord, partial.ord(name)]);
+      }
+    }
+    const partialCols = tileColumns.map(([, name]) => name);
+    const tiles =
+      g.tileFiles.length === 0
+        ? `SELECT ${[...keyCols.map((k) => `NULL AS ${k}`), "NULL::BIGINT AS __o", ...partialCols.map((p) => `NULL AS ${p}`)].join(", ")} WHERE false`
+        : `SELECT ${[storedKeys, "__tile AS __o", ...tileColumns.map(([expr, name]) => (expr === name ? name : `${expr} AS ${name}`))].join(", ")} FROM read_parquet(${stringList(g.tileFiles)}, union_by_name = true)`;
+    ctes.push(`l${gi} AS (SELECT ${ROW_ID}, ${partition}, __t, ${tileStartSql("__t", hop)} AS __he FROM lab)`);
     // Whole tiles: a join of each label with its key's tiles in its longest window, each aggregate filtered to its own.
     const tileAggs: string[] = [`sum(tl.${partial.events}) AS __n_all`];
     // The join already holds the longest window's tiles: only shorter windows need a filter.
@@ -60,7 +70,7 @@ export function compileWindows(q: WindowQuery): string {
     const labels = `SELECT *, unnest([__he // ${bucket}, __he // ${bucket} - 1]) AS __b FROM l${gi}`;
     const bucketed = `SELECT *, __o // ${bucket} AS __b FROM (${tiles})`;
     const inWindow = `${keyCols.map((k) => `tl.${k} = l.${k}`).join(" AND ")} AND tl.__b = l.__b AND tl.__o < l.__he AND tl.__o >= l.__he - ${bucket}`;
-    ctes.push(`t${gi} AS (SELECT l.${WINDOW_ROW_ID}, ${dedupe(tileAggs).join(", ")} FROM (${labels}) l JOIN (${bucketed}) tl ON ${inWindow} GROUP BY l.${WINDOW_ROW_ID})`);
+    ctes.push(`t${gi} AS (SELECT l.${ROW_ID}, ${dedupe(tileAggs).join(", ")} FROM (${labels}) l JOIN (${bucketed}) tl ON ${inWindow} GROUP BY l.${ROW_ID})`);
     // The head: running aggregates inside each needed (key, tile), then ASOF to the last event before t.
     const eventCols = [storedKeys, `epoch_us(${EVENT_TIMESTAMP}) AS __ts`, `${tileStartSql(`epoch_us(${EVENT_TIMESTAMP})`, hop)} AS __tile`, ...g.columns.map((c) => `${quoteIdent(c.column)} AS ${quoteIdent(`__v_${c.column}`)}`), ...g.columns.filter((c) => c.last).map((c) => `CASE WHEN ${quoteIdent(c.column)} IS NOT NULL THEN struct_pack(ts := epoch_us(${EVENT_TIMESTAMP}), cr := epoch_us(${CREATED_TIMESTAMP})) END AS __eord_${c.column}`)];
     const needed = `(SELECT DISTINCT ${partition}, __he FROM l${gi})`;
@@ -72,17 +82,17 @@ export function compileWindows(q: WindowQuery): string {
       if (c.sum) running.push(`sum(${v}) OVER r AS ${partial.sum(c.column)}`);
       if (c.min) running.push(`min(${v}) OVER r AS ${partial.min(c.column)}`);
       if (c.max) running.push(`max(${v}) OVER r AS ${partial.max(c.column)}`);
-      if (c.last) running.push(`arg_max(${v}, __eord_${c.column}) OVER r AS ${partial.last(c.column)}`, `max(__eord_${c.column}) OVER r AS __ord_${c.column}`);
+      if (c.last) running.push(`arg_max(${v}, __eord_${c.column}) OVER r AS ${partial.last(c.column)}`, `max(__eord_${c.column}) OVER r AS ${partial.ord(c.column)}`);
     }
     if (events !== null) {
       ctes.push(`r${gi} AS (SELECT ${running.join(", ")} FROM (${events}) WINDOW r AS (PARTITION BY ${partition}, __tile ORDER BY __ts RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))`);
-      ctes.push(`h${gi} AS (SELECT l.${WINDOW_ROW_ID}, r.* EXCLUDE (${partition}, __tile, __ts) FROM l${gi} l ASOF LEFT JOIN r${gi} r ON ${keyCols.map((k) => `l.${k} = r.${k}`).join(" AND ")} AND l.__he = r.__tile AND l.__t > r.__ts)`);
-    } else ctes.push(`h${gi} AS (SELECT ${WINDOW_ROW_ID}, ${partialCols.map((p) => `NULL AS ${p}`).join(", ")} FROM l${gi})`);
-    joins.push(`LEFT JOIN t${gi} ON t${gi}.${WINDOW_ROW_ID} = lab.${WINDOW_ROW_ID}`, `LEFT JOIN h${gi} ON h${gi}.${WINDOW_ROW_ID} = lab.${WINDOW_ROW_ID}`);
+      ctes.push(`h${gi} AS (SELECT l.${ROW_ID}, r.* EXCLUDE (${partition}, __tile, __ts) FROM l${gi} l ASOF LEFT JOIN r${gi} r ON ${keyCols.map((k) => `l.${k} = r.${k}`).join(" AND ")} AND l.__he = r.__tile AND l.__t > r.__ts)`);
+    } else ctes.push(`h${gi} AS (SELECT ${ROW_ID}, ${partialCols.map((p) => `NULL AS ${p}`).join(", ")} FROM l${gi})`);
+    joins.push(`LEFT JOIN t${gi} ON t${gi}.${ROW_ID} = lab.${ROW_ID}`, `LEFT JOIN h${gi} ON h${gi}.${ROW_ID} = lab.${ROW_ID}`);
     for (const a of g.aggregates) outputs.push(`CAST(${merge(a, `t${gi}`, `h${gi}`)} AS ${q.sqlTypes.get(a.name)!}) AS ${quoteIdent(q.outputs.get(a.name)!)}`);
     matched.push(`coalesce(t${gi}.__n_all, 0) + coalesce(h${gi}.${partial.events}, 0) > 0`);
   });
-  const select = [`lab.${WINDOW_ROW_ID}`, ...outputs, `(${matched.join(" OR ")}) AS ${WINDOW_MATCHED}`];
+  const select = [`lab.${ROW_ID}`, ...outputs, `(${matched.join(" OR ")}) AS ${PRECOMPUTED_MATCHED}`];
   return `WITH ${ctes.join(",\n")}\nSELECT ${select.join(", ")}\nFROM lab\n${joins.join("\n")}`;
 }
 
@@ -97,7 +107,7 @@ function windowed(a: AggregateSpec, inWindow: string | undefined): string[] {
   if (a.function === "sum" || a.function === "mean") out.push(over("sum", partial.sum(c), partial.sum(c)));
   if (a.function === "min") out.push(over("min", partial.min(c), partial.min(c)));
   if (a.function === "max") out.push(over("max", partial.max(c), partial.max(c)));
-  if (a.function === "last") out.push(`arg_max(tl.${partial.last(c)}, tl.__ord_${c})${filter} AS ${partial.last(c)}_${w}`, over("max", `__ord_${c}`, `__ord_${c}`));
+  if (a.function === "last") out.push(`arg_max(tl.${partial.last(c)}, tl.${partial.ord(c)})${filter} AS ${partial.last(c)}_${w}`, over("max", partial.ord(c), partial.ord(c)));
   return out;
 }
 
@@ -124,6 +134,13 @@ function merge(a: AggregateSpec, t: string, h: string): string {
     case "max":
       return both(`${t}.${partial.max(c)}_${w}`, `${h}.${partial.max(c)}`, (x, y) => `greatest(${x}, ${y})`);
     case "last":
-      return `CASE WHEN ${h}.__ord_${c} IS NOT NULL AND (${t}.__ord_${c}_${w} IS NULL OR ${h}.__ord_${c} > ${t}.__ord_${c}_${w}) THEN ${h}.${partial.last(c)} ELSE ${t}.${partial.last(c)}_${w} END`;
+      return `CASE WHEN ${h}.${partial.ord(c)} IS NOT NULL AND (${t}.${partial.ord(c)}_${w} IS NULL OR ${h}.${partial.ord(c)} > ${t}.${partial.ord(c)}_${w}) THEN ${h}.${partial.last(c)} ELSE ${t}.${partial.last(c)}_${w} END`;
   }
+}
+
+/** The entity rows as `lab`: row id, join keys (cast where the types differ) as `__k<i>`, and the time in µs as `__t`. */
+export function labelCte(q: Pick<WindowQuery, "entityTable" | "keys" | "timestampColumn">): { keyCols: string[]; cte: string } {
+  const keyCols = q.keys.map((_, i) => `__k${i}`);
+  const labelKeys = q.keys.map((k, i) => `${k.cast ? `TRY_CAST(${quoteIdent(k.name)} AS ${k.sqlType})` : quoteIdent(k.name)} AS ${keyCols[i]}`);
+  return { keyCols, cte: `lab AS (SELECT rowid AS ${ROW_ID}, ${labelKeys.join(", ")}, epoch_us(CAST(${quoteIdent(q.timestampColumn)} AS TIMESTAMPTZ)) AS __t FROM ${q.entityTable})` };
 }

@@ -1,10 +1,10 @@
 import type { BatchSource } from "./batch-source.js";
 import type { DurationInput } from "./duration.js";
 import type { Entity } from "./entity.js";
+import type { AggregateFunction } from "./specs.js";
 import type { StreamSource } from "./stream-source.js";
 import type { ValueType } from "./value-type.js";
 
-export type AggregateFunction = "count" | "sum" | "mean" | "min" | "max" | "last";
 
 /** One windowed aggregate: `column` ("*" for count of events), a function, a window and its hop (tile size). */
 export interface AggregationInput {

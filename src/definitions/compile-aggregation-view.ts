@@ -1,14 +1,12 @@
-import { aggregateFunctions, aggregateName, defaultHopSeconds, outputTypeName, unsupported, type AggregateFunction } from "../aggregation/aggregate-rules.js";
+import { aggregateName, defaultHopSeconds, outputTypeName, SECONDS_PER_DAY, unsupported } from "../aggregation/aggregate-rules.js";
 import { canonicalJson, sha256Hex } from "../util/canonical-json.js";
 import type { AggregationView } from "./aggregation-view.js";
 import { describe } from "./compile-entity.js";
-import { compileEntities, compileOnline, compileSchema, compileSource } from "./compile-feature-view.js";
-import { parseDuration } from "./duration.js";
+import { compileDuration, compileEntities, compileOnline, compileSchema, compileSource } from "./compile-feature-view.js";
 import { checkMetadata, checkName, type Problems } from "./problems.js";
-import type { AggregateSpec, AggregationSpec, EntitySpec, FeatureSpec, FeatureViewSpec } from "./specs.js";
+import { AGGREGATE_FUNCTIONS, type AggregateFunction, type AggregateSpec, type AggregationSpec, type EntitySpec, type FeatureSpec, type FeatureViewSpec } from "./specs.js";
 import { valueTypeFromName } from "./value-type.js";
 
-const DAY = 86_400;
 
 /**
  * Compiles an aggregation view to a FeatureViewSpec whose features are the aggregates and whose
@@ -21,7 +19,7 @@ export function compileAggregationView(input: AggregationView, entitySpecs: Read
   const events = compileSchema(input.schema, new Set(joinKeys.map((k) => k.name)), problems);
   const { batch, nats, pushName } = compileStreamSource(input.source, new Set([...events.map((f) => f.name), ...joinKeys.map((k) => k.name)]), problems);
   const aggregates = compileAggregates(input.aggregations, events, problems);
-  const allowedLatenessSeconds = compileLateness(input.allowedLateness, problems);
+  const allowedLatenessSeconds = input.allowedLateness === undefined ? 0 : (compileDuration(input.allowedLateness, "allowedLateness", problems) ?? 0);
   const transform = { joinKeys, events: events.map((e) => ({ name: e.name, type: e.type })), aggregates };
   const aggregation: AggregationSpec = { events, aggregates, allowedLatenessSeconds, nats, transformHash: sha256Hex(canonicalJson(transform)) };
   return {
@@ -63,8 +61,8 @@ function compileAggregates(input: unknown, events: readonly FeatureSpec[], probl
     const field = `aggregations[${i}]`;
     const a = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
     const fn = a.function as AggregateFunction;
-    if (!aggregateFunctions.includes(fn)) {
-      problems.add(`${field}.function`, `unknown function ${describe(a.function)} (expected one of ${aggregateFunctions.join(", ")})`);
+    if (!AGGREGATE_FUNCTIONS.includes(fn)) {
+      problems.add(`${field}.function`, `unknown function ${describe(a.function)} (expected one of ${AGGREGATE_FUNCTIONS.join(", ")})`);
       continue;
     }
     let column: string | null = null;
@@ -85,7 +83,7 @@ function compileAggregates(input: unknown, events: readonly FeatureSpec[], probl
     const hop = a.hop === undefined ? defaultHopSeconds(window) : seconds(a.hop, `${field}.hop`, problems);
     if (hop === undefined) continue;
     if (window % hop !== 0) problems.add(`${field}.hop`, `the window (${window}s) must be a whole number of hops (${hop}s)`);
-    if (DAY % hop !== 0) problems.add(`${field}.hop`, `a hop must divide one day (86400s) so tiles never straddle a date partition; got ${hop}s`);
+    if (SECONDS_PER_DAY % hop !== 0) problems.add(`${field}.hop`, `a hop must divide one day (86400s) so tiles never straddle a date partition; got ${hop}s`);
     const name = aggregateName(column, fn, window);
     if (out.some((o) => o.name === name)) problems.add(field, `aggregate ${name} is declared twice`);
     else out.push({ name, column, function: fn, windowSeconds: window, hopSeconds: hop });
@@ -93,20 +91,9 @@ function compileAggregates(input: unknown, events: readonly FeatureSpec[], probl
   return out;
 }
 
+/** A window or hop: a duration longer than 0s. */
 function seconds(value: unknown, field: string, problems: Problems): number | undefined {
-  const parsed = typeof value === "string" || typeof value === "number" ? parseDuration(value) : { error: `bad duration ${describe(value)}` };
-  if ("error" in parsed) problems.add(field, parsed.error);
-  else if (parsed.seconds <= 0) problems.add(field, "must be longer than 0s");
-  else return parsed.seconds;
-  return undefined;
-}
-
-function compileLateness(value: unknown, problems: Problems): number {
-  if (value === undefined) return 0;
-  const parsed = typeof value === "string" || typeof value === "number" ? parseDuration(value) : { error: `bad duration ${describe(value)}` };
-  if ("error" in parsed) {
-    problems.add("allowedLateness", parsed.error);
-    return 0;
-  }
-  return parsed.seconds;
+  const parsed = compileDuration(value, field, problems);
+  if (parsed === 0) problems.add(field, "must be longer than 0s");
+  return parsed === 0 ? undefined : parsed;
 }

@@ -87,16 +87,22 @@ function defaultFits(type: ValueType, value: unknown): boolean {
 
 function compileTtl(ttl: unknown, problems: Problems): number | null {
   if (ttl === undefined || ttl === null) return null;
-  if (typeof ttl !== "string" && typeof ttl !== "number") {
-    problems.add("ttl", `bad duration ${describe(ttl)}: expected e.g. "2d" or a number of seconds`);
-    return null;
+  const seconds = compileDuration(ttl, "ttl", problems);
+  return seconds === undefined || seconds === 0 ? null : seconds;
+}
+
+/** A duration field in whole seconds, or undefined after recording why it is not one. */
+export function compileDuration(value: unknown, field: string, problems: Problems): number | undefined {
+  if (typeof value !== "string" && typeof value !== "number") {
+    problems.add(field, `bad duration ${describe(value)}: expected e.g. "2d" or a number of seconds`);
+    return undefined;
   }
-  const parsed = parseDuration(ttl);
+  const parsed = parseDuration(value);
   if ("error" in parsed) {
-    problems.add("ttl", parsed.error);
-    return null;
+    problems.add(field, parsed.error);
+    return undefined;
   }
-  return parsed.seconds === 0 ? null : parsed.seconds;
+  return parsed.seconds;
 }
 
 export function compileOnline(online: unknown, problems: Problems): boolean {

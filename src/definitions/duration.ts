@@ -26,12 +26,13 @@ export function parseDuration(input: DurationInput): { seconds: number } | { err
   return { seconds };
 }
 
-export function formatDuration(seconds: number): string {
+/** `weeks: false` writes "7d" rather than "1w" (as aggregate names spell windows). */
+export function formatDuration(seconds: number, options: { weeks?: boolean } = {}): string {
   if (seconds === 0) return "0s";
   let rest = seconds;
   let text = "";
   for (const [unit, size] of Object.entries(unitSeconds)) {
-    if (unit === "w" && rest % size !== 0) continue; // "10d" reads better than "1w3d"
+    if (unit === "w" && (options.weeks === false || rest % size !== 0)) continue; // "10d" reads better than "1w3d"
     const count = Math.floor(rest / size);
     if (count > 0) {
       text += `${count}${unit}`;

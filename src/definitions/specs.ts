@@ -58,13 +58,16 @@ export interface FeatureViewSpec extends Metadata {
   readonly aggregation?: AggregationSpec;
 }
 
+export const AGGREGATE_FUNCTIONS = ["count", "sum", "mean", "min", "max", "last"] as const;
+export type AggregateFunction = (typeof AGGREGATE_FUNCTIONS)[number];
+
 /** One windowed aggregate (DESIGN.md's window contract); durations in seconds. */
 export interface AggregateSpec {
   /** The output feature, e.g. `amount_sum_1h`. */
   readonly name: string;
   /** null: count of events (`*`). */
   readonly column: string | null;
-  readonly function: "count" | "sum" | "mean" | "min" | "max" | "last";
+  readonly function: AggregateFunction;
   readonly windowSeconds: number;
   readonly hopSeconds: number;
 }

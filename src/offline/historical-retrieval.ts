@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { fullFeatureName } from "../definitions/feature-ref.js";
 import { InvalidRequestError } from "../errors.js";
 import type { ResolvedViewFeatures } from "../registry/resolve-features.js";
@@ -8,7 +7,7 @@ import { readCommits } from "./commit-log.js";
 import type { DuckDb } from "./duckdb.js";
 import { duckdbType } from "./duckdb-types.js";
 import { loadEntities } from "./entity-table.js";
-import { ViewVersionLayout } from "./offline-layout.js";
+import { committedFiles, partitionDate, ViewVersionLayout } from "./offline-layout.js";
 import { computeAggregates } from "../aggregation/plan-aggregation.js";
 import { compilePointInTime, matchedColumn, type PitView } from "./point-in-time-sql.js";
 import { TrainingSet } from "./training-set.js";
@@ -48,14 +47,14 @@ export async function retrieveHistorical(duck: DuckDb, offlineRoot: string, requ
     const entityTypes = new Map(entityColumns.map((c) => [c.name, c.type]));
     const views = [];
     for (const [i, v] of request.views.entries()) {
-      views.push(await (async () => {
-        if (v.record.spec.aggregation === undefined) return planView(duck, offlineRoot, v, timeRange, request.fullFeatureNames ?? false);
+      if (v.record.spec.aggregation === undefined) views.push(await planView(duck, offlineRoot, v, timeRange, request.fullFeatureNames ?? false));
+      else {
         const table = `${resultTable}_agg${i}`;
         aggregateTables.push(table);
         const input = { entityTable, entityTypes, timestampColumn, timeRange, fullFeatureNames: request.fullFeatureNames ?? false, asOfIngestion: request.asOfIngestion ?? false, resultTable: table };
         const features = (await computeAggregates(duck, offlineRoot, v, input)).map((f) => ({ ...f, present: true }));
-        return { joinKeys: [], features, files: [], ttlSeconds: null, tieFree: true, precomputed: table };
-      })());
+        views.push({ joinKeys: [], features, files: [], ttlSeconds: null, tieFree: true, precomputed: table });
+      }
     }
     checkOutputNames(entityColumns.map((c) => c.name), views);
     const sql = compilePointInTime({ entityTable, entityColumns: entityColumns.map((c) => ({ name: c.name, sqlType: c.type })), timestampColumn, views, inclusive: request.inclusive ?? false, asOfIngestion: request.asOfIngestion ?? false });
@@ -125,11 +124,10 @@ async function planView(
   const { record } = resolved;
   const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
   const ttl = record.spec.ttlSeconds;
-  const day = (micros: bigint): string => new Date(Number(micros / 1000n)).toISOString().slice(0, 10);
-  const from = timeRange === null || ttl === null ? "" : day(timeRange.min - BigInt(ttl) * 1_000_000n);
-  const to = timeRange === null ? "" : day(timeRange.max);
+  const from = timeRange === null || ttl === null ? "" : partitionDate(timeRange.min - BigInt(ttl) * 1_000_000n);
+  const to = timeRange === null ? "" : partitionDate(timeRange.max);
   const commits = (await readCommits(layout)).map((c) => ({ ...c, files: c.files.filter((f) => timeRange !== null && f.date >= from && f.date <= to) })).filter((c) => c.files.length > 0);
-  const files = commits.flatMap((c) => c.files.map((f) => join(layout.dir, f.path)));
+  const files = committedFiles(layout, commits);
   const stored = files.length === 0 ? new Set<string>() : new Set((await duck.describe(`SELECT * FROM read_parquet(${stringList(files)}, union_by_name = true)`)).map((c) => c.name));
   return {
     joinKeys: record.spec.joinKeys.map((k) => ({ name: k.name, sqlType: duckdbType(k.type) })),

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { OfflineCommit } from "./commit-log.js";
 
 /**
  * The store-owned offline layout (DESIGN.md):
@@ -44,4 +45,14 @@ export class ViewVersionLayout {
 /** The ingest id a data file name carries (`part-<id>-<n>.parquet`), if any. */
 export function ingestIdOf(fileName: string): string | undefined {
   return /^part-([0-9a-z]+)-\d+\.parquet$/.exec(fileName)?.[1];
+}
+
+/** The date partition (YYYY-MM-DD, UTC) of a time in epoch microseconds. */
+export function partitionDate(micros: number | bigint): string {
+  return new Date(Math.floor(Number(micros) / 1000)).toISOString().slice(0, 10);
+}
+
+/** The data files the commits made visible (absolute paths), optionally only those of dates in [from, to]. */
+export function committedFiles(layout: ViewVersionLayout, commits: readonly OfflineCommit[], dates?: { readonly from: string; readonly to: string }): string[] {
+  return commits.flatMap((c) => c.files.filter((f) => dates === undefined || (f.date >= dates.from && f.date <= dates.to)).map((f) => join(layout.dir, f.path)));
 }

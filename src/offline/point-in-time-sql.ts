@@ -11,8 +11,9 @@ export interface PitView {
   /** No two candidate rows share keys and event_timestamp: the created_timestamp tie-break is moot. */
   readonly tieFree: boolean;
   /**
-   * A table already holding this view's values per entity row (`__row_id`, the features under
-   * their output names, `__matched`): aggregation views, computed by their own plan.
+   * A table already holding this view's values per entity row (ROW_ID, the features under their
+   * output names, PRECOMPUTED_MATCHED): aggregation views, computed by their own plan. Such a view
+   * has no join keys or files here and counts as tie-free.
    */
   readonly precomputed?: string;
 }
@@ -30,6 +31,8 @@ export interface PitQuery {
 }
 
 export const ROW_ID = "__row_id";
+/** A precomputed view's table says with this column whether any of its values came from data. */
+export const PRECOMPUTED_MATCHED = "__matched";
 export const matchedColumn = (viewIndex: number): string => `__matched_${viewIndex}`;
 
 const TWO_64 = "18446744073709551616";
@@ -54,12 +57,12 @@ export function compilePointInTime(q: PitQuery): string {
   const entitySelect = [`rowid AS ${ROW_ID}`, "*", `CAST(${quoteIdent(q.timestampColumn)} AS TIMESTAMPTZ) AS __t`];
   const entityType = new Map(q.entityColumns.map((c) => [c.name, c.sqlType]));
   q.views.forEach((v, i) =>
-    (v.precomputed === undefined ? v.joinKeys : []).forEach((k, j) => {
+    v.joinKeys.forEach((k, j) => {
       const same = entityType.get(k.name) === k.sqlType;
       entitySelect.push(`${same ? quoteIdent(k.name) : `TRY_CAST(${quoteIdent(k.name)} AS ${k.sqlType})`} AS ${keyColumn(i, j)}`);
     }),
   );
-  if (!q.asOfIngestion && q.views.some((v) => !v.tieFree && v.precomputed === undefined)) {
+  if (!q.asOfIngestion && q.views.some((v) => !v.tieFree)) {
     entitySelect.push(`epoch_us(__t)::HUGEINT * ${TWO_64} AS __t_lo`, `epoch_us(__t)::HUGEINT * ${TWO_64} + (${TWO_64} - 1) AS __t_hi`);
   }
   const ctes = [`e AS (SELECT ${entitySelect.join(", ")} FROM ${q.entityTable})`];
@@ -71,7 +74,7 @@ export function compilePointInTime(q: PitQuery): string {
     if (view.precomputed !== undefined) {
       joins.push(`LEFT JOIN ${view.precomputed} ${alias} ON ${alias}.${ROW_ID} = e.${ROW_ID}`);
       view.features.forEach((f) => outputs.push(`${alias}.${quoteIdent(f.output)}`));
-      outputs.push(`coalesce(${alias}.__matched, FALSE) AS ${matchedColumn(i)}`);
+      outputs.push(`coalesce(${alias}.${PRECOMPUTED_MATCHED}, FALSE) AS ${matchedColumn(i)}`);
       return;
     }
     // A view with no data yet reads from an empty relation of the same shape.

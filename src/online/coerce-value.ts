@@ -3,6 +3,13 @@ import { InvalidRequestError } from "../errors.js";
 
 const RANGES: Record<string, [bigint, bigint]> = { Int32: [-(2n ** 31n), 2n ** 31n - 1n], Int64: [-(2n ** 63n), 2n ** 63n - 1n] };
 
+/** An Int32/Int64 given as an integral number, a bigint or a decimal string; undefined when it is none or out of range. */
+export function parseInteger(scalar: "Int32" | "Int64", value: unknown): bigint | undefined {
+  const n = typeof value === "number" && Number.isInteger(value) ? BigInt(value) : typeof value === "bigint" ? value : typeof value === "string" && /^-?\d+$/.test(value) ? BigInt(value) : undefined;
+  const [lo, hi] = RANGES[scalar]!;
+  return n === undefined || n < lo || n > hi ? undefined : n;
+}
+
 /**
  * Checks a value written to the online store (from a push, a write request or the offline
  * store) against its feature type; returns it in the form the codec stores. `where` names the
@@ -17,9 +24,8 @@ export function coerceValue(type: ValueType, value: unknown, where: string): unk
   switch (type.scalar) {
     case "Int32":
     case "Int64": {
-      const n = typeof value === "number" && Number.isInteger(value) ? BigInt(value) : typeof value === "bigint" ? value : typeof value === "string" && /^-?\d+$/.test(value) ? BigInt(value) : undefined;
-      const [lo, hi] = RANGES[type.scalar]!;
-      if (n === undefined || n < lo || n > hi) throw bad(type, value, where);
+      const n = parseInteger(type.scalar, value);
+      if (n === undefined) throw bad(type, value, where);
       return Number.isSafeInteger(Number(n)) ? Number(n) : n;
     }
     case "Float32":

@@ -1,5 +1,6 @@
 import type { JoinKeySpec } from "../definitions/specs.js";
 import { InvalidRequestError } from "../errors.js";
+import { parseInteger } from "./coerce-value.js";
 
 /**
  * The canonical text of an entity's join key values, in the view's key order: integers as
@@ -20,17 +21,15 @@ export function entityKey(joinKeys: readonly JoinKeySpec[], row: Readonly<Record
   return key;
 }
 
-const INT_LIMITS: Record<string, [bigint, bigint]> = { Int32: [-(2n ** 31n), 2n ** 31n - 1n], Int64: [-(2n ** 63n), 2n ** 63n - 1n] };
-
 function keyPart(type: string, value: unknown, name: string): string {
   if (type === "String") {
     if (typeof value === "string") return JSON.stringify(value);
   } else if (type === "Int64" && typeof value === "number" && Number.isSafeInteger(value)) {
     return String(value); // the common case, without BigInt
-  } else if ((typeof value === "number" && Number.isSafeInteger(value)) || typeof value === "bigint" || (typeof value === "string" && /^-?\d+$/.test(value))) {
-    const n = BigInt(value);
-    const [lo, hi] = INT_LIMITS[type]!;
-    if (n >= lo && n <= hi) return n.toString();
+  } else if ((type === "Int32" || type === "Int64") && (typeof value !== "number" || Number.isSafeInteger(value))) {
+    // A number beyond 2^53 is not the integer it claims to be: refused as a key.
+    const n = parseInteger(type, value);
+    if (n !== undefined) return n.toString();
   }
   throw new InvalidRequestError(`join key "${name}" must be ${type === "String" ? "a string" : `an ${type} integer`}, got ${value === undefined ? "nothing" : JSON.stringify(typeof value === "bigint" ? value.toString() : value)}`);
 }

@@ -31,7 +31,7 @@ export class OnlineMetrics {
     private readonly alarmRate = 0.01,
     windowSeconds = 10,
   ) {
-    this.degradedWindow = new RateWindow(windowSeconds);
+    this.degradedWindow = new RateWindow(windowSeconds * 1000);
     this.loopMonitor.enable();
   }
 

@@ -59,9 +59,12 @@ export class OnlineService {
     this.writer = new OnlineWriter({ durable, keys, populate: this.populate, lifetime, metrics });
   }
 
-  /** `role: "batch"` (materialization from the CLI) skips an in-process cache nobody else could read. */
+  /**
+   * `role: "batch"` (materialization, a stream processor) skips an in-process cache nobody else
+   * could read, and the default snapshot, which only degraded reads use.
+   */
   static async open(config: ProjectConfig, registry: RegistryStore, options: { snapshot?: DefaultSnapshot; role?: "serving" | "batch" } = {}): Promise<OnlineService> {
-    const snapshot = options.snapshot ?? (await DefaultSnapshot.load(config.server.snapshot));
+    const snapshot = options.snapshot ?? (options.role === "batch" ? DefaultSnapshot.empty() : await DefaultSnapshot.load(config.server.snapshot));
     const cache = await openCache(config.online.cache, options.role);
     return new OnlineService(config, registry, openOnlineStore(config.online, config.project), cache, new OnlineMetrics(config.server.degradedAlarmRate, config.server.degradedWindowSeconds), snapshot);
   }

@@ -1,5 +1,5 @@
 import type { SqlDialect } from "../registry/registry-sql.js";
-import type { MaterializationJob, StoredRecord } from "./online-store.js";
+import type { MaterializationJob, SavedCheckpoint, StoredRecord } from "./online-store.js";
 
 /**
  * SQL shared by the SQLite and PostgreSQL online stores (pure). A dialect supplies
@@ -89,6 +89,10 @@ export function saveCheckpointSql(d: OnlineDialect): string {
 export function insertDeadLetterSql(d: OnlineDialect): string {
   const p = Array.from({ length: 6 }, (_, i) => d.param(i + 1));
   return `INSERT INTO ${d.table("dead_letters")} (project, consumer, seq, reason, payload, recorded_at) VALUES (${p.join(", ")}) ON CONFLICT (project, consumer, seq) DO NOTHING`;
+}
+
+export function checkpointFromRow(row: Record<string, unknown>): SavedCheckpoint {
+  return { seq: Number(row.seq), watermark: Number(row.watermark), deadLetters: Number(row.dead_letters) };
 }
 
 export function loadCheckpointSql(d: OnlineDialect): string {

@@ -1,14 +1,13 @@
 import type { FeatureViewSpec } from "../definitions/specs.js";
-import { valueTypeFromName } from "../definitions/value-type.js";
 import { InvalidRequestError } from "../errors.js";
 import type { CacheKeys } from "./cache/cache-keys.js";
 import type { EntryLifetime } from "./cache/entry-lifetime.js";
 import { coerceValue, parseTimestampMicros } from "./coerce-value.js";
 import { entityKey } from "./entity-key.js";
 import type { OnlineMetrics } from "./online-metrics.js";
-import type { OnlineStore, OnlineWrite, StreamCheckpoint, ViewRef } from "./online-store.js";
+import type { OnlineStore, OnlineWrite, StoredRecord, StreamCheckpoint, ViewRef } from "./online-store.js";
 import type { PopulateQueue } from "./read/populate-queue.js";
-import { encodeValue } from "./value-codec.js";
+import { encodeValues, typedFields, type TypedField } from "./value-codec.js";
 
 /** Rows per durable write batch (one transaction / statement each). */
 export const WRITE_BATCH_ROWS = 1000;
@@ -36,7 +35,8 @@ export class OnlineWriter {
 
   /** Rows carry the join keys, `event_timestamp`, optionally `created_timestamp`, and features (missing ones stored as null). */
   async write(target: WriteTarget, rows: readonly Readonly<Record<string, unknown>>[], timestampField = "event_timestamp"): Promise<WriteResult> {
-    return this.writeEncoded(target, rows.map((row, i) => this.encode(target.spec, row, i + 1, timestampField)));
+    const fields = typedFields(target.spec.features);
+    return this.writeEncoded(target, rows.map((row, i) => this.encode(target.spec, fields, row, i + 1, timestampField)));
   }
 
   /** Writes rows already encoded (materialization builds them straight from the offline store). */
@@ -47,8 +47,7 @@ export class OnlineWriter {
       if (this.deps.populate.size >= this.deps.populate.capacity / 2) await this.deps.populate.drain();
       const records = await this.deps.durable.writeBatch(target.ref, encoded.slice(i, i + WRITE_BATCH_ROWS));
       applied += records.length;
-      const committedAt = Date.now();
-      this.deps.populate.enqueue(records.map((record) => this.deps.lifetime.populate(this.deps.keys.entry(target.ref, record.entityKey), record, committedAt)));
+      this.populateCommitted(target, records);
     }
     this.deps.metrics.writes.inc({ result: "applied" }, applied);
     this.deps.metrics.writes.inc({ result: "stale" }, encoded.length - applied);
@@ -58,13 +57,18 @@ export class OnlineWriter {
   /** A stream processor's commit (state rows + checkpoint, one transaction; see OnlineStore), then cache populates. */
   async commitCheckpoint(target: WriteTarget, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<number> {
     const records = await this.deps.durable.commitCheckpoint(target.ref, rows, checkpoint);
-    const committedAt = Date.now();
-    this.deps.populate.enqueue(records.map((record) => this.deps.lifetime.populate(this.deps.keys.entry(target.ref, record.entityKey), record, committedAt)));
+    this.populateCommitted(target, records);
     this.deps.metrics.writes.inc({ result: "applied" }, records.length);
     return records.length;
   }
 
-  private encode(spec: FeatureViewSpec, row: Readonly<Record<string, unknown>>, n: number, timestampField: string): OnlineWrite {
+  /** Queues cache populates for records just committed (their commit time starts the consistency window). */
+  private populateCommitted(target: WriteTarget, records: readonly StoredRecord[]): void {
+    const committedAt = Date.now();
+    this.deps.populate.enqueue(records.map((record) => this.deps.lifetime.populate(this.deps.keys.entry(target.ref, record.entityKey), record, committedAt)));
+  }
+
+  private encode(spec: FeatureViewSpec, fields: readonly TypedField[], row: Readonly<Record<string, unknown>>, n: number, timestampField: string): OnlineWrite {
     const where = (column: string): string => `row ${n}, column "${column}"`;
     let key: string;
     try {
@@ -76,8 +80,7 @@ export class OnlineWriter {
     const eventTs = parseTimestampMicros(row[timestampField], where(timestampField));
     const created = row.created_timestamp ?? row.created;
     const createdTs = created === undefined || created === null ? Date.now() * 1000 : parseTimestampMicros(created, where("created_timestamp"));
-    const values: Record<string, unknown> = {};
-    for (const f of spec.features) values[f.name] = encodeValue(valueTypeFromName(f.type)!, coerceValue(valueTypeFromName(f.type)!, row[f.name], where(f.name)));
-    return { entityKey: key, values: JSON.stringify(values), eventTs, createdTs };
+    const values = encodeValues(fields, (f) => coerceValue(f.type, row[f.name], where(f.name)));
+    return { entityKey: key, values, eventTs, createdTs };
   }
 }

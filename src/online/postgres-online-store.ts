@@ -1,10 +1,7 @@
 import pg from "pg";
 import { StorageError } from "../errors.js";
-import { deadLetterSeqsSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { checkpointFromRow, deadLetterSeqsSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
 import { newestPerKey, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
-
-/** Connections to PostgreSQL the online store keeps; reads on cache misses share them. */
-export const DEFAULT_POSTGRES_ONLINE_POOL_SIZE = 10;
 
 /**
  * The durable online store on PostgreSQL, for teams and for more than one server. A batch is
@@ -20,7 +17,8 @@ export class PostgresOnlineStore implements OnlineStore {
     url: string,
     private readonly schema: string,
     private readonly project: string,
-    poolSize = DEFAULT_POSTGRES_ONLINE_POOL_SIZE,
+    /** Connections kept (online.poolSize); reads on cache misses share them. */
+    poolSize: number,
   ) {
     this.pool = new pg.Pool({ connectionString: url, max: poolSize });
     this.pool.on("error", () => undefined); // an idle client's broken connection is replaced on next use
@@ -89,7 +87,7 @@ export class PostgresOnlineStore implements OnlineStore {
 
   async loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined> {
     const [row] = await this.query(loadCheckpointSql(this.dialect), [this.project, consumer]);
-    return row === undefined ? undefined : { seq: Number(row.seq), watermark: Number(row.watermark), deadLetters: Number(row.dead_letters) };
+    return row === undefined ? undefined : checkpointFromRow(row);
   }
 
   async deadLetterSeqs(consumer: string, from: number, to: number): Promise<Set<number>> {

@@ -1,8 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
-import { SQLITE_BUSY_TIMEOUT_MS } from "../registry/sqlite-registry-store.js";
-import { deadLetterSeqsSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../util/open-sqlite.js";
+import { checkpointFromRow, deadLetterSeqsSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
 import { newestPerKey, type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
 const dialect: OnlineDialect = { param: () => "?", table: (name) => name, greatest: "max" };
@@ -24,11 +22,8 @@ export class SqliteOnlineStore implements OnlineStore {
     path: string,
     private readonly project: string,
   ) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL"); // WAL + NORMAL: durable against a killed process (not a power cut)
-    this.db.transaction(() => onlineDdl(dialect).forEach((sql) => this.db.exec(sql))).immediate();
+    // NORMAL with WAL: durable against a killed process (not a power cut).
+    this.db = openSqlite(path, "NORMAL", onlineDdl(dialect));
     this.upsert = this.db.prepare(
       `INSERT INTO online_records AS t (project, view, version, ${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${upsertTail(dialect)}`,
     );
@@ -36,22 +31,21 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   writeBatch(view: ViewRef, rows: readonly OnlineWrite[]): Promise<StoredRecord[]> {
+    return Promise.resolve(this.db.transaction(() => this.upsertAll(view, rows)).immediate());
+  }
+
+  /** The compare-and-set upserts of a batch (inside the caller's transaction); the applied rows. */
+  private upsertAll(view: ViewRef, rows: readonly OnlineWrite[]): StoredRecord[] {
     const writeTs = nowMicros();
-    const write = this.db.transaction(() =>
-      newestPerKey(rows).flatMap((r) =>
-        (this.upsert.all(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as Record<string, unknown>[]).map(recordFromRow),
-      ),
+    return newestPerKey(rows).flatMap((r) =>
+      (this.upsert.all(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as Record<string, unknown>[]).map(recordFromRow),
     );
-    return Promise.resolve(write.immediate());
   }
 
   commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
-    const writeTs = nowMicros();
     const at = new Date().toISOString();
     const commit = this.db.transaction(() => {
-      const applied = newestPerKey(rows).flatMap((r) =>
-        (this.upsert.all(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as Record<string, unknown>[]).map(recordFromRow),
-      );
+      const applied = this.upsertAll(view, rows);
       const letter = this.db.prepare(insertDeadLetterSql(dialect));
       for (const d of checkpoint.deadLetters) letter.run(this.project, checkpoint.consumer, d.seq, d.reason, d.payload, at);
       this.db.prepare(saveCheckpointSql(dialect)).run(this.project, checkpoint.consumer, checkpoint.seq, checkpoint.watermark, checkpoint.deadLetters.length, at);
@@ -62,7 +56,7 @@ export class SqliteOnlineStore implements OnlineStore {
 
   loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined> {
     const row = this.db.prepare(loadCheckpointSql(dialect)).get(this.project, consumer) as Record<string, unknown> | undefined;
-    return Promise.resolve(row === undefined ? undefined : { seq: Number(row.seq), watermark: Number(row.watermark), deadLetters: Number(row.dead_letters) });
+    return Promise.resolve(row === undefined ? undefined : checkpointFromRow(row));
   }
 
   deadLetterSeqs(consumer: string, from: number, to: number): Promise<Set<number>> {

@@ -44,9 +44,19 @@ export function decodeValue(type: ValueType, value: EncodedValue): unknown {
   }
 }
 
-/** Encodes a row's features (by name) to the stored JSON text. */
-export function encodeValues(features: readonly { name: string; type: string }[], row: Readonly<Record<string, unknown>>): string {
+/** A feature with its type resolved (once per batch, not per value). */
+export interface TypedField {
+  readonly name: string;
+  readonly type: ValueType;
+}
+
+export function typedFields(features: readonly { name: string; type: string }[]): TypedField[] {
+  return features.map((f) => ({ name: f.name, type: valueTypeFromName(f.type)! }));
+}
+
+/** Encodes one record's features to the stored JSON text; `valueAt` gives each field's (i-th) value. */
+export function encodeValues(fields: readonly TypedField[], valueAt: (field: TypedField, i: number) => unknown): string {
   const out: Record<string, EncodedValue> = {};
-  for (const f of features) out[f.name] = encodeValue(valueTypeFromName(f.type)!, row[f.name]);
+  fields.forEach((f, i) => (out[f.name] = encodeValue(f.type, valueAt(f, i))));
   return JSON.stringify(out);
 }

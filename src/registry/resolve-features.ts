@@ -1,6 +1,6 @@
 import { parseFeatureRef } from "../definitions/feature-ref.js";
 import type { FeatureSpec } from "../definitions/specs.js";
-import { InvalidRequestError, NotFoundError } from "../errors.js";
+import { FeatureNameCollisionError, InvalidRequestError, NotFoundError } from "../errors.js";
 import { activeVersions, latestVersion, viewNames, type RegistrySnapshot, type ViewVersionRecord } from "./registry-records.js";
 
 /** Features requested from one view version, in the order asked. */
@@ -31,7 +31,7 @@ export function resolveFeatureRefs(snapshot: RegistrySnapshot, refs: readonly st
     if (feature === undefined) {
       throw new NotFoundError("feature", `${record.name}:${ref.feature}`, `v${record.version} has ${record.spec.features.map((f) => f.name).join(", ")}`);
     }
-    if (group.features.some((f) => f.name === feature.name)) throw new InvalidRequestError(`feature "${text}" is requested twice`);
+    if (group.features.some((f) => f.name === feature.name)) throw new FeatureNameCollisionError(`feature "${text}" is requested twice`);
     group.features.push(feature);
     groups.set(record.name, group);
   }

@@ -1,6 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../util/open-sqlite.js";
 import { RegistryConflictError } from "../errors.js";
 import type { HistoryEntry, RegistrySnapshot, RegistryWrite } from "./registry-records.js";
 import {
@@ -19,9 +18,6 @@ import type { RegistryStore } from "./registry-store.js";
 
 const dialect: SqlDialect = { param: () => "?", table: (name) => name };
 
-/** How long a writer waits for another process's write lock before failing (ms). */
-export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
-
 /**
  * The embedded registry: one SQLite file (WAL mode). `BEGIN IMMEDIATE` serializes writers
  * across processes; the revision check inside it turns a lost race into a conflict error.
@@ -33,11 +29,7 @@ export class SqliteRegistryStore implements RegistryStore {
     path: string,
     private readonly project: string,
   ) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = FULL");
-    this.db.transaction(() => registryDdl(dialect).forEach((sql) => this.db.exec(sql))).immediate();
+    this.db = openSqlite(path, "FULL", registryDdl(dialect));
   }
 
   load(): Promise<RegistrySnapshot> {

@@ -1,6 +1,7 @@
 import type { OnlineService } from "../online/online-service.js";
 import type { EventPublisher } from "../stream/event-publisher.js";
 import { App, type AppRequest, type AppResponse, type Handler } from "./app.js";
+import { withHealthAndMetrics } from "./health-and-metrics.js";
 import { feastOnlineFeatures, nativeOnlineFeatures } from "./routes/online-features.js";
 import { push, writeToOnlineStore, type OfflineIngest } from "./routes/writes.js";
 
@@ -30,14 +31,10 @@ export function createServerApp(deps: ServerDeps): App {
       }
     };
   };
-  return new App()
+  const app = new App()
     .route("POST", "/get-online-features", timed("/get-online-features", feastOnlineFeatures(online, limit)))
     .route("POST", "/v1/online-features", timed("/v1/online-features", nativeOnlineFeatures(online, limit)))
     .route("POST", "/push", timed("/push", push(online, deps.offlineIngest, limit, deps.publishEvents)))
-    .route("POST", "/write-to-online-store", timed("/write-to-online-store", writeToOnlineStore(online, limit)))
-    .route("GET", "/health", async () => {
-      await online.registrySnapshot();
-      return { status: 200, body: "", contentType: "application/json" };
-    })
-    .route("GET", "/metrics", () => ({ status: 200, body: online.metrics.render(online.breaker.state), contentType: "text/plain; version=0.0.4" }));
+    .route("POST", "/write-to-online-store", timed("/write-to-online-store", writeToOnlineStore(online, limit)));
+  return withHealthAndMetrics(app, online);
 }

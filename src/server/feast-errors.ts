@@ -1,4 +1,6 @@
-import { StrataError } from "../errors.js";
+import { FeatureNameCollisionError, NotFoundError, StrataError } from "../errors.js";
+
+const notFoundClasses: Readonly<Record<string, string>> = { "feature service": "FeatureServiceNotFoundException", "push source": "PushSourceNotFoundException" };
 import { errorResponse, HttpError } from "./http-errors.js";
 import type { AppResponse } from "./app.js";
 
@@ -12,13 +14,9 @@ export function feastErrorResponse(error: unknown): AppResponse {
   const { status, body } = errorResponse(error);
   const message = body.error.message;
   const feastClass =
-    error instanceof StrataError && error.code === "NOT_FOUND"
-      ? message.startsWith("feature service")
-        ? "FeatureServiceNotFoundException"
-        : message.startsWith("push source")
-          ? "PushSourceNotFoundException"
-          : "FeatureViewNotFoundException"
-      : /requested twice|full_feature_names/.test(message)
+    error instanceof NotFoundError
+      ? (notFoundClasses[error.kind] ?? "FeatureViewNotFoundException")
+      : error instanceof FeatureNameCollisionError
         ? "FeatureNameCollisionError"
         : "FeastError";
   const detail = JSON.stringify({ module: "feast.errors", class: feastClass, message });

@@ -5,7 +5,7 @@ import { StorageError } from "../errors.js";
 export type EventPublisher = (stream: { readonly stream: string; readonly subject: string }, events: readonly Record<string, unknown>[]) => Promise<void>;
 
 /** The concrete subject a pushed event goes to: wildcards of the view's subject become `push`. */
-export const pushSubject = (subject: string): string => subject.split(".").map((t) => (t === "*" || t === ">" ? "push" : t)).join(".");
+const pushSubject = (subject: string): string => subject.split(".").map((t) => (t === "*" || t === ">" ? "push" : t)).join(".");
 
 /**
  * A JetStream publisher for `POST /push` to aggregation views, connected on first use: pushed

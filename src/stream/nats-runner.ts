@@ -1,24 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AckPolicy, connect, DeliverPolicy, type JsMsg, type NatsConnection } from "nats";
+import type { ProjectConfig } from "../config/project-config.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import type { OnlineService } from "../online/online-service.js";
+import { percentile } from "../util/percentile.js";
+import { eventLogUpTo } from "./event-log-label.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { StreamProcessor } from "./stream-processor.js";
 
-export interface StreamSettings {
-  readonly natsUrl: string;
-  /** Commit (state + checkpoint) and acknowledge at least this often. */
-  readonly flushIntervalMs: number;
-  /** ... or once this many events wait. */
-  readonly flushEvents: number;
-  /** State rows written to the online store per second, at most. */
-  readonly maxWritesPerSecond: number;
-  /** Messages outstanding from JetStream, and applied per batch. */
-  readonly fetchBatch: number;
-  /** Append accepted events to the offline event log once this many wait, or this often. */
-  readonly offlineFlushEvents: number;
-  readonly offlineFlushMs: number;
-}
+/** The `stream` section of strata.yaml (see project-config.ts for each setting). */
+export type StreamSettings = ProjectConfig["stream"];
 
 export interface StreamRunDeps {
   readonly project: string;
@@ -37,7 +28,7 @@ export interface StreamRunSummary {
 }
 
 /** The durable JetStream consumer of one view version (NATS names allow letters, digits, _ and -). */
-export const consumerName = (project: string, record: ViewVersionRecord): string => `strata_${project}_${record.name}_v${record.version}`.replace(/[^A-Za-z0-9_-]/g, "_");
+const consumerName = (project: string, record: ViewVersionRecord): string => `strata_${project}_${record.name}_v${record.version}`.replace(/[^A-Za-z0-9_-]/g, "_");
 
 /**
  * Consumes each aggregation view's JetStream subject with a durable consumer and explicit acks:
@@ -45,7 +36,7 @@ export const consumerName = (project: string, record: ViewVersionRecord): string
  * commit state + checkpoint, then ack. Runs until `signal` aborts, then flushes and returns.
  */
 export async function runNatsStreams(deps: StreamRunDeps, views: readonly ViewVersionRecord[], settings: StreamSettings, signal: AbortSignal): Promise<StreamRunSummary[]> {
-  const nc = await connect({ servers: settings.natsUrl, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  const nc = await connect({ servers: settings.nats.url, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   try {
     return await Promise.all(views.map((record) => consumeView(nc, deps, record, settings, signal)));
   } finally {
@@ -67,7 +58,7 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     writer: online.writer,
     limiter: new RateLimiter(settings.maxWritesPerSecond),
     appendOffline: (rows, label) => deps.appendOffline(record, rows, label),
-    offlineUpTo: offlineUpToFrom(await deps.offlineSources(record), durable),
+    offlineUpTo: eventLogUpTo(await deps.offlineSources(record), durable),
     offlineFlushEvents: settings.offlineFlushEvents,
     offlineFlushMs: settings.offlineFlushMs,
     onVisible: (lags) => {
@@ -153,9 +144,7 @@ class Reservoir {
   }
 
   quantile(q: number): number | null {
-    if (this.values.length === 0) return null;
-    const sorted = [...this.values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+    return this.values.length === 0 ? null : percentile(this.values, q * 100);
   }
 }
 
@@ -169,9 +158,3 @@ function ackUpTo(messages: readonly JsMsg[], seq: number): JsMsg[] {
   return rest;
 }
 
-function offlineUpToFrom(sources: readonly string[], consumer: string): number {
-  let upTo = 0;
-  const prefix = `nats:${consumer}:`;
-  for (const s of sources) if (s.startsWith(prefix)) upTo = Math.max(upTo, Number(s.slice(prefix.length).split("-")[1] ?? 0));
-  return upTo;
-}

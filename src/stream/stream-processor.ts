@@ -4,7 +4,11 @@ import type { OnlineStore, OnlineWrite, DeadLetter } from "../online/online-stor
 import type { OnlineWriter, WriteTarget } from "../online/online-writer.js";
 import { microsToIso } from "../util/sql.js";
 import { decodeEvent, type DecodedEvent } from "./event-decoder.js";
+import { eventLogLabel } from "./event-log-label.js";
 import type { RateLimiter } from "./rate-limiter.js";
+
+/** The watermark before any event (µs; as checkpoints store it). */
+const NO_WATERMARK = -1;
 
 /** One message from a stream: its sequence, arrival time (µs; becomes created_timestamp) and payload. */
 export interface StreamMessage {
@@ -13,16 +17,16 @@ export interface StreamMessage {
   readonly data: Uint8Array | string;
 }
 
-/** The stored form of a key's state: the tiles and the last stream sequence applied to them. */
-interface StoredState extends KeyStateJson {
-  readonly seq: number;
-}
-
+/**
+ * A key's state in the processor. Stored as one online record: the tiles as its values, the newest
+ * event time as its event_timestamp, and the last stream sequence applied to it as its
+ * created_timestamp, which rises with every change, so the store's compare-and-set accepts each
+ * newer state and refuses an older one.
+ */
 interface Live {
   state: KeyState;
   seq: number;
   maxTs: number;
-  updates: number;
 }
 
 export interface ProcessorDeps {
@@ -40,7 +44,7 @@ export interface ProcessorDeps {
   readonly offlineFlushMs: number;
   /** Event time → visible online, per event, in seconds. */
   readonly onVisible?: (lagSeconds: number[]) => void;
-  readonly onDeadLetter?: (reason: string) => void;
+  readonly onDeadLetter?: (kind: "late" | "malformed") => void;
 }
 
 /**
@@ -57,7 +61,6 @@ export class StreamProcessor {
   private readonly groups: readonly HopGroup[];
   private readonly live = new Map<string, Live>();
   private readonly lateness: number;
-  private watermark = -1;
   private maxTs = -Infinity;
   private checkpointSeq = 0;
   private lastSeq = 0;
@@ -88,11 +91,15 @@ export class StreamProcessor {
   async start(): Promise<number> {
     const saved = await this.deps.durable.loadCheckpoint(this.deps.consumer);
     this.checkpointSeq = this.replayUntil = saved?.seq ?? 0;
-    this.watermark = saved?.watermark ?? -1;
-    this.maxTs = this.watermark === -1 ? -Infinity : this.watermark + this.lateness;
+    this.maxTs = saved === undefined || saved.watermark === NO_WATERMARK ? -Infinity : saved.watermark + this.lateness;
     this.lastSeq = Math.min(this.checkpointSeq, this.offlineUpTo);
     if (this.lastSeq < this.replayUntil) this.refused = await this.deps.durable.deadLetterSeqs(this.deps.consumer, this.lastSeq + 1, this.replayUntil);
     return this.lastSeq;
+  }
+
+  /** The newest event time seen minus the allowed lateness: events before it are late. */
+  private get watermark(): number {
+    return this.maxTs === -Infinity ? NO_WATERMARK : this.maxTs - this.lateness;
   }
 
   /** The last sequence in both the state checkpoint and the event log: messages up to it may be acknowledged. */
@@ -109,14 +116,14 @@ export class StreamProcessor {
         return error as Error;
       }
     });
-    const missing = [...new Set(decoded.flatMap((d) => (d instanceof Error || this.live.has(d.entityKey) ? [] : [d.entityKey])))];
+    // Keys whose stored state this batch will change (replayed messages only go to the event log).
+    const missing = [...new Set(decoded.flatMap((d, i) => (d instanceof Error || messages[i]!.seq <= this.replayUntil || this.live.has(d.entityKey) ? [] : [d.entityKey])))];
     if (missing.length > 0) {
       const stored = await this.deps.durable.readMany(this.deps.target.ref, missing);
       missing.forEach((key, i) => {
         const record = stored[i];
         if (record === undefined) return;
-        const json = JSON.parse(record.values) as StoredState;
-        this.live.set(key, { state: KeyState.fromJson(this.groups, json), seq: json.seq, maxTs: record.eventTs, updates: record.createdTs });
+        this.live.set(key, { state: KeyState.fromJson(this.groups, JSON.parse(record.values) as KeyStateJson), seq: record.createdTs, maxTs: record.eventTs });
       });
     }
     messages.forEach((m, i) => this.apply(m, decoded[i]!));
@@ -130,23 +137,21 @@ export class StreamProcessor {
       return;
     }
     if (event instanceof Error) {
-      this.deadLetter(m, `malformed: ${event.message}`);
+      this.deadLetter(m, "malformed", event.message);
       return;
     }
     if (event.ts < this.watermark) {
-      this.deadLetter(m, `late: event time ${new Date(event.ts / 1000).toISOString()} is before the watermark ${new Date(this.watermark / 1000).toISOString()}`);
+      this.deadLetter(m, "late", `event time ${new Date(event.ts / 1000).toISOString()} is before the watermark ${new Date(this.watermark / 1000).toISOString()}`);
       return;
     }
     this.maxTs = Math.max(this.maxTs, event.ts);
-    this.watermark = Math.max(this.watermark, this.maxTs - this.lateness);
     this.logEvent(m, event);
     let live = this.live.get(event.entityKey);
-    if (live === undefined) this.live.set(event.entityKey, (live = { state: new KeyState(this.groups), seq: 0, maxTs: -Infinity, updates: 0 }));
+    if (live === undefined) this.live.set(event.entityKey, (live = { state: new KeyState(this.groups), seq: 0, maxTs: -Infinity }));
     if (m.seq <= live.seq) return; // the stored state already holds it (a replay after a crash)
     live.state.add({ ts: event.ts, cr: m.arrivedMicros, values: event.values }, this.watermark);
     live.seq = m.seq;
     live.maxTs = Math.max(live.maxTs, event.ts);
-    live.updates++;
     this.dirty.add(event.entityKey);
     this.pendingTimes.push(event.ts);
     this.processed++;
@@ -158,9 +163,9 @@ export class StreamProcessor {
     this.offlineRows.push({ ...event.row, created_timestamp: microsToIso(BigInt(m.arrivedMicros)) });
   }
 
-  private deadLetter(m: StreamMessage, reason: string): void {
-    this.deadLetters.push({ seq: m.seq, reason, payload: typeof m.data === "string" ? m.data : Buffer.from(m.data).toString("utf8") });
-    this.deps.onDeadLetter?.(reason.split(":")[0]!);
+  private deadLetter(m: StreamMessage, kind: "late" | "malformed", detail: string): void {
+    this.deadLetters.push({ seq: m.seq, reason: `${kind}: ${detail}`, payload: typeof m.data === "string" ? m.data : Buffer.from(m.data).toString("utf8") });
+    this.deps.onDeadLetter?.(kind);
   }
 
   get pendingEvents(): number {
@@ -176,7 +181,7 @@ export class StreamProcessor {
     const due = this.offlineRows.length >= this.deps.offlineFlushEvents || Date.now() - this.lastOfflineAppend >= this.deps.offlineFlushMs;
     if (this.offlineRows.length > 0 && (final || due)) {
       const upTo = this.lastSeq;
-      await this.deps.appendOffline(this.offlineRows, `nats:${this.deps.consumer}:${this.offlineFrom}-${upTo}`);
+      await this.deps.appendOffline(this.offlineRows, eventLogLabel(this.deps.consumer, this.offlineFrom, upTo));
       this.offlineRows = [];
       this.offlineUpTo = upTo;
       this.lastOfflineAppend = Date.now();
@@ -187,7 +192,7 @@ export class StreamProcessor {
     const keys = [...this.dirty];
     const rows: OnlineWrite[] = keys.map((key) => {
       const l = this.live.get(key)!;
-      return { entityKey: key, values: JSON.stringify({ seq: l.seq, ...l.state.toJson() } satisfies StoredState), eventTs: l.maxTs, createdTs: l.updates };
+      return { entityKey: key, values: JSON.stringify(l.state.toJson()), eventTs: l.maxTs, createdTs: l.seq };
     });
     const part = 2000;
     for (let i = 0; i < rows.length || i === 0; i += part) {

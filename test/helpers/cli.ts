@@ -10,13 +10,29 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `strata <args>` in a child process; never throws on a non-zero exit. */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Written to the program's stdin (then closed). */
+  readonly input?: string;
+  /** Killed (SIGKILL) after this long; the result says so in stderr. */
+  readonly timeoutMs?: number;
+}
+
+/** Runs a program to completion; never throws on a non-zero exit. */
+export function runProcess(file: string, args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr });
+    const child = execFile(file, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 0, killSignal: "SIGKILL", maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      const killed = error !== null && error.killed ? `\n(killed after ${options.timeoutMs} ms)` : "";
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr: stderr + killed });
     });
+    child.stdin?.end(options.input ?? "");
   });
+}
+
+/** Runs `strata <args>` in a child process; never throws on a non-zero exit. */
+export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [cliPath, ...args], options);
 }
 
 /** Runs a command expected to succeed with --json output, and parses it. */

@@ -1,4 +1,7 @@
 import { Agent, request } from "node:http";
+import { percentile } from "../../src/util/percentile.js";
+
+export { percentile };
 
 export interface LoadSample {
   readonly status: number;
@@ -39,7 +42,3 @@ export async function load(url: string, body: string, options: { concurrency: nu
   return samples;
 }
 
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}

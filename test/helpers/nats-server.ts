@@ -9,13 +9,12 @@ import { freePort } from "./postgres-server.js";
 
 /**
  * A throwaway `nats-server` with JetStream (Debian's package), on a free loopback port, its
- * store in a temporary folder. A child of the test process: `kill()` is a crash, `restart()`
+ * store in a temporary folder. A child of the test process; `restart()`
  * brings it back on the same port and store (streams and consumers survive, as in production).
  */
 export interface NatsServer {
   readonly url: string;
   stop(): Promise<void>;
-  kill(): Promise<void>;
   restart(): Promise<void>;
 }
 
@@ -63,7 +62,6 @@ export async function startNats(): Promise<NatsServer> {
       await end("SIGTERM");
       await rm(dir, { recursive: true, force: true });
     },
-    kill: () => end("SIGKILL"),
     restart: async () => {
       await end("SIGTERM");
       await start();

@@ -1,6 +1,5 @@
 import { batchSource, collectDefinitions, compileDefinitions, entity, featureService, featureView, Float32, Float64, Int64, pushSource, String as StringType } from "../../src/index.js";
 import { FeatureStore } from "../../src/feature-store.js";
-import { ingestRows } from "../../src/offline/ingest-rows.js";
 import type { OnlineService } from "../../src/online/online-service.js";
 import type { App } from "../../src/server/app.js";
 import { createServerApp } from "../../src/server/create-server-app.js";
@@ -27,6 +26,6 @@ export async function openOnlineProject(config: Record<string, unknown> = {}): P
   const store = await FeatureStore.open(dir, { actor: "test" });
   await store.apply(compileDefinitions(collectDefinitions(onlineDefinitions())));
   const online = await store.online();
-  const app = createServerApp({ online, offlineIngest: async (record, rows, ts) => ingestRows(await store.engine(), record, store.config.offline.path, rows, ts) });
+  const app = createServerApp({ online, offlineIngest: (record, rows, ts) => store.ingestRows(record, rows, ts) });
   return { store, online, app, dir };
 }

@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { after, before } from "node:test";
 import { promisify } from "node:util";
-import { rawRedisCommand, redisCommand, sleep, startRedis, type RedisServer } from "./redis-server.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { rawRedisCommand, redisCommand, startRedis, type RedisServer } from "./redis-server.js";
 
 /**
  * A throwaway Redis Cluster (masters only, no replicas) for one test file: real slot routing,

@@ -6,6 +6,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./postgres-server.js";
 
 /**
@@ -192,6 +193,11 @@ export function randomPrefix(prefix = "strata:t"): string {
   return `${prefix}:${randomBytes(6).toString("hex")}:`;
 }
 
+/** A random key prefix in the form strata.yaml's `online.cache.keyPrefix` accepts (no ":"). */
+export function randomKeyPrefix(prefix: string): string {
+  return `${prefix}_${randomBytes(6).toString("hex")}`;
+}
+
 // ---- A minimal RESP2 client: one command per connection, enough for set-up and inspection. ----
 
 /** An error reply (`-ERR ...`, `-MOVED ...`, `-ASK ...`); the message is the reply without the dash. */
@@ -263,6 +269,3 @@ function parseReply(data: Buffer, at: number): [RawReply, number] | undefined {
   throw new Error(`unexpected RESP reply type ${JSON.stringify(type)}`);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { cliJson, cliPath, runCli } from "../helpers/cli.js";
+import { cliJson, runCli, runProcess } from "../helpers/cli.js";
+import { startServerProcess, type CliProcess } from "../helpers/server-process.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 /**
@@ -36,72 +36,6 @@ const FRESH = {
 const ENTITY_IDS = [...FRESH.driver_id, 1005, 9999];
 /** Written by Feast's client (write_to_online_store): it rounds Float32 features to float32 itself; NaN is a null. */
 const FEAST_WRITE = { driver_id: [1010, 1011], conv_rate: [0.1, null], acc_rate: [0.3, 7], avg_daily_trips: [7, -3] };
-
-interface ProcessResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a program to completion (killed after `timeoutMs`); never throws on a non-zero exit. */
-function run(file: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs: number }): Promise<ProcessResult> {
-  return new Promise((resolve) => {
-    const child = execFile(file, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: options.timeoutMs, killSignal: "SIGKILL", maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr: error !== null && error.killed ? `${stderr}\n(killed after ${options.timeoutMs} ms)` : stderr });
-    });
-    child.stdin?.end(options.input ?? "");
-  });
-}
-
-interface Served {
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-/** `strata serve --port 0` in a child process; resolves once it prints its address. Killed when this process exits, whatever happens. */
-async function serve(dir: string): Promise<Served> {
-  const child: ChildProcess = spawn(process.execPath, [cliPath, "-C", dir, "serve", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
-  const killNow = (): void => void child.kill("SIGKILL");
-  process.once("exit", killNow);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
-  const stop = async (): Promise<void> => {
-    process.removeListener("exit", killNow);
-    if (!alive()) return;
-    child.kill("SIGTERM");
-    const timer = setTimeout(killNow, 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  let stdout = "";
-  let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`strata serve printed no address within 30 s\nstdout: ${stdout}\nstderr: ${stderr}`)), 30_000);
-      child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-        stdout += chunk;
-        const match = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
-        if (match !== null) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-      child.once("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      child.once("exit", (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`strata serve exited (${code ?? signal}) before listening\nstdout: ${stdout}\nstderr: ${stderr}`));
-      });
-    });
-    return { port, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
 
 async function post(port: number, path: string, body: unknown): Promise<{ status: number; text: string }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -158,7 +92,7 @@ const naiveUtc = (ms: number): string => new Date(ms).toISOString().slice(0, 19)
 
 describe("Feast's Python SDK (remote online store) against `strata serve`", () => {
   let project: string;
-  let server: Served | undefined;
+  let server: CliProcess | undefined;
   let port: number;
   let freshTime: string;
   let feast: FeastReport;
@@ -174,7 +108,7 @@ describe("Feast's Python SDK (remote online store) against `strata serve`", () =
     const materialized = await cliJson<{ rows: number }[]>(["-C", project, "materialize", "--end", "2024-09-11T00:00:00Z"]);
     assert.equal(materialized[0]?.rows, 5, "drivers 1001..1005 materialized");
 
-    server = await serve(project);
+    server = await startServerProcess(project);
     port = server.port;
 
     // Fresh rows through Feast's write route, in the shape Feast's client posts: naive-UTC event times, `created` null.
@@ -204,11 +138,11 @@ describe("Feast's Python SDK (remote online store) against `strata serve`", () =
       ].join("\n"),
     );
     const env = { STRATA_DRIVER_STATS: join(project, "data", "driver_stats.parquet"), PYTHONNOUSERSITE: "1", PYTHONDONTWRITEBYTECODE: "1" };
-    const applied = await run(join(venvBin, "feast"), ["apply"], { cwd: repo, env, timeoutMs: 120_000 });
+    const applied = await runProcess(join(venvBin, "feast"), ["apply"], { cwd: repo, env, timeoutMs: 120_000 });
     assert.equal(applied.code, 0, `feast apply failed:\n${applied.stdout}\n${applied.stderr}`);
 
     const request = JSON.stringify({ entity_ids: ENTITY_IDS, write: FEAST_WRITE });
-    const client = await run(join(venvBin, "python"), [driverScript, repo], { cwd: repo, env, input: request, timeoutMs: 120_000 });
+    const client = await runProcess(join(venvBin, "python"), [driverScript, repo], { cwd: repo, env, input: request, timeoutMs: 120_000 });
     assert.equal(client.code, 0, `feast_client.py failed:\n${client.stderr}`);
     feast = JSON.parse(client.stdout) as FeastReport;
   });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { pythonFloat } from "../../src/server/feast-format.js";
+import { runProcess } from "../helpers/cli.js";
 
 /**
  * `pythonFloat` renders floats as Python's `repr(float)` does (what Feast's feature server
@@ -34,14 +34,10 @@ function neighbours(x: number): number[] {
 const PYTHON_REPR = "import json, struct, sys\nprint(json.dumps([repr(struct.unpack('>d', bytes.fromhex(h))[0]) for h in json.load(sys.stdin)]))";
 
 /** Python's repr of each double, from one python3 process. */
-function pythonReprs(values: readonly number[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = execFile("python3", ["-c", PYTHON_REPR], { timeout: 60_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      if (error !== null) return reject(new Error(`python3 failed: ${error.message}\n${stderr}`));
-      resolve(JSON.parse(stdout) as string[]);
-    });
-    child.stdin!.end(JSON.stringify(values.map(bitsHex)));
-  });
+async function pythonReprs(values: readonly number[]): Promise<string[]> {
+  const result = await runProcess("python3", ["-c", PYTHON_REPR], { input: JSON.stringify(values.map(bitsHex)), timeoutMs: 60_000 });
+  if (result.code !== 0) throw new Error(`python3 failed (${result.code}): ${result.stderr}`);
+  return JSON.parse(result.stdout) as string[];
 }
 
 /** Powers of ten around the repr's notation switches (1e-4 → 1e-05, 1e15 → 1e+16), signed, with their neighbours. */

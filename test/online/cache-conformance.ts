@@ -5,6 +5,8 @@ import { encodeEntry } from "../../src/online/cache/cache-entry.js";
 import { CacheKeys } from "../../src/online/cache/cache-keys.js";
 import type { FeatureCache, PopulateEntry } from "../../src/online/cache/feature-cache.js";
 import type { ViewRef } from "../../src/online/online-store.js";
+import { shuffle } from "../helpers/shuffle.js";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * A cache backend, described once so the conformance suite runs against each. `useInThisSuite`
@@ -34,7 +36,7 @@ export function uniqueKeys(): CacheKeys {
 }
 
 /** An encoded cache entry for `entityKey` written at `writeTs` (a negative entry, "the store has nothing", when `values` is null). */
-export function entryText(entityKey: string, writeTs: number, values: string | null = `{"entity":${JSON.stringify(entityKey)},"w":${writeTs}}`, expiresAt = Date.now() + 60_000): string {
+function entryText(entityKey: string, writeTs: number, values: string | null = `{"entity":${JSON.stringify(entityKey)},"w":${writeTs}}`, expiresAt = Date.now() + 60_000): string {
   if (values === null) return encodeEntry({ record: null, writeTs: 0, expiresAt, deltaMs: 2 });
   return encodeEntry({ record: { entityKey, values, eventTs: writeTs - 5_000_000, createdTs: writeTs - 4_000_000, writeTs }, writeTs, expiresAt, deltaMs: 7 });
 }
@@ -43,16 +45,7 @@ export function populateEntry(key: string, entityKey: string, writeTs: number, t
   return { key, writeTs: values === null ? 0 : writeTs, payload: entryText(entityKey, writeTs, values), ttlMs };
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function shuffle<T>(items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = randomInt(i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 /** Entity keys that would break naive key handling: separators, braces (Redis Cluster hash tags), unicode, spaces. */
 const AWKWARD_ENTITIES = ["1001", "a:b:c", "{1001}", "x{}y", "}{", "ünïcødé-☃-😀", "with space", "[1001,\"x\"]", "line\nbreak", "|pipe|"];

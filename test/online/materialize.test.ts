@@ -112,7 +112,11 @@ describe("materialization", () => {
       }
     };
     const killed = spawn(process.execPath, [CHILD, dir, end], { stdio: "ignore" });
-    while (jobRows() < 20_000) await sleep(20);
+    const deadline = Date.now() + 120_000;
+    while (jobRows() < 20_000) {
+      assert.ok(killed.exitCode === null && Date.now() < deadline, "the first run reached 20,000 rows before it ended or two minutes passed");
+      await sleep(20);
+    }
     killed.kill("SIGKILL");
     await new Promise((r) => killed.on("exit", r));
     const written = jobRows();
@@ -121,7 +125,8 @@ describe("materialization", () => {
     const resumed = spawn(process.execPath, [CHILD, dir, end], { stdio: ["ignore", "pipe", "inherit"] });
     let output = "";
     resumed.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    await new Promise((r) => resumed.on("exit", r));
+    const code = await new Promise((r) => resumed.on("exit", r));
+    assert.equal(code, 0, "the resumed run succeeded");
     const { reports, peakHeapMb } = JSON.parse(output) as { reports: { view: string; rows: number; resumedFrom: number }[]; peakHeapMb: number };
     const big = reports.find((r) => r.view === "big");
     assert.equal(big?.resumedFrom, written, "picked up where the killed run stopped");

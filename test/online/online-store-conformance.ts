@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { MaterializationJob, OnlineStore, OnlineWrite, StoredRecord, ViewRef } from "../../src/online/online-store.js";
+import { shuffle } from "../helpers/shuffle.js";
 
 
 /** Opens a store for `project` in one isolated place; call it again for a second instance on the same place (file, schema). */
@@ -62,14 +63,6 @@ const withoutWriteTs = ({ entityKey, values, eventTs, createdTs }: OnlineWrite):
 const byKey = (a: { entityKey: string }, b: { entityKey: string }): number => (a.entityKey < b.entityKey ? -1 : a.entityKey > b.entityKey ? 1 : 0);
 const newer = (a: OnlineWrite, b: OnlineWrite): boolean => a.eventTs > b.eventTs || (a.eventTs === b.eventTs && a.createdTs > b.createdTs);
 
-function shuffle<T>(items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = randomInt(i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 const job = (view: ViewRef, start: number, end: number, status: MaterializationJob["status"], extra: Partial<MaterializationJob> = {}): MaterializationJob => ({
   view: view.view,
@@ -121,7 +114,7 @@ export function randomBatches(batches: number, size: number, keys: number): Onli
 }
 
 /** Brute force: the max (event, created) per key over every row ever written. */
-export function oracle(batches: readonly OnlineWrite[][]): Map<string, OnlineWrite> {
+function oracle(batches: readonly OnlineWrite[][]): Map<string, OnlineWrite> {
   const best = new Map<string, OnlineWrite>();
   for (const r of batches.flat()) {
     const current = best.get(r.entityKey);

@@ -29,7 +29,7 @@ function postgresBackend(): OnlineStoreBackend {
       if (server === undefined) throw new Error("postgresBackend(): call useInThisSuite() in the describe body");
       const [url, schema] = [server.url(), randomSchemaName()];
       return {
-        open: (project) => new PostgresOnlineStore(url, schema, project),
+        open: (project) => new PostgresOnlineStore(url, schema, project, 4),
         async shiftWriteTs(project, view, entityKey, deltaMicros) {
           const client = new pg.Client({ connectionString: url });
           await client.connect();

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import type { StoredRecord, ViewRef } from "../../src/online/online-store.js";
 import { SqliteOnlineStore } from "../../src/online/sqlite-online-store.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { checkConcurrentOutcome, onlineStoreConformance, randomBatches, type OnlineStoreBackend } from "./online-store-conformance.js";
 
 /** The embedded durable online store: one SQLite file per test (in a temp folder), against the store contract. */
@@ -16,9 +15,8 @@ function sqliteBackend(): OnlineStoreBackend {
     name: "sqlite",
     useInThisSuite() {
       before(async () => {
-        dir = await mkdtemp(join(tmpdir(), "strata-online-"));
+        dir = await tempDir("strata-online-");
       });
-      after(() => (dir === undefined ? undefined : rm(dir, { recursive: true, force: true })));
     },
     isolate() {
       if (dir === undefined) throw new Error("sqliteBackend(): call useInThisSuite() in the describe body");
@@ -47,9 +45,8 @@ onlineStoreConformance(sqliteBackend());
 describe("SQLite online store: writers in several threads on one file", () => {
   let dir: string | undefined;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "strata-online-threads-"));
+    dir = await tempDir("strata-online-threads-");
   });
-  after(() => (dir === undefined ? undefined : rm(dir, { recursive: true, force: true })));
 
   it("ends with the newest row of every key, and write times that order each key's applied writes", async () => {
     const file = join(dir!, `${randomUUID()}.sqlite`);

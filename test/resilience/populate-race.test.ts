@@ -8,7 +8,7 @@ import { CacheKeys } from "../../src/online/cache/cache-keys.js";
 import { EntryLifetime } from "../../src/online/cache/entry-lifetime.js";
 import type { OnlineService } from "../../src/online/online-service.js";
 import { makeProject } from "../helpers/project.js";
-import { randomPrefix, useRedis } from "../helpers/redis-server.js";
+import { randomKeyPrefix, useRedis } from "../helpers/redis-server.js";
 
 /** A cache fill carrying an older record never leaves it in the cache over a newer write (Redis, Lua compare-and-set). */
 describe("a populate racing a newer write", () => {
@@ -17,7 +17,7 @@ describe("a populate racing a newer write", () => {
   let online: OnlineService;
   let keys: CacheKeys;
   const ref = { view: "stats", version: 1 };
-  const prefix = randomPrefix("r").replaceAll(":", "_").slice(0, -1);
+  const prefix = randomKeyPrefix("r");
 
   before(async () => {
     const dir = await makeProject({ config: { online: { type: "sqlite", cache: { type: "redis", url: redis.url(), keyPrefix: prefix } } } });

@@ -7,7 +7,7 @@ import type { OnlineService } from "../../src/online/online-service.js";
 import { percentile } from "../helpers/load.js";
 import { randomSchemaName, usePostgres } from "../helpers/postgres-server.js";
 import { makeProject } from "../helpers/project.js";
-import { randomPrefix, useRedis } from "../helpers/redis-server.js";
+import { randomKeyPrefix, useRedis } from "../helpers/redis-server.js";
 
 const TTL_SECONDS = 1.5;
 const BURST = 5000;
@@ -24,7 +24,7 @@ describe("stampede on a hot key at expiry", () => {
   const redis = useRedis();
 
   async function open(protections: boolean): Promise<{ store: FeatureStore; online: OnlineService }> {
-    const cache = { type: "redis", url: redis.url(), keyPrefix: randomPrefix("s").replaceAll(":", "_").slice(0, -1), ttlSeconds: TTL_SECONDS, readTimeoutMs: 3000, xfetch: { enabled: protections }, singleFlight: protections };
+    const cache = { type: "redis", url: redis.url(), keyPrefix: randomKeyPrefix("s"), ttlSeconds: TTL_SECONDS, readTimeoutMs: 3000, xfetch: { enabled: protections }, singleFlight: protections };
     const dir = await makeProject({ config: { online: { type: "postgres", url: postgres.url(), schema: randomSchemaName(), poolSize: 4, cache } } });
     const store = await FeatureStore.open(dir);
     const driver = entity({ name: "driver", joinKeys: ["driver_id"] });

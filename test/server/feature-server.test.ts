@@ -127,6 +127,14 @@ describe("feature server", () => {
     });
   }
 
+  it("names Feast's exception class by the error's type, not its wording", async () => {
+    const feastClass = async (body: unknown): Promise<string> => (JSON.parse(JSON.parse((await post("/get-online-features", body)).body) as string) as { class: string }).class;
+    assert.equal(await feastClass({ features: ["driver_stats:conv_rate", "fresh_stats:conv_rate"], entities: { driver_id: [1] } }), "FeatureNameCollisionError");
+    assert.equal(await feastClass({ features: ["driver_stats:trips"], entities: { driver_id: [1] }, full_feature_names: "maybe" }), "FeastError", "a bad full_feature_names flag is no collision");
+    assert.equal(await feastClass({ feature_service: "nope", entities: { driver_id: [1] } }), "FeatureServiceNotFoundException");
+    assert.equal(await feastClass({ features: ["nope:x"], entities: { driver_id: [1] } }), "FeatureViewNotFoundException");
+  });
+
   it("answers too many entities, unknown routes and wrong methods with 4xx", async () => {
     const many = await post("/get-online-features", { features: ["driver_stats:trips"], entities: { driver_id: Array.from({ length: 10_001 }, (_, i) => i) } });
     assert.equal(many.status, 400);

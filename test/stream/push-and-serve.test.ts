@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "nats";
 import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, streamSource } from "../../src/index.js";
 import { FeatureStore } from "../../src/feature-store.js";
-import { ingestRows } from "../../src/offline/ingest-rows.js";
 import type { OnlineService } from "../../src/online/online-service.js";
 import type { App } from "../../src/server/app.js";
 import { createServerApp } from "../../src/server/create-server-app.js";
 import { natsEventPublisher } from "../../src/stream/event-publisher.js";
-import { cliPath, runCli } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { startCliProcess } from "../helpers/server-process.js";
 import { startNats, type NatsServer } from "../helpers/nats-server.js";
 import { makeProject } from "../helpers/project.js";
 
@@ -54,7 +53,7 @@ describe("pushing events and serving aggregates", () => {
     await store.apply(compileDefinitions(collectDefinitions({ tx })));
     online = await store.online();
     publisher = natsEventPublisher(nats.url);
-    app = createServerApp({ online, offlineIngest: async (record, rows, ts) => ingestRows(await store.engine(), record, store.config.offline.path, rows, ts), publishEvents: publisher.publish });
+    app = createServerApp({ online, offlineIngest: (record, rows, ts) => store.ingestRows(record, rows, ts), publishEvents: publisher.publish });
   });
   after(async () => {
     await publisher?.close();
@@ -77,26 +76,16 @@ describe("pushing events and serving aggregates", () => {
     };
     // Read before the processor has run: the server's in-process cache must not keep this answer.
     assert.deepEqual(await read("2024-06-01T10:05:00Z"), [[0, 0, 0], [null, null, null]]);
-    const processor = spawn(process.execPath, [cliPath, "-C", dir, "stream", "run", "tx", "--port", "0"], { stdio: ["ignore", "pipe", "ignore"] });
-    const metricsUrl = await new Promise<string>((resolve) => {
-      let out = "";
-      processor.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        const match = /(http:\/\/\S+\/metrics)/.exec(out);
-        if (match !== null) resolve(match[1]!);
-      });
-    });
+    const processor = await startCliProcess(["-C", dir, "stream", "run", "tx", "--port", "0"]);
     try {
       const deadline = Date.now() + 20_000;
       while ((await online.durable.loadCheckpoint(CONSUMER))?.seq !== 4 && Date.now() < deadline) await sleep(50);
-      const metrics = await (await fetch(metricsUrl)).text();
+      const metrics = await (await fetch(`${processor.url}/metrics`)).text();
       assert.match(metrics, /^strata_stream_events_total\{view="tx"\} 4$/m);
       assert.match(metrics, /^strata_stream_freshness_seconds_count\{view="tx"\} 4$/m, "event time → visible, per event");
       assert.match(metrics, /^strata_stream_consumer_lag\{view="tx"\} 0$/m);
     } finally {
-      const exited = new Promise((resolve) => processor.once("exit", resolve));
-      processor.kill("SIGTERM"); // a stopped processor appends what the event log still lacks
-      await exited;
+      await processor.stop(); // a stopped processor appends what the event log still lacks
     }
     // At 10:05: count over [09:55, 10:05) → card 1 has 2; sum over [09:05, 10:05) → 12.5.
     assert.deepEqual(await read("2024-06-01T10:05:00Z"), [[2, 0, 0], [12.5, null, null]]);

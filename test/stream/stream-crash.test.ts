@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type NatsConnection } from "nats";
@@ -10,7 +9,7 @@ import { FeatureStore } from "../../src/feature-store.js";
 import { readCommits } from "../../src/offline/commit-log.js";
 import { ViewVersionLayout } from "../../src/offline/offline-layout.js";
 import type { AggregateSpec } from "../../src/definitions/specs.js";
-import { cliPath } from "../helpers/cli.js";
+import { startCliProcess, type CliProcess } from "../helpers/server-process.js";
 import { startNats, type NatsServer } from "../helpers/nats-server.js";
 import { makeProject } from "../helpers/project.js";
 import { sameValue, windowValue, type OracleEvent } from "../helpers/window-oracle.js";
@@ -64,7 +63,7 @@ describe("stream processor: kill -9, restarts, and a NATS restart", () => {
   let nc: NatsConnection;
   let dir: string;
   const base = (Math.floor(Date.now() / 3_600_000) - 6) * 3_600_000_000; // µs, a whole hour, 6 h ago
-  const children = new Set<ChildProcess>();
+  let processor: CliProcess | undefined;
 
   before(async () => {
     nats = await startNats();
@@ -90,28 +89,16 @@ describe("stream processor: kill -9, restarts, and a NATS restart", () => {
     await (await nc.jetstreamManager()).streams.add({ name: "tx", subjects: ["tx.*"] });
   });
   after(async () => {
-    children.forEach((c) => c.kill("SIGKILL"));
+    await processor?.kill();
     await nc?.close();
     await nats?.stop();
   });
 
-  const startProcessor = (): ChildProcess => {
-    const child = spawn(process.execPath, [cliPath, "-C", dir, "stream", "run", "--port", "0"], { stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr?.on("data", (d: Buffer) => process.stderr.write(`[stream] ${d.toString()}`));
-    children.add(child);
-    child.once("exit", () => children.delete(child));
-    return child;
-  };
-  const killNow = async (child: ChildProcess, signal: NodeJS.Signals): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill(signal);
-    await exited;
-  };
+  const startProcessor = async (): Promise<CliProcess> => (processor = await startCliProcess(["-C", dir, "stream", "run", "--port", "0"]));
 
   it("ends with exactly the oracle's values, event log and dead letters", async () => {
     const { payloads, accepted, late, malformed } = generate(base);
-    let child = startProcessor();
+    let child = await startProcessor();
     const publish = async (from: number, to: number): Promise<void> => {
       for (let i = from; i < to; i++) {
         await nc.jetstream().publish(`tx.${i % 3}`, new TextEncoder().encode(payloads[i]));
@@ -128,7 +115,7 @@ describe("stream processor: kill -9, restarts, and a NATS restart", () => {
       const until = Date.now() + 10_000;
       while ((await checkpointSeq()) === before && Date.now() < until) await sleep(20);
       await sleep(Math.floor(Math.random() * 150));
-      await killNow(child, "SIGKILL");
+      await child.kill();
       killedAt.push(await checkpointSeq());
       if (round === 1) {
         await publishing; // the first half is in the stream; NATS restarts, then the second half follows
@@ -137,7 +124,7 @@ describe("stream processor: kill -9, restarts, and a NATS restart", () => {
         nc = await connect({ servers: nats.url });
         publishing = publish(EVENTS / 2, EVENTS);
       }
-      child = startProcessor();
+      child = await startProcessor();
     }
     await watcher.close();
     await publishing;
@@ -156,7 +143,7 @@ describe("stream processor: kill -9, restarts, and a NATS restart", () => {
       await sleep(200);
     }
     console.log(`killed at checkpoints ${killedAt.join(", ")}; caught up ${(60_000 - (deadline - Date.now())) / 1000}s after publishing ended; checkpoint ${saved?.seq} of ${lastSeq}`);
-    await killNow(child, "SIGTERM");
+    await child.stop();
     assert.equal(saved?.seq, lastSeq, "the processor caught up with the stream");
     assert.equal(logged, lastSeq, "the event log caught up with the stream");
     assert.ok(killedAt.some((seq) => seq > 0 && seq < lastSeq), `killed mid-stream (checkpoints at the kills: ${killedAt.join(", ")})`);

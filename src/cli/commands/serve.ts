@@ -1,21 +1,9 @@
 import type { Command } from "commander";
-import { ingestRows } from "../../offline/ingest-rows.js";
-import type { OfflineIngest } from "../../server/routes/writes.js";
 import { createServerApp } from "../../server/create-server-app.js";
 import { startHttpServer } from "../../server/http-server.js";
 import { FeatureStore } from "../../feature-store.js";
 import { natsEventPublisher } from "../../stream/event-publisher.js";
 import { projectDir } from "../context.js";
-
-/** Runs one offline ingestion at a time: the embedded engine has one connection. */
-function serialized(ingest: OfflineIngest): OfflineIngest {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (record, rows, ts) => {
-    const next = tail.then(() => ingest(record, rows, ts));
-    tail = next.catch(() => undefined);
-    return next;
-  };
-}
 
 export function registerServe(program: Command): void {
   program
@@ -29,7 +17,7 @@ export function registerServe(program: Command): void {
       const publisher = natsEventPublisher(store.config.stream.nats.url);
       const app = createServerApp({
         online,
-        offlineIngest: serialized(async (record, rows, ts) => ingestRows(await store.engine(), record, store.config.offline.path, rows, ts)),
+        offlineIngest: (record, rows, ts) => store.ingestRows(record, rows, ts),
         publishEvents: publisher.publish,
       });
       const { server } = store.config;

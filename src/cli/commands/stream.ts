@@ -1,12 +1,12 @@
 import type { Command } from "commander";
 import { FeatureStore } from "../../feature-store.js";
 import { readCommits } from "../../offline/commit-log.js";
-import { ingestRows } from "../../offline/ingest-rows.js";
 import { ViewVersionLayout } from "../../offline/offline-layout.js";
-import { latestVersion, viewNames } from "../../registry/registry-records.js";
+import { latestVersion, viewNames, type ViewVersionRecord } from "../../registry/registry-records.js";
 import { InvalidRequestError } from "../../errors.js";
 import { runNatsStreams } from "../../stream/nats-runner.js";
 import { App } from "../../server/app.js";
+import { withHealthAndMetrics } from "../../server/health-and-metrics.js";
 import { startHttpServer } from "../../server/http-server.js";
 import { projectDir } from "../context.js";
 import { printJson } from "../output.js";
@@ -21,32 +21,24 @@ export function registerStream(program: Command): void {
     .action(async (names: string[], options: { json?: boolean; port?: number }, command: Command) => {
       const store = await FeatureStore.open(projectDir(command));
       const snapshot = await store.snapshot();
-      const streamed = viewNames(snapshot).map((n) => latestVersion(snapshot, n)!).filter((r) => r.spec.aggregation?.nats !== null && r.spec.aggregation !== undefined);
+      const streamed = viewNames(snapshot).map((n) => latestVersion(snapshot, n)!).filter((r) => (r.spec.aggregation?.nats ?? null) !== null);
       const views = names.length === 0 ? streamed : names.map((n) => streamed.find((r) => r.name === n) ?? failNotStreamed(n));
       if (views.length === 0) throw new InvalidRequestError("no aggregation view reads from a NATS stream source; define one with streamSource({ nats: ... })");
       const online = await store.online({ role: "batch" });
-      const duck = await store.engine();
-      let tail: Promise<unknown> = Promise.resolve();
       const deps = {
         project: store.config.project,
         online,
-        // One offline ingestion at a time: the embedded engine has one connection.
-        appendOffline: async (record: (typeof views)[number], rows: readonly Record<string, unknown>[], label: string) => {
-          const next = tail.then(() => ingestRows(duck, record, store.config.offline.path, rows, record.spec.source.timestampField, label));
-          tail = next.catch(() => undefined);
-          await next;
+        appendOffline: async (record: ViewVersionRecord, rows: readonly Record<string, unknown>[], label: string) => {
+          await store.ingestRows(record, rows, record.spec.source.timestampField, label);
         },
-        offlineSources: async (record: (typeof views)[number]) => (await readCommits(new ViewVersionLayout(store.config.offline.path, record.name, record.version))).map((c) => c.source),
+        offlineSources: async (record: ViewVersionRecord) => (await readCommits(new ViewVersionLayout(store.config.offline.path, record.name, record.version))).map((c) => c.source),
       };
-      const metricsApp = new App()
-        .route("GET", "/metrics", () => ({ status: 200, body: online.metrics.render(online.breaker.state), contentType: "text/plain; version=0.0.4" }))
-        .route("GET", "/health", () => ({ status: 200, body: "", contentType: "application/json" }));
-      const metricsServer = await startHttpServer(metricsApp, { host: store.config.server.host, port: options.port ?? store.config.stream.metricsPort, bodyLimitBytes: 1024 });
+      const metricsServer = await startHttpServer(withHealthAndMetrics(new App(), online), { host: store.config.server.host, port: options.port ?? store.config.stream.metricsPort, bodyLimitBytes: 1024 });
       const abort = new AbortController();
       process.once("SIGINT", () => abort.abort());
       process.once("SIGTERM", () => abort.abort());
       if (options.json !== true) console.log(`Streaming ${views.map((v) => `${v.name} v${v.version}`).join(", ")} from ${store.config.stream.nats.url}; metrics on http://${store.config.server.host}:${metricsServer.port}/metrics`);
-      const summary = await runNatsStreams(deps, views, { natsUrl: store.config.stream.nats.url, ...store.config.stream }, abort.signal);
+      const summary = await runNatsStreams(deps, views, store.config.stream, abort.signal);
       await metricsServer.close();
       await store.close();
       const ms = (s: number | null): string => (s === null ? "n/a" : `${(s * 1000).toFixed(0)} ms`);

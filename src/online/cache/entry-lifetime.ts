@@ -22,10 +22,6 @@ export class EntryLifetime {
     this.costMs += (ms - this.costMs) * 0.2;
   }
 
-  get recomputeCostMs(): number {
-    return this.costMs;
-  }
-
   populate(key: string, record: StoredRecord | null, committedAt?: number): PopulateEntry & { committedAt?: number } {
     const now = Date.now();
     const writeTs = record?.writeTs ?? 0;

@@ -14,6 +14,12 @@ export interface PopulateEntry {
 export interface FeatureCache {
   /** "memory" or "redis": the layer name in metrics. */
   readonly layer: string;
+  /**
+   * Whether other processes' writes reach it (Redis). An in-process cache only sees this
+   * process's writes, so state another process keeps changing (aggregation views, written by a
+   * stream processor) is not read from it nor put into it.
+   */
+  readonly sharedAcrossProcesses: boolean;
   /** One result per key, in order; null where absent or expired. */
   getMany(keys: readonly string[]): Promise<(string | null)[]>;
   /** Stores each entry unless the cached one has a later write time; returns how many were stored. */

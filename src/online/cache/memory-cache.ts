@@ -7,6 +7,7 @@ import type { FeatureCache, PopulateEntry } from "./feature-cache.js";
  */
 export class MemoryCache implements FeatureCache {
   readonly layer = "memory";
+  readonly sharedAcrossProcesses = false;
   private readonly entries = new Map<string, { payload: string; writeTs: number; expiresAt: number }>();
   private readonly locks = new Map<string, number>();
 

@@ -1,4 +1,4 @@
-import type { FeatureCache, PopulateEntry } from "./feature-cache.js";
+import type { FeatureCache } from "./feature-cache.js";
 
 /**
  * No cache: for batch processes (materialization from the CLI) configured with the in-process
@@ -7,13 +7,14 @@ import type { FeatureCache, PopulateEntry } from "./feature-cache.js";
  */
 export class NoCache implements FeatureCache {
   readonly layer = "none";
+  readonly sharedAcrossProcesses = false;
 
   getMany(keys: readonly string[]): Promise<(string | null)[]> {
     return Promise.resolve(keys.map(() => null));
   }
 
-  populate(entries: readonly PopulateEntry[]): Promise<number> {
-    return Promise.resolve(entries.length - entries.length);
+  populate(): Promise<number> {
+    return Promise.resolve(0);
   }
 
   delete(): Promise<void> {

@@ -28,6 +28,7 @@ type WithPopulate = { strataPopulate(key: string, writeTs: string, payload: stri
  */
 export class RedisCache implements FeatureCache {
   readonly layer = "redis";
+  readonly sharedAcrossProcesses = true;
   private readonly client: (Redis | Cluster) & WithPopulate;
   private readonly clustered: boolean;
 

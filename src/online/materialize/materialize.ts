@@ -1,14 +1,12 @@
-import { join } from "node:path";
-import { valueTypeFromName } from "../../definitions/value-type.js";
 import { readCommits } from "../../offline/commit-log.js";
 import type { DuckDb } from "../../offline/duckdb.js";
-import { ViewVersionLayout } from "../../offline/offline-layout.js";
+import { committedFiles, partitionDate, ViewVersionLayout } from "../../offline/offline-layout.js";
 import type { ViewVersionRecord } from "../../registry/registry-records.js";
 import { noProgress, type ProgressListener } from "../../util/progress.js";
 import { entityKey } from "../entity-key.js";
 import type { OnlineService } from "../online-service.js";
 import type { MaterializationJob, OnlineWrite } from "../online-store.js";
-import { encodeValue } from "../value-codec.js";
+import { encodeValues, typedFields } from "../value-codec.js";
 import { compileLatestPerEntity } from "./materialize-sql.js";
 
 /** Rows written per durable batch; the job's resume point is saved after each. */
@@ -51,16 +49,14 @@ export async function materializeView(
   });
   if (previous?.status === "done") return report(0, 0, true);
   const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
-  const dayOf = (micros: number): string => new Date(Math.floor(micros / 1000)).toISOString().slice(0, 10);
-  const [from, to] = [dayOf(Math.max(range.start, 0)), dayOf(range.end)];
-  const files = (await readCommits(layout)).flatMap((c) => c.files.filter((f) => f.date >= from && f.date <= to).map((f) => join(layout.dir, f.path)));
+  const files = committedFiles(layout, await readCommits(layout), { from: partitionDate(Math.max(range.start, 0)), to: partitionDate(range.end) });
   let job: MaterializationJob = { view: record.name, version: record.version, ...range, status: "running", resumeAfter: previous?.resumeAfter ?? null, rows: previous?.rows ?? 0, updatedAt: new Date().toISOString() };
   await log.save(job);
   let applied = 0;
   let rows = 0;
   if (files.length > 0) {
     const target = { ref, spec: record.spec };
-    const types = record.spec.features.map((f) => valueTypeFromName(f.type)!);
+    const fields = typedFields(record.spec.features);
     const phase = `materializing ${record.name} v${record.version}`;
     let batch: OnlineWrite[] = [];
     const flush = async (): Promise<void> => {
@@ -75,9 +71,8 @@ export async function materializeView(
     for await (const chunk of duck.stream(compileLatestPerEntity(record.spec, files, range, job.rows))) {
       for (const row of chunk) {
         const latest = row.latest as Record<string, unknown>;
-        const values: Record<string, unknown> = {};
-        record.spec.features.forEach((f, i) => (values[f.name] = encodeValue(types[i]!, latest[`f${i}`])));
-        batch.push({ entityKey: entityKey(record.spec.joinKeys, row), values: JSON.stringify(values), eventTs: Number(latest.event_us), createdTs: Number(latest.created_us) });
+        const values = encodeValues(fields, (_, i) => latest[`f${i}`]);
+        batch.push({ entityKey: entityKey(record.spec.joinKeys, row), values, eventTs: Number(latest.event_us), createdTs: Number(latest.created_us) });
         if (batch.length >= MATERIALIZE_BATCH_ROWS) await flush();
       }
     }

@@ -1,3 +1,5 @@
+import { RateWindow } from "../../monitoring/rate-window.js";
+
 export type CircuitState = "closed" | "open" | "half-open";
 
 export interface CircuitSettings {
@@ -19,7 +21,7 @@ export interface CircuitSettings {
  * circuit, its failure opens it again.
  */
 export class CircuitBreaker {
-  private readonly buckets: { at: number; calls: number; failures: number }[] = [];
+  private readonly recent: RateWindow;
   private openedAt = 0;
   private opened = false;
   private probing = false;
@@ -27,7 +29,9 @@ export class CircuitBreaker {
   constructor(
     private readonly settings: CircuitSettings,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.recent = new RateWindow(settings.windowMs, 100, now);
+  }
 
   get state(): CircuitState {
     if (!this.opened) return "closed";
@@ -47,10 +51,10 @@ export class CircuitBreaker {
     if (this.opened) {
       this.opened = false;
       this.probing = false;
-      this.buckets.length = 0;
+      this.recent.clear();
       return;
     }
-    this.record(false);
+    this.recent.record(false);
   }
 
   failure(): void {
@@ -59,28 +63,11 @@ export class CircuitBreaker {
       this.openedAt = this.now();
       return;
     }
-    const { calls, failures } = this.record(true);
-    if (calls >= this.settings.minCalls && failures >= calls * this.settings.failureRate) {
+    this.recent.record(true);
+    const { total, bad } = this.recent.totals();
+    if (total >= this.settings.minCalls && bad >= total * this.settings.failureRate) {
       this.opened = true;
       this.openedAt = this.now();
     }
-  }
-
-  /** Counts one call in 100 ms buckets over the window; returns the window's totals. */
-  private record(failed: boolean): { calls: number; failures: number } {
-    const now = this.now();
-    const at = now - (now % 100);
-    let last = this.buckets.at(-1);
-    if (last?.at !== at) this.buckets.push((last = { at, calls: 0, failures: 0 }));
-    last.calls++;
-    if (failed) last.failures++;
-    while (this.buckets.length > 0 && this.buckets[0]!.at <= now - this.settings.windowMs) this.buckets.shift();
-    let calls = 0;
-    let failures = 0;
-    for (const b of this.buckets) {
-      calls += b.calls;
-      failures += b.failures;
-    }
-    return { calls, failures };
   }
 }

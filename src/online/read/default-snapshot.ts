@@ -16,13 +16,10 @@ export interface SnapshotFile {
  * A feature with no default (or whose type changed since the snapshot) is served as null.
  */
 export class DefaultSnapshot {
-  private constructor(
-    private readonly values: ReadonlyMap<string, { type: string; value: unknown }>,
-    readonly generatedAt: string | null,
-  ) {}
+  private constructor(private readonly values: ReadonlyMap<string, { type: string; value: unknown }>) {}
 
   static empty(): DefaultSnapshot {
-    return new DefaultSnapshot(new Map(), null);
+    return new DefaultSnapshot(new Map());
   }
 
   static fromFile(file: SnapshotFile): DefaultSnapshot {
@@ -31,7 +28,7 @@ export class DefaultSnapshot {
       const type = valueTypeFromName(f.type);
       if (type !== undefined) values.set(ref, { type: f.type, value: decodeValue(type, f.value) });
     }
-    return new DefaultSnapshot(values, file.generatedAt);
+    return new DefaultSnapshot(values);
   }
 
   /** Loads the snapshot file; a missing file gives an empty snapshot (every default null). */

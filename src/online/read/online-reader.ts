@@ -86,16 +86,19 @@ export class OnlineReader {
       }
       return out;
     });
-    // An in-process cache never hears of another process's writes, and a stream processor is
-    // another process: aggregation views (state that changes with every event) skip it.
     const all = [...lookups.values()];
-    const cacheable = this.deps.cache.layer === "memory" ? all.filter((l) => l.view.tileGroups === undefined) : all;
+    const cacheable = this.deps.cache.sharedAcrossProcesses ? all : all.filter((l) => this.usesCache(l.view));
     const reason = cacheable.length === 0 ? undefined : await this.fromCache(cacheable);
     if (reason === undefined) {
-      const misses = [...lookups.values()].filter((l) => l.record === undefined);
+      const misses = all.filter((l) => l.record === undefined);
       if (misses.length > 0) await this.fromDurable(misses, "miss").catch(() => misses.forEach((l) => (l.degraded = "durable store unavailable")));
     } else for (const l of lookups.values()) l.degraded = reason;
     return this.assemble(plan, rowLookups, rows, readTimeMs * 1000);
+  }
+
+  /** Whether a view's records go through the cache (see FeatureCache.sharedAcrossProcesses). */
+  private usesCache(view: PlannedView): boolean {
+    return view.tileGroups === undefined || this.deps.cache.sharedAcrossProcesses;
   }
 
   /** Fills lookups from the cache; returns why the request must be degraded, if it must. */
@@ -149,20 +152,29 @@ export class OnlineReader {
     const { durable, metrics, populate, lifetime } = this.deps;
     const started = performance.now();
     const byView = new Map<PlannedView, Lookup[]>();
-    for (const l of lookups) byView.set(l.view, [...(byView.get(l.view) ?? []), l]);
+    for (const l of lookups) {
+      let group = byView.get(l.view);
+      if (group === undefined) byView.set(l.view, (group = []));
+      group.push(l);
+    }
     const out = new Map<string, StoredRecord | null>();
+    const fills: [string, StoredRecord | null][] = [];
     await Promise.all(
       [...byView].map(async ([view, group]) => {
         metrics.durableReadQueries.inc();
         const records = await durable.readMany(view.ref, group.map((l) => l.entityKey));
-        group.forEach((l, i) => out.set(l.cacheKey, records[i] ?? null));
+        const cached = this.usesCache(view);
+        group.forEach((l, i) => {
+          out.set(l.cacheKey, records[i] ?? null);
+          if (cached) fills.push([l.cacheKey, records[i] ?? null]);
+        });
       }),
     );
     lifetime.observeRecompute(performance.now() - started);
     const found = [...out.values()].filter((r) => r !== null).length;
     metrics.durableReads.inc({ reason, result: "found" }, found);
     metrics.durableReads.inc({ reason, result: "absent" }, out.size - found);
-    populate.enqueue([...out].map(([key, record]) => lifetime.populate(key, record)));
+    populate.enqueue(fills.map(([key, record]) => lifetime.populate(key, record)));
     return out;
   }
 
@@ -180,6 +192,7 @@ export class OnlineReader {
       const parsed = new Array<Record<string, EncodedValue> | undefined>(rows);
       const times = new Array<number | null>(rows);
       const oldest = oldestServedMicros(view.ttlSeconds, readMicros);
+      let emptyWindows: Record<string, EncodedValue> | undefined;
       for (let i = 0; i < rows; i++) {
         const lookup = lookups[i]!;
         const record = lookup.record ?? null;
@@ -191,7 +204,7 @@ export class OnlineReader {
           // An aggregation view's key with no events: its windows are empty (count 0, the rest null), as in training sets.
           kinds[i] = FOUND;
           times[i] = null;
-          parsed[i] = new KeyState(view.tileGroups).valuesAt(readMicros);
+          parsed[i] = emptyWindows ??= new KeyState(view.tileGroups).valuesAt(readMicros);
         } else if (record === null) {
           kinds[i] = ABSENT;
           times[i] = null;

@@ -2,7 +2,7 @@ import { hopGroups, type HopGroup } from "../../aggregation/tile-partials.js";
 import { fullFeatureName } from "../../definitions/feature-ref.js";
 import type { JoinKeySpec } from "../../definitions/specs.js";
 import { valueTypeFromName, type ValueType } from "../../definitions/value-type.js";
-import { InvalidRequestError } from "../../errors.js";
+import { FeatureNameCollisionError, InvalidRequestError } from "../../errors.js";
 import type { RegistrySnapshot } from "../../registry/registry-records.js";
 import { resolveFeatureRefs, resolveFeatureService } from "../../registry/resolve-features.js";
 import type { ViewRef } from "../online-store.js";
@@ -52,7 +52,7 @@ export function planRead(snapshot: RegistrySnapshot, selection: FeatureSelection
       ...(record.spec.aggregation === undefined ? {} : { tileGroups: hopGroups(record.spec.aggregation.aggregates) }),
       features: features.map((f) => {
         const output = selection.fullFeatureNames === true ? fullFeatureName(record.name, f.name) : f.name;
-        if (outputs.has(output)) throw new InvalidRequestError(`feature name "${output}" is requested twice (from two views); set full_feature_names`);
+        if (outputs.has(output)) throw new FeatureNameCollisionError(`feature name "${output}" is requested twice (from two views); set full_feature_names`);
         outputs.add(output);
         return { name: f.name, type: valueTypeFromName(f.type)!, output };
       }),

@@ -1,8 +1,7 @@
-import { join } from "node:path";
 import { valueTypeFromName } from "../../definitions/value-type.js";
 import { readCommits, writeAtomically } from "../../offline/commit-log.js";
 import type { DuckDb } from "../../offline/duckdb.js";
-import { ViewVersionLayout } from "../../offline/offline-layout.js";
+import { committedFiles, ViewVersionLayout } from "../../offline/offline-layout.js";
 import { latestVersion, viewNames, type RegistrySnapshot } from "../../registry/registry-records.js";
 import { quoteIdent, stringList } from "../../util/sql.js";
 import type { SnapshotFile } from "../read/default-snapshot.js";
@@ -19,7 +18,7 @@ export async function buildSnapshot(duck: DuckDb, offlineRoot: string, registry:
   for (const name of viewNames(registry)) {
     const record = latestVersion(registry, name)!;
     const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
-    const files = (await readCommits(layout)).flatMap((c) => c.files.map((f) => join(layout.dir, f.path)));
+    const files = committedFiles(layout, await readCommits(layout));
     // An aggregation view's offline data is its events, not its features: its defaults are an empty window's values.
     const aggregates = record.spec.aggregation?.aggregates;
     const derived = files.length === 0 || aggregates !== undefined ? {} : await deriveDefaults(duck, files, record.spec.features);

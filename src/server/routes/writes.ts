@@ -1,4 +1,5 @@
 import { storedView } from "../../aggregation/stored-view.js";
+import type { FeatureViewSpec } from "../../definitions/specs.js";
 import { InvalidRequestError, NotFoundError } from "../../errors.js";
 import type { EventPublisher } from "../../stream/event-publisher.js";
 import type { IngestReport } from "../../offline/ingest.js";
@@ -26,14 +27,14 @@ export function dfRows(df: unknown, maxRows: number): Record<string, unknown>[] 
 }
 
 /** Every column a written row must carry: join keys, the event timestamp and each feature (Feast refuses missing ones too). */
-function requireColumns(record: ViewVersionRecord, rows: readonly Record<string, unknown>[], timestampField: string): void {
+function requireColumns(record: { readonly spec: FeatureViewSpec }, rows: readonly Record<string, unknown>[], timestampField: string): void {
   const present = new Set(Object.keys(rows[0] ?? {}));
   const needed = [...record.spec.joinKeys.map((k) => k.name), timestampField, ...storedView(record.spec).features.map((f) => f.name)];
   const missing = needed.filter((c) => !present.has(c));
-  if (rows.length > 0 && missing.length > 0) throw new InvalidRequestError(`"df" lacks column ${missing.map((m) => `"${m}"`).join(", ")} of feature view "${record.name}"`);
+  if (rows.length > 0 && missing.length > 0) throw new InvalidRequestError(`"df" lacks column ${missing.map((m) => `"${m}"`).join(", ")} of feature view "${record.spec.name}"`);
 }
 
-const timestampFieldOf = (record: ViewVersionRecord, rows: readonly Record<string, unknown>[]): string =>
+const timestampFieldOf = (record: { readonly spec: FeatureViewSpec }, rows: readonly Record<string, unknown>[]): string =>
   rows[0] !== undefined && record.spec.source.timestampField in rows[0] ? record.spec.source.timestampField : "event_timestamp";
 
 /**
@@ -82,9 +83,8 @@ export function writeToOnlineStore(online: OnlineService, maxRows: number) {
       const rows = dfRows(body.df, maxRows);
       const target = await online.target(body.feature_view_name);
       if (target.spec.aggregation !== undefined) throw new InvalidRequestError(`"${body.feature_view_name}" is an aggregation view: its online state comes from its events (POST /push to its stream source)`);
-      const record = latestVersion(await online.registrySnapshot(), body.feature_view_name)!;
-      const ts = timestampFieldOf(record, rows);
-      requireColumns(record, rows, ts);
+      const ts = timestampFieldOf(target, rows);
+      requireColumns(target, rows, ts);
       await online.writer.write(target, rows, ts);
       return { status: 200, body: "null", contentType: "application/json" };
     } catch (error) {
