@@ -38,6 +38,8 @@ const cacheSchema = z
     /** Hard limit on one cache read; past it the request is answered from the default snapshot. */
     readTimeoutMs: z.number().positive().default(5),
     connectTimeoutMs: z.number().positive().default(2000),
+    /** While Redis is unreachable, reconnect attempts back off up to this long apart: how soon a returned Redis is used again. */
+    reconnectMaxDelayMs: z.number().int().positive().default(500),
     xfetch: z.strictObject({ enabled: z.boolean().default(true), beta: z.number().positive().default(1) }).prefault({}),
     /** One durable read per key at a time within a process. */
     singleFlight: z.boolean().default(true),

@@ -10,7 +10,7 @@ cacheConformance({
     redis = useRedis();
   },
   async open() {
-    const cache = new RedisCache({ url: redis!.url(), connectTimeoutMs: 2000 });
+    const cache = new RedisCache({ url: redis!.url(), connectTimeoutMs: 2000, reconnectMaxDelayMs: 500 });
     await cache.ready(2000);
     return cache;
   },

@@ -19,7 +19,7 @@ const T0 = 1_700_000_000_000_000;
 const VIEW = { view: "driver_stats", version: 3 };
 
 async function openCache(cluster: RedisCluster): Promise<RedisCache> {
-  const cache = new RedisCache({ clusterNodes: cluster.nodes.map((n) => `${n.host}:${n.port}`), connectTimeoutMs: 2000 });
+  const cache = new RedisCache({ clusterNodes: cluster.nodes.map((n) => `${n.host}:${n.port}`), connectTimeoutMs: 2000, reconnectMaxDelayMs: 500 });
   await cache.ready(2000);
   return cache;
 }

@@ -14,6 +14,7 @@ export async function openCache(config: CacheConfig, role: "serving" | "batch" =
   const cache = new RedisCache({
     ...(config.type === "redis" ? { url: config.url } : { clusterNodes: config.nodes }),
     connectTimeoutMs: config.connectTimeoutMs,
+    reconnectMaxDelayMs: config.reconnectMaxDelayMs,
     username: config.username,
     password: config.password,
   });

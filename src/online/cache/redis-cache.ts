@@ -8,6 +8,7 @@ export interface RedisCacheOptions {
   readonly url?: string;
   readonly clusterNodes?: readonly string[];
   readonly connectTimeoutMs: number;
+  readonly reconnectMaxDelayMs: number;
   readonly username?: string;
   readonly password?: string;
 }
@@ -34,7 +35,9 @@ export class RedisCache implements FeatureCache {
 
   constructor(options: RedisCacheOptions) {
     const common = { enableOfflineQueue: false, maxRetriesPerRequest: 1 } as const;
-    const auth = { username: options.username, password: options.password, connectTimeout: options.connectTimeoutMs };
+    // ioredis backs off up to 2 s by default; a shorter cap brings a returned Redis back into use sooner.
+    const retryStrategy = (attempt: number): number => Math.min(attempt * 50, options.reconnectMaxDelayMs);
+    const auth = { username: options.username, password: options.password, connectTimeout: options.connectTimeoutMs, retryStrategy };
     if (options.clusterNodes !== undefined) {
       const nodes: ClusterNode[] = options.clusterNodes.map((n) => ({ host: n.split(":")[0], port: Number(n.split(":")[1]) }));
       // No auto-pipelining in a cluster: it mixes slots per pipeline and does not follow MOVED/ASK per command.
