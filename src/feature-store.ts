@@ -124,8 +124,8 @@ export class FeatureStore {
    * Ingests rows given in memory into a view version (a push to the offline store, a stream
    * processor's events; `sourceLabel` is what the commit records as its source).
    */
-  ingestRows(record: ViewVersionRecord, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string, sourceLabel?: string): Promise<IngestReport> {
-    return this.serially(async () => ingestRows(await this.engine(), record, this.config.offline.path, rows, timestampField, sourceLabel));
+  ingestRows(record: ViewVersionRecord, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string, options: Parameters<typeof ingestRows>[5] = {}): Promise<IngestReport> {
+    return this.serially(async () => ingestRows(await this.engine(), record, this.config.offline.path, rows, timestampField, options));
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {

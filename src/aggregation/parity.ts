@@ -70,7 +70,7 @@ export async function checkParity(duck: DuckDb, offlineRoot: string, record: Vie
     const stateFor = (p: (typeof pairs)[number]): KeyState => {
       const cached = asOfIngestion ? undefined : full.get(p.events);
       if (cached !== undefined) return cached;
-      const state = new KeyState(groups);
+      const state = KeyState.empty(groups);
       for (const e of p.events) if (!asOfIngestion || e.cr <= p.t) state.add(e, -Infinity);
       if (!asOfIngestion) full.set(p.events, state);
       return state;

@@ -1,4 +1,5 @@
 import type { AggregateSpec } from "../definitions/specs.js";
+import { decodeHopTiles, encodeHopTiles, NEVER, type HopTiles } from "./key-state-codec.js";
 import type { HopGroup } from "./tile-partials.js";
 
 export type EventValue = number | string | boolean | null;
@@ -11,7 +12,7 @@ export interface StateEvent {
 }
 
 /** Per column: non-null count, sum, min, max, and the last value with its (ts, cr). */
-interface ColumnTile {
+export interface ColumnTile {
   c: number;
   s: number;
   lo: EventValue;
@@ -21,7 +22,7 @@ interface ColumnTile {
   lc: number;
 }
 
-interface Tile {
+export interface Tile {
   n: number;
   maxTs: number;
   cols: Record<string, ColumnTile>;
@@ -29,21 +30,6 @@ interface Tile {
   raw?: StateEvent[];
 }
 
-/** A column's partials, serialized: [count, sum, min, max, last, last ts, last created] (times null for never). */
-type ColumnRow = [number, number, EventValue, EventValue, EventValue, number | null, number | null];
-/** A tile, serialized: [start µs, events, max ts, per group column its partials (0: none), open tile's events as [ts, cr, ...values]]. */
-type TileRow = [number, number, number, (ColumnRow | 0)[], ...(EventValue[][])[]];
-
-/**
- * Serialized form: per hop (seconds), the tiles as positional arrays. A state is rewritten on
- * every change of its key, so its size and encoding speed bound streaming throughput.
- */
-export interface KeyStateJson {
-  readonly h: Record<string, TileRow[]>;
-}
-
-/** Before any time; unlike -Infinity it survives JSON. */
-const NEVER = -Number.MAX_VALUE;
 const floorTo = (x: number, step: number): number => x - (((x % step) + step) % step);
 const later = (ts: number, cr: number, than: { lt: number; lc: number }): boolean => ts > than.lt || (ts === than.lt && cr > than.lc);
 
@@ -75,22 +61,22 @@ function mergeColumn(into: ColumnTile | undefined, from: ColumnTile): ColumnTile
  * contract, the same one the batch plan compiles to SQL.
  */
 export class KeyState {
-  private readonly hops = new Map<number, Map<number, Tile>>();
+  private constructor(
+    private readonly groups: readonly HopGroup[],
+    private readonly hops: HopTiles,
+  ) {}
 
-  constructor(private readonly groups: readonly HopGroup[]) {
-    for (const g of groups) this.hops.set(g.hopSeconds, new Map());
+  static empty(groups: readonly HopGroup[]): KeyState {
+    return new KeyState(groups, new Map(groups.map((g) => [g.hopSeconds, new Map<number, Tile>()])));
   }
 
-  static fromJson(groups: readonly HopGroup[], json: KeyStateJson): KeyState {
-    const state = new KeyState(groups);
-    for (const g of groups) state.hops.set(g.hopSeconds, new Map((json.h[g.hopSeconds] ?? []).map((row) => [row[0], decodeTile(row, g)])));
-    return state;
+  /** A state as `encode` stored it (see key-state-codec.ts). */
+  static decode(groups: readonly HopGroup[], text: string): KeyState {
+    return new KeyState(groups, decodeHopTiles(groups, text));
   }
 
-  toJson(): KeyStateJson {
-    const h: Record<string, TileRow[]> = {};
-    for (const g of this.groups) h[g.hopSeconds] = [...this.hops.get(g.hopSeconds)!].map(([start, tile]) => encodeTile(start, tile, g));
-    return { h };
+  encode(): string {
+    return encodeHopTiles(this.groups, this.hops);
   }
 
   add(event: StateEvent, watermark: number): void {
@@ -176,29 +162,4 @@ function value(a: AggregateSpec, w: Tile): EventValue {
     case "last":
       return col.l;
   }
-}
-
-const never = (x: number): number | null => (x === NEVER ? null : x);
-
-function encodeTile(start: number, tile: Tile, g: HopGroup): TileRow {
-  const cols = g.columns.map(({ column }): ColumnRow | 0 => {
-    const c = tile.cols[column];
-    return c === undefined ? 0 : [c.c, c.s, c.lo, c.hi, c.l, never(c.lt), never(c.lc)];
-  });
-  const row: TileRow = [start, tile.n, tile.maxTs, cols];
-  if (tile.raw !== undefined) row.push(tile.raw.map((e) => [e.ts, e.cr, ...g.columns.map(({ column }) => e.values[column] ?? null)]));
-  return row;
-}
-
-function decodeTile(row: TileRow, g: HopGroup): Tile {
-  const [, n, maxTs, cols, raw] = row;
-  const tile: Tile = { n, maxTs, cols: {} };
-  g.columns.forEach(({ column }, i) => {
-    const c = cols[i];
-    if (c !== undefined && c !== 0) tile.cols[column] = { c: c[0], s: c[1], lo: c[2], hi: c[3], l: c[4], lt: c[5] ?? NEVER, lc: c[6] ?? NEVER };
-  });
-  if (raw !== undefined) {
-    tile.raw = raw.map((e) => ({ ts: e[0] as number, cr: e[1] as number, values: Object.fromEntries(g.columns.map(({ column }, i) => [column, e[i + 2] ?? null])) }));
-  }
-  return tile;
 }

@@ -113,12 +113,16 @@ export const projectConfigSchema = z.strictObject({
       nats: z.strictObject({ url: z.string().min(1).default("nats://127.0.0.1:4222") }).prefault({}),
       /** Commit state + checkpoint and acknowledge at least this often (the freshness floor). */
       flushIntervalMs: z.number().int().positive().default(250),
-      /** ... or as soon as this many events wait (while behind, only then: fewer, larger commits). */
-      flushEvents: z.number().int().positive().default(200_000),
+      /** ... or as soon as this many events wait. */
+      flushEvents: z.number().int().positive().default(1_000_000),
+      /** While behind (a backlog in the stream), commit this often instead: fewer, larger commits write each key's state once for many of its events. */
+      checkpointIntervalMs: z.number().int().positive().default(5000),
       /** State rows written to the online store per second, at most (a token bucket). */
-      maxWritesPerSecond: z.number().int().positive().default(50_000),
-      /** Messages per JetStream pull. */
-      fetchBatch: z.number().int().positive().default(5000),
+      maxWritesPerSecond: z.number().int().positive().default(200_000),
+      /** Messages applied per step (the touched keys' stored states are loaded together). */
+      batchSize: z.number().int().positive().default(5000),
+      /** Messages NATS delivers ahead of the acknowledgements, at most (bounds the processor's memory). */
+      maxAckPending: z.number().int().positive().default(1_000_000),
       /** Accepted events go to the offline event log in batches of up to this many... */
       offlineFlushEvents: z.number().int().positive().default(500_000),
       /** ... or at least this often. */

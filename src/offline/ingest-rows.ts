@@ -13,7 +13,9 @@ import { ingestFile, type IngestReport } from "./ingest.js";
  * Ingests rows given in memory (a push to the offline store) through the same validation and
  * atomic commit as files: they are written as a typed Parquet file (via newline-delimited
  * JSON read with the view's column types) and ingested from there. Rows name features and
- * join keys as the view does, and carry `timestampField` (and optionally `created_timestamp`).
+ * join keys as the view does, and carry `timestampField` (and optionally `created_timestamp`):
+ * ISO text, or with `timesInMicros` numbers of µs since the epoch (a stream processor's rows,
+ * which skip formatting a date per event).
  */
 export async function ingestRows(
   duck: DuckDb,
@@ -21,7 +23,7 @@ export async function ingestRows(
   offlineRoot: string,
   rows: readonly Readonly<Record<string, unknown>>[],
   timestampField: string,
-  sourceLabel?: string,
+  options: { readonly sourceLabel?: string; readonly timesInMicros?: boolean } = {},
 ): Promise<IngestReport> {
   const dir = await mkdtemp(join(tmpdir(), "strata-push-"));
   try {
@@ -29,20 +31,25 @@ export async function ingestRows(
     // Feast's clients send the created time as `created`.
     const createdOf = (r: Readonly<Record<string, unknown>>): unknown => r.created_timestamp ?? r.created ?? null;
     const hasCreated = rows.some((r) => createdOf(r) !== null);
+    const time = options.timesInMicros === true ? "BIGINT" : "TIMESTAMPTZ";
     const columns: [string, string][] = [
       ...spec.joinKeys.map((k): [string, string] => [k.name, duckdbType(k.type)]),
-      [timestampField, "TIMESTAMPTZ"],
-      ...(hasCreated ? [["created_timestamp", "TIMESTAMPTZ"] as [string, string]] : []),
+      [timestampField, time],
+      ...(hasCreated ? [["created_timestamp", time] as [string, string]] : []),
       ...spec.features.map((f): [string, string] => [f.name, valueTypeFromName(f.type)?.scalar === "Bytes" && valueTypeFromName(f.type)?.isArray === false ? "VARCHAR" : duckdbType(f.type)]),
     ];
     const json = join(dir, "rows.json");
     await writeFile(json, rows.map((r) => JSON.stringify(Object.fromEntries(columns.map(([c]) => [c, jsonSafe(c === "created_timestamp" ? createdOf(r) : r[c])])))).join("\n"));
     const parquet = join(dir, "rows.parquet");
-    const select = columns.map(([c, type]) => (type === "VARCHAR" && spec.features.some((f) => f.name === c && f.type === "Bytes") ? `from_base64(${quoteIdent(c)}) AS ${quoteIdent(c)}` : quoteIdent(c)));
+    const select = columns.map(([c, type]) => {
+      if (type === "VARCHAR" && spec.features.some((f) => f.name === c && f.type === "Bytes")) return `from_base64(${quoteIdent(c)}) AS ${quoteIdent(c)}`;
+      if (type === "BIGINT" && (c === timestampField || c === "created_timestamp")) return `make_timestamp(${quoteIdent(c)})::TIMESTAMPTZ AS ${quoteIdent(c)}`;
+      return quoteIdent(c);
+    });
     const types = `{${columns.map(([c, t]) => `${quoteString(c)}: ${quoteString(t)}`).join(", ")}}`;
     await duck.run(`COPY (SELECT ${select.join(", ")} FROM read_json(${quoteString(json)}, format = 'newline_delimited', columns = ${types})) TO ${quoteString(parquet)} (FORMAT parquet)`);
     const pushed: ViewVersionRecord = { ...record, spec: { ...spec, source: { ...spec.source, path: parquet, format: "parquet", timestampField, createdTimestampField: hasCreated ? "created_timestamp" : null, fieldMapping: {} } } };
-    return await ingestFile(duck, { record: pushed, offlineRoot, path: parquet, sourceLabel });
+    return await ingestFile(duck, { record: pushed, offlineRoot, path: parquet, sourceLabel: options.sourceLabel });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

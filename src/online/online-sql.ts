@@ -26,11 +26,11 @@ export const RECORD_COLUMNS = "entity_key, feature_values, event_ts, created_ts,
  * The compare-and-set upsert tail: replace only a strictly older row (by event, then created
  * time) and give it a write time above the replaced one's, so cache populates can be ordered.
  */
-export function upsertTail(d: OnlineDialect): string {
+export function upsertTail(d: OnlineDialect, returning = RECORD_COLUMNS): string {
   return (
     `ON CONFLICT (project, view, version, entity_key) DO UPDATE SET feature_values = excluded.feature_values, event_ts = excluded.event_ts, ` +
     `created_ts = excluded.created_ts, write_ts = ${d.greatest}(excluded.write_ts, t.write_ts + 1) ` +
-    `WHERE excluded.event_ts > t.event_ts OR (excluded.event_ts = t.event_ts AND excluded.created_ts > t.created_ts) RETURNING ${RECORD_COLUMNS}`
+    `WHERE excluded.event_ts > t.event_ts OR (excluded.event_ts = t.event_ts AND excluded.created_ts > t.created_ts) RETURNING ${returning}`
   );
 }
 

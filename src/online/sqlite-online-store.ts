@@ -1,57 +1,45 @@
 import type Database from "better-sqlite3";
 import { openSqlite } from "../util/open-sqlite.js";
-import { checkpointFromRow, deadLetterSeqsSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
-import { newestPerKey, type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
+import { checkpointFromRow, deadLetterSeqsSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql } from "./online-sql.js";
+import { SqliteCommitThread } from "./sqlite-commit-thread.js";
+import { sqliteDialect, SqliteRecordWriter } from "./sqlite-record-writer.js";
+import { type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
-const dialect: OnlineDialect = { param: () => "?", table: (name) => name, greatest: "max" };
+const dialect = sqliteDialect;
 /** Keys per `IN (...)` read; SQLite allows many more parameters, this keeps statements cacheable. */
 const READ_CHUNK = 256;
 
 /**
  * The embedded durable online store: one SQLite file (WAL). Calls are synchronous inside (an
  * in-process B-tree lookup is microseconds) and committed before they resolve, so an
- * acknowledged write survives a crash of the process.
+ * acknowledged write survives a crash of the process. Stream commits run on a thread of their own.
  */
 export class SqliteOnlineStore implements OnlineStore {
   private readonly db: Database.Database;
   private readonly readStatements = new Map<number, Database.Statement>();
-  private readonly upsert: Database.Statement;
+  private readonly writer: SqliteRecordWriter;
+  private commitThread: SqliteCommitThread | undefined;
   readonly materializations: MaterializationLog;
 
   constructor(
-    path: string,
+    private readonly path: string,
     private readonly project: string,
   ) {
     // NORMAL with WAL: durable against a killed process (not a power cut).
     this.db = openSqlite(path, "NORMAL", onlineDdl(dialect));
-    this.upsert = this.db.prepare(
-      `INSERT INTO online_records AS t (project, view, version, ${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${upsertTail(dialect)}`,
-    );
+    this.writer = new SqliteRecordWriter(this.db, project);
     this.materializations = sqliteMaterializationLog(this.db, project);
   }
 
   writeBatch(view: ViewRef, rows: readonly OnlineWrite[]): Promise<StoredRecord[]> {
-    return Promise.resolve(this.db.transaction(() => this.upsertAll(view, rows)).immediate());
+    return Promise.resolve(this.writer.writeBatch(view, rows));
   }
 
-  /** The compare-and-set upserts of a batch (inside the caller's transaction); the applied rows. */
-  private upsertAll(view: ViewRef, rows: readonly OnlineWrite[]): StoredRecord[] {
-    const writeTs = nowMicros();
-    return newestPerKey(rows).flatMap((r) =>
-      (this.upsert.all(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as Record<string, unknown>[]).map(recordFromRow),
-    );
-  }
-
+  /** On the commit thread (an in-memory database has no other connection: here). */
   commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
-    const at = new Date().toISOString();
-    const commit = this.db.transaction(() => {
-      const applied = this.upsertAll(view, rows);
-      const letter = this.db.prepare(insertDeadLetterSql(dialect));
-      for (const d of checkpoint.deadLetters) letter.run(this.project, checkpoint.consumer, d.seq, d.reason, d.payload, at);
-      this.db.prepare(saveCheckpointSql(dialect)).run(this.project, checkpoint.consumer, checkpoint.seq, checkpoint.watermark, checkpoint.deadLetters.length, at);
-      return applied;
-    });
-    return Promise.resolve(commit.immediate());
+    if (this.path === ":memory:") return Promise.resolve(this.writer.commitCheckpoint(view, rows, checkpoint));
+    this.commitThread ??= new SqliteCommitThread(this.path, this.project);
+    return this.commitThread.commit(view, rows, checkpoint);
   }
 
   loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined> {
@@ -97,9 +85,9 @@ export class SqliteOnlineStore implements OnlineStore {
     return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.commitThread?.close();
     this.db.close();
-    return Promise.resolve();
   }
 }
 

@@ -4,13 +4,12 @@ import type { EventValue } from "../aggregation/tile-state.js";
 import { coerceValue, parseTimestampMicros } from "../online/coerce-value.js";
 import { encodeValue } from "../online/value-codec.js";
 import { entityKey } from "../online/entity-key.js";
-import { microsToIso } from "../util/sql.js";
 
 export interface DecodedEvent {
   readonly entityKey: string;
   readonly ts: number;
   readonly values: Record<string, EventValue>;
-  /** The event as a row of the offline event log (join keys, the timestamp field, event columns). */
+  /** The event as a row of the offline event log (join keys, the timestamp field in µs, event columns). */
   readonly row: Record<string, unknown>;
 }
 
@@ -29,7 +28,7 @@ export function decodeEvent(spec: FeatureViewSpec, data: Uint8Array | string): D
   const raw = message[field];
   const ts = typeof raw === "number" && Number.isFinite(raw) ? Math.round(raw * 1000) : parseTimestampMicros(raw, `field "${field}"`);
   const values: Record<string, EventValue> = {};
-  const row: Record<string, unknown> = { [field]: microsToIso(BigInt(ts)) };
+  const row: Record<string, unknown> = { [field]: ts };
   for (const k of spec.joinKeys) row[k.name] = message[k.name];
   for (const column of spec.aggregation!.events) {
     const type = valueTypeFromName(column.type)!;

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { AckPolicy, connect, DeliverPolicy, type JsMsg, type NatsConnection } from "nats";
+import { connect, Events, type NatsConnection } from "nats";
 import type { ProjectConfig } from "../config/project-config.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import type { OnlineService } from "../online/online-service.js";
 import { percentile } from "../util/percentile.js";
 import { eventLogUpTo } from "./event-log-label.js";
+import { JetStreamFeed } from "./jetstream-feed.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { StreamProcessor } from "./stream-processor.js";
 
@@ -27,13 +28,16 @@ export interface StreamRunSummary {
   readonly freshnessP99: number | null;
 }
 
+/** A backlog of more than this many batches means the processor is behind. */
+const BACKLOG_BATCHES = 20;
+
 /** The durable JetStream consumer of one view version (NATS names allow letters, digits, _ and -). */
 const consumerName = (project: string, record: ViewVersionRecord): string => `strata_${project}_${record.name}_v${record.version}`.replace(/[^A-Za-z0-9_-]/g, "_");
 
 /**
- * Consumes each aggregation view's JetStream subject with a durable consumer and explicit acks:
- * pull a batch, load the touched keys' states, apply, and every flush interval (or event count)
- * commit state + checkpoint, then ack. Runs until `signal` aborts, then flushes and returns.
+ * Consumes each aggregation view's JetStream subject with a durable consumer (see JetStreamFeed):
+ * take what arrived, load the touched keys' states, apply, and every flush interval (or event
+ * count) commit state + checkpoint, then acknowledge. Runs until `signal` aborts, then flushes and returns.
  */
 export async function runNatsStreams(deps: StreamRunDeps, views: readonly ViewVersionRecord[], settings: StreamSettings, signal: AbortSignal): Promise<StreamRunSummary[]> {
   const nc = await connect({ servers: settings.nats.url, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
@@ -72,58 +76,56 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
       metrics.deadLetters.inc({ view: record.name, reason });
     },
   });
-  // The checkpoint in the durable store, not the consumer's ack state, says where to resume: the
-  // durable consumer is (re)created at the message after it. Messages a killed run had fetched but
-  // not acked would otherwise come back only after ack_wait, behind newer ones.
-  const resumeAfter = await processor.start();
-  const jsm = await nc.jetstreamManager();
-  await jsm.consumers.delete(nats.stream, durable).catch(() => undefined);
-  await jsm.consumers.add(nats.stream, {
-    durable_name: durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: resumeAfter + 1,
-    filter_subject: nats.subject,
-    max_ack_pending: -1,
-    ack_wait: 60_000_000_000,
-  });
-  const consumer = await nc.jetstream().consumers.get(nats.stream, durable);
-  // Messages arrive continuously (a pull consumer that keeps up to fetchBatch outstanding) into a
-  // bounded queue; the loop below takes what is there, so a quiet stream is committed at the
-  // flush interval rather than when a fetch expires.
-  const queue: JsMsg[] = [];
-  const messages = await consumer.consume({ max_messages: settings.fetchBatch });
-  const draining = (async () => {
-    for await (const m of messages) {
-      queue.push(m);
-      while (queue.length >= 4 * settings.fetchBatch && !signal.aborted) await sleep(5);
-    }
-  })();
-  let unacked: JsMsg[] = [];
+  const feed = new JetStreamFeed(nc, await nc.jetstreamManager(), { stream: nats.stream, durable, filterSubject: nats.subject, maxAckPending: settings.maxAckPending });
+  const reconnects = watchReconnects(nc, () => feed.markBroken());
+  await feed.open(await processor.start());
   let lastFlush = Date.now();
+  // One flush at a time, run alongside applying (the durable store's commit may be on another
+  // thread or server); its failure stops the run, with nothing acknowledged past what it held.
+  let flushing: Promise<void> | undefined;
+  let failure: Error | undefined;
+  const commit = (final: boolean): Promise<void> => {
+    lastFlush = Date.now();
+    const run = (async () => {
+      await processor.flush(final);
+      feed.ackUpTo(processor.durableUpTo);
+    })();
+    flushing = run.catch((error: unknown) => void (failure ??= error instanceof Error ? error : new Error(String(error)))).finally(() => (flushing = undefined));
+    return run;
+  };
   while (!signal.aborted) {
-    const batch = queue.splice(0, settings.fetchBatch);
-    if (batch.length > 0) {
-      const inputs = batch.map((m) => ({ seq: m.seq, arrivedMicros: Math.floor(m.info.timestampNanos / 1000), data: m.data }));
-      await processor.applyBatch(inputs);
-      metrics.streamEvents.inc({ view: record.name }, batch.length);
-      unacked.push(...batch);
-      metrics.consumerLag.set(batch.at(-1)!.info.pending, { view: record.name });
-    } else await sleep(Math.max(1, Math.min(20, settings.flushIntervalMs / 5)));
-    // Behind (more than a batch still in the stream or the queue): commit by count only, so each
-    // key's state is written once for many of its events; caught up: by interval too, which bounds freshness.
-    const behind = queue.length + (batch.at(-1)?.info.pending ?? 0) > settings.fetchBatch;
-    if (unacked.length > 0 && (processor.pendingEvents >= settings.flushEvents || (!behind && Date.now() - lastFlush >= settings.flushIntervalMs))) {
-      await processor.flush();
-      unacked = ackUpTo(unacked, processor.durableUpTo);
-      lastFlush = Date.now();
+    if (failure !== undefined) throw failure;
+    const taken = feed.take();
+    for (let i = 0; i < taken.length; i += settings.batchSize) {
+      await processor.applyBatch(taken.slice(i, i + settings.batchSize));
+      await new Promise(setImmediate); // let the socket be read between batches
     }
+    if (taken.length > 0) {
+      metrics.streamEvents.inc({ view: record.name }, taken.length);
+      metrics.consumerLag.set(feed.pending, { view: record.name });
+    } else await sleep(Math.max(1, Math.min(20, settings.flushIntervalMs / 5)));
+    if (feed.broken) {
+      // Deliveries may be missing: commit what was applied and resume right after it.
+      await flushing;
+      await commit(true);
+      await feed.open(processor.durableUpTo);
+      continue;
+    }
+    // Caught up: commit every flush interval, which bounds freshness; behind (a backlog of many
+    // batches, not what arrives during one commit): every checkpoint interval, so each key's state
+    // is written once for many of its events. Half the ack window unacknowledged forces the event
+    // log out too, so NATS never stops sending for want of acks.
+    const behind = feed.queued + feed.pending > BACKLOG_BATCHES * settings.batchSize;
+    const ackBound = feed.unackedCount >= settings.maxAckPending / 2;
+    const interval = behind ? settings.checkpointIntervalMs : settings.flushIntervalMs;
+    if (flushing === undefined && feed.unackedCount > 0 && (ackBound || processor.pendingEvents >= settings.flushEvents || Date.now() - lastFlush >= interval)) void commit(ackBound).catch(() => undefined);
   }
-  messages.stop();
-  await draining.catch(() => undefined);
+  reconnects.stop();
   // Messages delivered but not taken are not applied: not acknowledged either, so they are not lost.
-  await processor.flush(true);
-  ackUpTo(unacked, processor.durableUpTo);
+  await flushing;
+  if (failure !== undefined) throw failure;
+  await commit(true);
+  feed.close();
   return { view: record.name, events: processor.processed, deadLetters, freshnessP50: lagSample.quantile(0.5), freshnessP99: lagSample.quantile(0.99) };
 }
 
@@ -148,13 +150,15 @@ class Reservoir {
   }
 }
 
-/** Acknowledges the messages the state and the event log both hold; returns the rest. */
-function ackUpTo(messages: readonly JsMsg[], seq: number): JsMsg[] {
-  const rest: JsMsg[] = [];
-  for (const m of messages) {
-    if (m.seq <= seq) m.ack();
-    else rest.push(m);
-  }
-  return rest;
+/** Calls `onReconnect` after each reconnect of the connection, until stopped. */
+function watchReconnects(nc: NatsConnection, onReconnect: () => void): { stop(): void } {
+  let stopped = false;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (stopped) return;
+      if (status.type === Events.Reconnect) onReconnect();
+    }
+  })();
+  return { stop: () => (stopped = true) };
 }
 

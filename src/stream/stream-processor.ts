@@ -1,8 +1,7 @@
 import { hopGroups, type HopGroup } from "../aggregation/tile-partials.js";
-import { KeyState, type KeyStateJson } from "../aggregation/tile-state.js";
+import { KeyState } from "../aggregation/tile-state.js";
 import type { OnlineStore, OnlineWrite, DeadLetter } from "../online/online-store.js";
 import type { OnlineWriter, WriteTarget } from "../online/online-writer.js";
-import { microsToIso } from "../util/sql.js";
 import { decodeEvent, type DecodedEvent } from "./event-decoder.js";
 import { eventLogLabel } from "./event-log-label.js";
 import type { RateLimiter } from "./rate-limiter.js";
@@ -123,7 +122,7 @@ export class StreamProcessor {
       missing.forEach((key, i) => {
         const record = stored[i];
         if (record === undefined) return;
-        this.live.set(key, { state: KeyState.fromJson(this.groups, JSON.parse(record.values) as KeyStateJson), seq: record.createdTs, maxTs: record.eventTs });
+        this.live.set(key, { state: KeyState.decode(this.groups, record.values), seq: record.createdTs, maxTs: record.eventTs });
       });
     }
     messages.forEach((m, i) => this.apply(m, decoded[i]!));
@@ -147,7 +146,7 @@ export class StreamProcessor {
     this.maxTs = Math.max(this.maxTs, event.ts);
     this.logEvent(m, event);
     let live = this.live.get(event.entityKey);
-    if (live === undefined) this.live.set(event.entityKey, (live = { state: new KeyState(this.groups), seq: 0, maxTs: -Infinity }));
+    if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity }));
     if (m.seq <= live.seq) return; // the stored state already holds it (a replay after a crash)
     live.state.add({ ts: event.ts, cr: m.arrivedMicros, values: event.values }, this.watermark);
     live.seq = m.seq;
@@ -160,7 +159,8 @@ export class StreamProcessor {
   private logEvent(m: StreamMessage, event: DecodedEvent): void {
     if (m.seq <= this.offlineUpTo) return;
     if (this.offlineRows.length === 0) this.offlineFrom = m.seq;
-    this.offlineRows.push({ ...event.row, created_timestamp: microsToIso(BigInt(m.arrivedMicros)) });
+    event.row.created_timestamp = m.arrivedMicros;
+    this.offlineRows.push(event.row);
   }
 
   private deadLetter(m: StreamMessage, kind: "late" | "malformed", detail: string): void {
@@ -175,44 +175,51 @@ export class StreamProcessor {
   /**
    * Commits the changed states with the checkpoint and dead letters (rate-limited, in parts; one
    * transaction each), then, when enough events wait (or `final`), appends them to the event log.
+   * A flush takes what it commits when it starts, so the caller may go on applying messages while
+   * it runs (one flush at a time): those belong to the next flush. A key's state may hold events
+   * beyond the checkpoint; its own sequence says which, so a replay skips them.
    */
   async flush(final = false): Promise<void> {
     if (this.lastSeq > this.checkpointSeq) await this.commitState();
     const due = this.offlineRows.length >= this.deps.offlineFlushEvents || Date.now() - this.lastOfflineAppend >= this.deps.offlineFlushMs;
     if (this.offlineRows.length > 0 && (final || due)) {
+      const rows = this.offlineRows;
+      const label = eventLogLabel(this.deps.consumer, this.offlineFrom, this.lastSeq);
       const upTo = this.lastSeq;
-      await this.deps.appendOffline(this.offlineRows, eventLogLabel(this.deps.consumer, this.offlineFrom, upTo));
       this.offlineRows = [];
-      this.offlineUpTo = upTo;
       this.lastOfflineAppend = Date.now();
+      await this.deps.appendOffline(rows, label);
+      this.offlineUpTo = upTo;
     } else if (this.offlineRows.length === 0) this.offlineUpTo = Math.max(this.offlineUpTo, this.lastSeq);
   }
 
   private async commitState(): Promise<void> {
+    const upTo = this.lastSeq;
+    const watermark = this.watermark;
     const keys = [...this.dirty];
-    const rows: OnlineWrite[] = keys.map((key) => {
-      const l = this.live.get(key)!;
-      return { entityKey: key, values: JSON.stringify(l.state.toJson()), eventTs: l.maxTs, createdTs: l.seq };
-    });
+    const deadLetters = this.deadLetters;
+    const times = this.pendingTimes;
+    this.dirty.clear();
+    this.deadLetters = [];
+    this.pendingTimes = [];
     const part = 2000;
-    for (let i = 0; i < rows.length || i === 0; i += part) {
-      const chunk = rows.slice(i, i + part);
+    for (let i = 0; i < keys.length || i === 0; i += part) {
+      // Compacted first, so what is stored is only what reads at or after the watermark need.
+      const chunk = keys.slice(i, i + part).map((key): OnlineWrite => {
+        const l = this.live.get(key)!;
+        l.state.compact(watermark);
+        const row = { entityKey: key, values: l.state.encode(), eventTs: l.maxTs, createdTs: l.seq };
+        if (l.state.empty) this.live.delete(key);
+        return row;
+      });
       await this.deps.limiter.take(chunk.length);
-      const last = i + part >= rows.length;
+      const last = i + part >= keys.length;
       // Only the last part advances the position; a crash between parts replays into states that skip what they hold.
-      const checkpoint = { consumer: this.deps.consumer, seq: last ? this.lastSeq : this.checkpointSeq, watermark: this.watermark, deadLetters: last ? this.deadLetters : [] };
+      const checkpoint = { consumer: this.deps.consumer, seq: last ? upTo : this.checkpointSeq, watermark, deadLetters: last ? deadLetters : [] };
       await this.deps.writer.commitCheckpoint(this.deps.target, chunk, checkpoint);
     }
     const now = Date.now() * 1000;
-    this.deps.onVisible?.(this.pendingTimes.map((ts) => (now - ts) / 1e6));
-    this.pendingTimes = [];
-    this.deadLetters = [];
-    this.checkpointSeq = this.lastSeq;
-    this.dirty.clear();
-    for (const key of keys) {
-      const l = this.live.get(key)!;
-      l.state.compact(this.watermark);
-      if (l.state.empty) this.live.delete(key);
-    }
+    this.deps.onVisible?.(times.map((ts) => (now - ts) / 1e6));
+    this.checkpointSeq = upTo;
   }
 }

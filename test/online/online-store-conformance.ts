@@ -464,6 +464,7 @@ export function onlineStoreConformance(backend: OnlineStoreBackend): void {
         assert.equal(await store.loadCheckpoint("c2"), undefined);
         assert.equal(await stores.store("q").loadCheckpoint("c1"), undefined);
         assert.deepEqual((await store.readMany(VIEW_A1, ["k1"]))[0]?.createdTs, 2);
+        assert.equal(again[0]?.writeTs, (await store.readMany(VIEW_A1, ["k1"]))[0]?.writeTs, "the write time returned is the one stored (cache populates are ordered by it)");
         assert.deepEqual([...(await store.deadLetterSeqs("c1", 5, 12))].sort((a, b) => a - b), [11, 12]);
         assert.deepEqual([...(await store.deadLetterSeqs("c2", 0, 100))], []);
       });

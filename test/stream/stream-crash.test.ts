@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type NatsConnection } from "nats";
 import { hopGroups } from "../../src/aggregation/tile-partials.js";
-import { KeyState, type KeyStateJson } from "../../src/aggregation/tile-state.js";
+import { KeyState } from "../../src/aggregation/tile-state.js";
 import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, streamSource } from "../../src/index.js";
 import { FeatureStore } from "../../src/feature-store.js";
 import { readCommits } from "../../src/offline/commit-log.js";
@@ -160,7 +160,7 @@ describe("stream processor: kill -9, restarts, and a NATS restart", () => {
     const batch = await set.toRows();
     await set.close();
     keys.forEach((key, i) => {
-      const state = KeyState.fromJson(groups, JSON.parse(stored[i]!.values) as KeyStateJson).valuesAt(readAt);
+      const state = KeyState.decode(groups, stored[i]!.values).valuesAt(readAt);
       for (const a of aggregates) {
         const expected = windowValue(accepted, key, readAt, a);
         assert.ok(sameValue(state[a.name], expected, 1e4), `online ${key} ${a.name}: ${String(state[a.name])} vs ${String(expected)}`);

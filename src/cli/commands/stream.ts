@@ -29,7 +29,7 @@ export function registerStream(program: Command): void {
         project: store.config.project,
         online,
         appendOffline: async (record: ViewVersionRecord, rows: readonly Record<string, unknown>[], label: string) => {
-          await store.ingestRows(record, rows, record.spec.source.timestampField, label);
+          await store.ingestRows(record, rows, record.spec.source.timestampField, { sourceLabel: label, timesInMicros: true });
         },
         offlineSources: async (record: ViewVersionRecord) => (await readCommits(new ViewVersionLayout(store.config.offline.path, record.name, record.version))).map((c) => c.source),
       };

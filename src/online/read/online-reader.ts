@@ -10,7 +10,7 @@ import type { OnlineStore, StoredRecord } from "../online-store.js";
 import { decodeValue, type EncodedValue } from "../value-codec.js";
 import type { CircuitBreaker } from "./circuit-breaker.js";
 import type { DefaultSnapshot } from "./default-snapshot.js";
-import { KeyState, type KeyStateJson } from "../../aggregation/tile-state.js";
+import { KeyState } from "../../aggregation/tile-state.js";
 import { oldestServedMicros, type FeatureStatus } from "./feature-status.js";
 import type { PopulateQueue } from "./populate-queue.js";
 import type { PlannedView, ReadPlan } from "./read-plan.js";
@@ -204,7 +204,7 @@ export class OnlineReader {
           // An aggregation view's key with no events: its windows are empty (count 0, the rest null), as in training sets.
           kinds[i] = FOUND;
           times[i] = null;
-          parsed[i] = emptyWindows ??= new KeyState(view.tileGroups).valuesAt(readMicros);
+          parsed[i] = emptyWindows ??= KeyState.empty(view.tileGroups).valuesAt(readMicros);
         } else if (record === null) {
           kinds[i] = ABSENT;
           times[i] = null;
@@ -216,7 +216,7 @@ export class OnlineReader {
             parsed[i] =
               view.tileGroups === undefined
                 ? (lookup.parsed ??= JSON.parse(record.values) as Record<string, EncodedValue>)
-                : KeyState.fromJson(view.tileGroups, JSON.parse(record.values) as KeyStateJson).valuesAt(readMicros);
+                : KeyState.decode(view.tileGroups, record.values).valuesAt(readMicros);
           }
         }
       }

@@ -1,0 +1,57 @@
+import type Database from "better-sqlite3";
+import { insertDeadLetterSql, nowMicros, recordFromRow, RECORD_COLUMNS, saveCheckpointSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { newestPerKey, type OnlineWrite, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
+
+export const sqliteDialect: OnlineDialect = { param: () => "?", table: (name) => name, greatest: "max" };
+
+/**
+ * The statements that write online records and stream checkpoints, prepared once on one SQLite
+ * connection: the store's own, or its commit thread's (see sqlite-commit-thread.ts).
+ */
+export class SqliteRecordWriter {
+  private readonly upsert: Database.Statement;
+  /** The same upsert returning only the write time: a stream commit has the rest, and copying states back cost as much as writing them. */
+  private readonly upsertStates: Database.Statement;
+  private readonly letter: Database.Statement;
+  private readonly checkpoint: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly project: string,
+  ) {
+    this.upsert = db.prepare(`INSERT INTO online_records AS t (project, view, version, ${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${upsertTail(sqliteDialect)}`);
+    this.upsertStates = db.prepare(`INSERT INTO online_records AS t (project, view, version, ${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${upsertTail(sqliteDialect, "write_ts")}`);
+    this.letter = db.prepare(insertDeadLetterSql(sqliteDialect));
+    this.checkpoint = db.prepare(saveCheckpointSql(sqliteDialect));
+  }
+
+  /** Compare-and-set upserts in one transaction; the rows applied. */
+  writeBatch(view: ViewRef, rows: readonly OnlineWrite[]): StoredRecord[] {
+    return this.db.transaction(() => this.upsertAll(view, rows)).immediate();
+  }
+
+  /** State rows, dead letters and the stream position in one transaction; the rows applied. */
+  commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): StoredRecord[] {
+    const at = new Date().toISOString();
+    return this.db
+      .transaction(() => {
+        const writeTs = nowMicros();
+        const applied: StoredRecord[] = [];
+        for (const r of newestPerKey(rows)) {
+          const stored = this.upsertStates.get(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as { write_ts: number } | undefined;
+          if (stored !== undefined) applied.push({ ...r, writeTs: Number(stored.write_ts) });
+        }
+        for (const d of checkpoint.deadLetters) this.letter.run(this.project, checkpoint.consumer, d.seq, d.reason, d.payload, at);
+        this.checkpoint.run(this.project, checkpoint.consumer, checkpoint.seq, checkpoint.watermark, checkpoint.deadLetters.length, at);
+        return applied;
+      })
+      .immediate();
+  }
+
+  private upsertAll(view: ViewRef, rows: readonly OnlineWrite[]): StoredRecord[] {
+    const writeTs = nowMicros();
+    return newestPerKey(rows).flatMap((r) =>
+      (this.upsert.all(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as Record<string, unknown>[]).map(recordFromRow),
+    );
+  }
+}
