@@ -1,4 +1,6 @@
 import { userInfo } from "node:os";
+import type { AuditRow } from "./audit/audit-entry.js";
+import { verifyChain, type AuditVerifyReport } from "./audit/verify-chain.js";
 import { isAbsolute, join, resolve } from "node:path";
 import { loadProjectConfig } from "./config/load-project-config.js";
 import type { ProjectConfig } from "./config/project-config.js";
@@ -13,7 +15,7 @@ import { retrieveHistorical, type HistoricalRequest } from "./offline/historical
 import { ingestFile, type IngestReport } from "./offline/ingest.js";
 import { ingestRows } from "./offline/ingest-rows.js";
 import type { TrainingSet } from "./offline/training-set.js";
-import { applyRepo, type ApplyResult } from "./registry/apply.js";
+import { applyRepo, describeChange, type ApplyResult } from "./registry/apply.js";
 import { lineage, type Lineage } from "./registry/lineage.js";
 import { openRegistryStore } from "./registry/open-registry-store.js";
 import { computePlan, type Plan } from "./registry/plan.js";
@@ -93,7 +95,9 @@ export class FeatureStore {
     const definitions = repo ?? (await this.loadDefinitions());
     const sources = await checkSources(await this.engine(), this.config.projectDir, definitions);
     if (sources.problems.length > 0) throw new DefinitionError(sources.problems);
-    return { ...(await applyRepo(this.registry, definitions, this.actor)), sources };
+    const result = await applyRepo(this.registry, definitions, this.actor);
+    if (result.plan.changes.length > 0) await this.audit("apply", "project", { revision: result.revision, changes: result.plan.changes.map(describeChange) });
+    return { ...result, sources };
   }
 
   snapshot(): Promise<RegistrySnapshot> {
@@ -109,7 +113,9 @@ export class FeatureStore {
     const snapshot = await this.snapshot();
     const writes = removeVersionWrites(snapshot, view, version, new Date().toISOString());
     if (typeof writes === "string") throw new InvalidRequestError(writes);
-    return this.registry.commit(snapshot.revision, writes, { actor: this.actor, summary: [`remove featureView ${view} v${version}`] });
+    const revision = await this.registry.commit(snapshot.revision, writes, { actor: this.actor, summary: [`remove featureView ${view} v${version}`] });
+    await this.audit("remove-version", `featureView:${view}`, { version, revision });
+    return revision;
   }
 
   /** Ingests the view's declared source, or `file`, into the latest version of the view. */
@@ -117,7 +123,9 @@ export class FeatureStore {
     const record = latestVersion(await this.snapshot(), view);
     if (record === undefined) throw new NotFoundError("feature view", view, "define it and run `strata apply` first");
     const path = options.file === undefined ? sourcePath(this.config.projectDir, record.spec) : isAbsolute(options.file) ? options.file : resolve(options.file);
-    return this.serially(async () => ingestFile(await this.engine(), { record, offlineRoot: this.config.offline.path, path, onProgress: options.onProgress }));
+    const report = await this.serially(async () => ingestFile(await this.engine(), { record, offlineRoot: this.config.offline.path, path, onProgress: options.onProgress }));
+    await this.audit("ingest", `featureView:${view}`, { version: report.version, file: path, rows: report.rows, commit: report.commit?.id ?? null });
+    return report;
   }
 
   /**
@@ -139,7 +147,9 @@ export class FeatureStore {
     const record = latestVersion(await this.snapshot(), view);
     if (record === undefined) throw new NotFoundError("aggregation view", view, "define it and run `strata apply` first");
     if (record.spec.aggregation === undefined) throw new InvalidRequestError(`"${view}" is a feature view, not an aggregation view: it has no tiles to backfill`);
-    return backfillTiles(await this.engine(), this.config.offline.path, record, options.onProgress);
+    const report = await backfillTiles(await this.engine(), this.config.offline.path, record, options.onProgress);
+    await this.audit("backfill", `aggregationView:${view}`, { version: report.version, dates: report.dates, upToCommit: report.upToCommit });
+    return report;
   }
 
   /** Compares the streaming state with the batch plan on a sample of an aggregation view's events (see checkParity). */
@@ -184,10 +194,27 @@ export class FeatureStore {
     const shared = this.onlineService !== undefined;
     const online = shared ? await this.online() : await OnlineService.open(this.config, this.registry, { role: "batch" });
     try {
-      return await materializeViews(await this.engine(), this.config.offline.path, online, await this.snapshot(), options);
+      const reports = await materializeViews(await this.engine(), this.config.offline.path, online, await this.snapshot(), options);
+      for (const r of reports) if (!r.skipped) await this.audit("materialize", `featureView:${r.view}`, { version: r.version, start: r.start, end: r.end, rows: r.rows, applied: r.applied });
+      return reports;
     } finally {
       if (!shared) await online.close();
     }
+  }
+
+  /** Appends a management action to the project's hash-chained audit log (signed when the audit key is set). */
+  async audit(action: string, object: string, details: Record<string, unknown> = {}): Promise<AuditRow> {
+    return this.registry.appendAudit({ actor: this.actor, action, object, details }, this.auditKey());
+  }
+
+  /** Verifies the audit log (see verifyChain); `anchor` is a `seq:hash` kept outside the log. */
+  async verifyAudit(anchor?: string): Promise<AuditVerifyReport> {
+    return verifyChain(await this.registry.auditRows(), { key: this.auditKey(), anchor });
+  }
+
+  private auditKey(): string | undefined {
+    const key = process.env[this.config.audit.hmacKeyEnv];
+    return key === undefined || key === "" ? undefined : key;
   }
 
   async close(): Promise<void> {

@@ -40,6 +40,7 @@ export function resolveProjectConfig(projectDir: string, raw: unknown, origin = 
     online: { ...config.online, ...store(config.online) },
     server: { ...config.server, snapshot: abs(config.server.snapshot) },
     stream: config.stream,
+    audit: config.audit,
     duckdb: { ...config.duckdb, ...(config.duckdb.tempDirectory === undefined ? {} : { tempDirectory: abs(config.duckdb.tempDirectory) }) },
   };
 }

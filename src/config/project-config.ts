@@ -131,6 +131,12 @@ export const projectConfigSchema = z.strictObject({
       metricsPort: z.number().int().min(0).max(65535).default(6567),
     })
     .prefault({}),
+  audit: z
+    .strictObject({
+      /** The environment variable holding the key that signs audit entries (HMAC-SHA256); unset: entries are chained, not signed. The key is never stored. */
+      hmacKeyEnv: z.string().min(1).default("STRATA_AUDIT_KEY"),
+    })
+    .prefault({}),
   duckdb: z
     .strictObject({
       /** Worker threads for DuckDB; default: all cores. */
@@ -164,4 +170,5 @@ export interface ProjectConfig {
   readonly server: ServerConfig;
   readonly stream: Parsed["stream"];
   readonly duckdb: Parsed["duckdb"];
+  readonly audit: Parsed["audit"];
 }

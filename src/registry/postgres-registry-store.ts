@@ -15,6 +15,8 @@ import {
   type Statement,
 } from "./registry-sql.js";
 import type { RegistryStore } from "./registry-store.js";
+import { GENESIS, sealEntry, type AuditAction, type AuditRow } from "../audit/audit-entry.js";
+import { auditHeadFromRow, auditHeadStatement, auditInsertStatement, auditRowFromRow, auditRowsStatement } from "../audit/audit-sql.js";
 
 /** Connections the registry keeps open; the registry is read at start-up and on apply, rarely more. */
 export const POSTGRES_REGISTRY_POOL_SIZE = 2;
@@ -107,6 +109,26 @@ export class PostgresRegistryStore implements RegistryStore {
     await this.init();
     const s = historyStatement(this.dialect, this.project, limit);
     return (await this.pool.query(s.sql, [...s.params])).rows.map((r) => historyFromRow(r as Record<string, unknown>));
+  }
+
+  /** Serialized per project by a transaction-scoped advisory lock (appends race on the next sequence). */
+  async appendAudit(action: AuditAction, key: string | undefined): Promise<AuditRow> {
+    await this.init();
+    return this.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`strata_audit:${this.schema}:${this.project}`]);
+      const headSql = auditHeadStatement(this.dialect, this.project);
+      const head = auditHeadFromRow((await client.query(headSql.sql, [...headSql.params])).rows[0] as Record<string, unknown> | undefined);
+      const row = sealEntry(action, (head?.seq ?? 0) + 1, head?.hash ?? GENESIS, key);
+      const insert = auditInsertStatement(this.dialect, this.project, row);
+      await client.query(insert.sql, [...insert.params]);
+      return row;
+    });
+  }
+
+  async auditRows(): Promise<AuditRow[]> {
+    await this.init();
+    const s = auditRowsStatement(this.dialect, this.project);
+    return (await this.pool.query(s.sql, [...s.params])).rows.map((r) => auditRowFromRow(r as Record<string, unknown>));
   }
 
   async close(): Promise<void> {

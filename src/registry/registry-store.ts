@@ -1,3 +1,4 @@
+import type { AuditAction, AuditRow } from "../audit/audit-entry.js";
 import type { HistoryEntry, RegistrySnapshot, RegistryWrite } from "./registry-records.js";
 
 /**
@@ -11,5 +12,9 @@ export interface RegistryStore {
   load(): Promise<RegistrySnapshot>;
   commit(expectedRevision: number, writes: readonly RegistryWrite[], entry: { actor: string; summary: readonly string[] }): Promise<number>;
   history(limit?: number): Promise<HistoryEntry[]>;
+  /** Appends to the project's hash-chained audit log (one writer at a time); `key` signs the entry's hash. */
+  appendAudit(action: AuditAction, key: string | undefined): Promise<AuditRow>;
+  /** The audit log as stored, in order. */
+  auditRows(): Promise<AuditRow[]>;
   close(): Promise<void>;
 }

@@ -15,6 +15,8 @@ import {
   type SqlDialect,
 } from "./registry-sql.js";
 import type { RegistryStore } from "./registry-store.js";
+import { GENESIS, sealEntry, type AuditAction, type AuditRow } from "../audit/audit-entry.js";
+import { auditHeadFromRow, auditHeadStatement, auditInsertStatement, auditRowFromRow, auditRowsStatement } from "../audit/audit-sql.js";
 
 const dialect: SqlDialect = { param: () => "?", table: (name) => name };
 
@@ -66,6 +68,23 @@ export class SqliteRegistryStore implements RegistryStore {
   history(limit = 50): Promise<HistoryEntry[]> {
     const s = historyStatement(dialect, this.project, limit);
     return Promise.resolve((this.db.prepare(s.sql).all(...s.params) as Record<string, unknown>[]).map(historyFromRow));
+  }
+
+  appendAudit(action: AuditAction, key: string | undefined): Promise<AuditRow> {
+    const append = this.db.transaction(() => {
+      const headSql = auditHeadStatement(dialect, this.project);
+      const head = auditHeadFromRow(this.db.prepare(headSql.sql).get(...headSql.params) as Record<string, unknown> | undefined);
+      const row = sealEntry(action, (head?.seq ?? 0) + 1, head?.hash ?? GENESIS, key);
+      const insert = auditInsertStatement(dialect, this.project, row);
+      this.db.prepare(insert.sql).run(...insert.params);
+      return row;
+    });
+    return Promise.resolve(append.immediate());
+  }
+
+  auditRows(): Promise<AuditRow[]> {
+    const s = auditRowsStatement(dialect, this.project);
+    return Promise.resolve((this.db.prepare(s.sql).all(...s.params) as Record<string, unknown>[]).map(auditRowFromRow));
   }
 
   close(): Promise<void> {

@@ -36,7 +36,7 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
 }
 
 /** Runs a command expected to succeed with --json output, and parses it. */
-export async function cliJson<T = unknown>(args: readonly string[], options?: { cwd?: string }): Promise<T> {
+export async function cliJson<T = unknown>(args: readonly string[], options?: RunOptions): Promise<T> {
   const result = await runCli([...args, "--json"], options);
   if (result.code !== 0) throw new Error(`strata ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
   return JSON.parse(result.stdout) as T;

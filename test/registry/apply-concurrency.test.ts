@@ -37,6 +37,8 @@ function loadBarrier(parties: number): (store: RegistryStore) => RegistryStore {
     },
     commit: (...args) => store.commit(...args),
     history: (limit) => store.history(limit),
+    appendAudit: (action, key) => store.appendAudit(action, key),
+    auditRows: () => store.auditRows(),
     close: () => store.close(),
   });
 }

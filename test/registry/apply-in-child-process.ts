@@ -36,6 +36,8 @@ async function main(file: string, project: string, view: string, startAt: number
     },
     commit: (...args) => store.commit(...args),
     history: (limit) => store.history(limit),
+    appendAudit: (action, key) => store.appendAudit(action, key),
+    auditRows: () => store.auditRows(),
     close: () => store.close(),
   };
   try {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { verifyChain } from "../../src/audit/verify-chain.js";
 import { RegistryConflictError } from "../../src/errors.js";
 import type { HistoryEntry, RegistrySnapshot, RegistryWrite } from "../../src/registry/registry-records.js";
 import { StoreTracker, type RegistryBackend } from "./registry-backends.js";
@@ -164,6 +165,21 @@ export function registryConformance(backend: RegistryBackend): void {
         { revision: 1, actor: "alice", summary: ["one"] },
       ]);
       assert.equal(await reopened.commit(2, [{ op: "deleteService", name: "ranking" }], entry("carol")), 3, "and can keep committing");
+    });
+
+    it("appends audit entries from concurrent writers on two instances into one intact chain, per project, signed when given a key", async () => {
+      const [a, b, other] = [registry.store("p"), registry.store("p"), registry.store("q")];
+      const action = (i: number) => ({ actor: `w${i % 3}`, action: "ingest", object: `featureView:v${i}`, details: { rows: i } });
+      const appended = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).appendAudit(action(i), "k3y")));
+      await other.appendAudit(action(99), undefined);
+      const rows = await a.auditRows();
+      assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 40 }, (_, i) => i + 1), "one gapless sequence");
+      assert.deepEqual([...rows].sort((x, y) => x.hash.localeCompare(y.hash)), [...appended].sort((x, y) => x.hash.localeCompare(y.hash)), "exactly the rows appended, as returned");
+      const report = verifyChain(rows, { key: "k3y" });
+      assert.equal(report.problem, null);
+      assert.equal(report.head, `40:${rows[39]!.hash}`);
+      assert.match(verifyChain(rows, { key: "another key" }).problem?.detail ?? "", /not signed with the audit key/, "a wrong key fails at the first entry");
+      assert.deepEqual((await other.auditRows()).map((r) => [r.seq, r.mac]), [[1, null]], "projects have chains of their own");
     });
   });
 }
