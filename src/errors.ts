@@ -10,7 +10,10 @@ export type StrataErrorCode =
   | "NOT_FOUND"
   | "INGEST_INVALID"
   | "REQUEST_INVALID"
-  | "STORAGE_FAILED";
+  | "STORAGE_FAILED"
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "RATE_LIMITED";
 
 export class StrataError extends Error {
   readonly code: StrataErrorCode;
@@ -100,5 +103,29 @@ export class FeatureNameCollisionError extends InvalidRequestError {}
 export class StorageError extends StrataError {
   constructor(message: string, cause?: unknown) {
     super("STORAGE_FAILED", message, { cause });
+  }
+}
+
+/** No valid API token: missing, unknown or revoked. */
+export class UnauthenticatedError extends StrataError {
+  constructor(message: string) {
+    super("UNAUTHENTICATED", message);
+  }
+}
+
+/** A valid token whose scopes do not cover the action. */
+export class ForbiddenError extends StrataError {
+  constructor(message: string) {
+    super("FORBIDDEN", message);
+  }
+}
+
+/** A token over its request quota; retry after `retryAfterSeconds`. */
+export class RateLimitedError extends StrataError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super("RATE_LIMITED", message);
   }
 }

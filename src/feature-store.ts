@@ -1,4 +1,5 @@
 import { userInfo } from "node:os";
+import { newTokenSecret, scopeProblems, tokenHash } from "./access/api-token.js";
 import type { AuditRow } from "./audit/audit-entry.js";
 import { verifyChain, type AuditVerifyReport } from "./audit/verify-chain.js";
 import { isAbsolute, join, resolve } from "node:path";
@@ -200,6 +201,28 @@ export class FeatureStore {
     } finally {
       if (!shared) await online.close();
     }
+  }
+
+  /**
+   * Creates an API token with scopes (`read:<view>`, `write:<view>`, `admin`; a view may be `*`
+   * or end in `*`) and an optional quota; returns the secret, which is shown once and stored only
+   * as its SHA-256.
+   */
+  async createToken(name: string, scopes: readonly string[], quotaPerSecond: number | null = null): Promise<string> {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new InvalidRequestError(`token name "${name}" must be 1-64 letters, digits, _ . -`);
+    const problems = scopeProblems(scopes);
+    if (problems.length > 0) throw new InvalidRequestError(problems.join("; "), { details: problems });
+    if (quotaPerSecond !== null && !(Number.isInteger(quotaPerSecond) && quotaPerSecond > 0)) throw new InvalidRequestError(`--quota must be a whole number of requests per second above 0, got ${quotaPerSecond}`);
+    const secret = newTokenSecret();
+    const created = await this.registry.createToken({ name, hash: tokenHash(secret), scopes: [...scopes], quotaPerSecond, createdAt: new Date().toISOString(), revokedAt: null });
+    if (!created) throw new InvalidRequestError(`a token named "${name}" exists (or existed): names are never reused`);
+    await this.audit("token.create", `token:${name}`, { scopes, quotaPerSecond });
+    return secret;
+  }
+
+  async revokeToken(name: string): Promise<void> {
+    if (!(await this.registry.revokeToken(name, new Date().toISOString()))) throw new NotFoundError("live token", name, "see `strata token list`");
+    await this.audit("token.revoke", `token:${name}`);
   }
 
   /** Appends a management action to the project's hash-chained audit log (signed when the audit key is set). */

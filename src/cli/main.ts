@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { registerAudit } from "./commands/audit.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerToken } from "./commands/token.js";
 import { registerBackfill } from "./commands/backfill.js";
 import { registerIngest } from "./commands/ingest.js";
 import { registerParity } from "./commands/parity.js";
@@ -21,7 +22,7 @@ const program = new Command("strata")
   .option("-C, --project-dir <dir>", "the project folder (holding strata.yaml)", ".")
   .showHelpAfterError();
 
-for (const register of [registerInit, registerPlanApply, registerRegistry, registerLineage, registerIngest, registerBackfill, registerStream, registerParity, registerTrainingSet, registerMaterialize, registerSnapshot, registerServe, registerGet, registerAudit, registerDemo]) {
+for (const register of [registerInit, registerPlanApply, registerRegistry, registerLineage, registerIngest, registerBackfill, registerStream, registerParity, registerTrainingSet, registerMaterialize, registerSnapshot, registerServe, registerGet, registerAudit, registerToken, registerDemo]) {
   register(program);
 }
 

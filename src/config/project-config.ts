@@ -95,6 +95,8 @@ const serverSchema = z.strictObject({
   degradedAlarmRate: z.number().min(0).max(1).default(0.01),
   /** The sliding window of the degraded-rate gauge. */
   degradedWindowSeconds: z.number().int().positive().default(10),
+  /** Every route but /health then needs `Authorization: Bearer <token>` (strata token create) whose scopes cover it. */
+  requireTokens: z.boolean().default(false),
 });
 
 export const projectConfigSchema = z.strictObject({

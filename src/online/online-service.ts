@@ -100,9 +100,11 @@ export class OnlineService {
     return plan;
   }
 
-  async read(selection: FeatureSelection, entities: Readonly<Record<string, readonly unknown[]>>, readTimeMs?: number): Promise<{ plan: ReadPlan; result: OnlineReadResult }> {
+  /** Reads N entities × the selected features; `beforeRead` sees the plan first (an access check) and may throw. */
+  async read(selection: FeatureSelection, entities: Readonly<Record<string, readonly unknown[]>>, readTimeMs?: number, beforeRead?: (plan: ReadPlan) => void): Promise<{ plan: ReadPlan; result: OnlineReadResult }> {
     const planned = this.plan(selection);
     const plan = planned instanceof Promise ? await planned : planned;
+    beforeRead?.(plan);
     return { plan, result: await this.reader.read(plan, entities, readTimeMs) };
   }
 

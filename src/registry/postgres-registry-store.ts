@@ -15,6 +15,8 @@ import {
   type Statement,
 } from "./registry-sql.js";
 import type { RegistryStore } from "./registry-store.js";
+import type { TokenRecord } from "../access/api-token.js";
+import { insertTokenStatement, revokeTokenStatement, tokenFromRow, tokensStatement } from "../access/token-sql.js";
 import { GENESIS, sealEntry, type AuditAction, type AuditRow } from "../audit/audit-entry.js";
 import { auditHeadFromRow, auditHeadStatement, auditInsertStatement, auditRowFromRow, auditRowsStatement } from "../audit/audit-sql.js";
 
@@ -129,6 +131,30 @@ export class PostgresRegistryStore implements RegistryStore {
     await this.init();
     const s = auditRowsStatement(this.dialect, this.project);
     return (await this.pool.query(s.sql, [...s.params])).rows.map((r) => auditRowFromRow(r as Record<string, unknown>));
+  }
+
+  async createToken(token: TokenRecord): Promise<boolean> {
+    await this.init();
+    const s = insertTokenStatement(this.dialect, this.project, token);
+    try {
+      await this.pool.query(s.sql, [...s.params]);
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === "23505") return false; // unique_violation
+      throw error;
+    }
+  }
+
+  async revokeToken(name: string, at: string): Promise<boolean> {
+    await this.init();
+    const s = revokeTokenStatement(this.dialect, this.project, name, at);
+    return ((await this.pool.query(s.sql, [...s.params])).rowCount ?? 0) > 0;
+  }
+
+  async tokens(): Promise<TokenRecord[]> {
+    await this.init();
+    const s = tokensStatement(this.dialect, this.project);
+    return (await this.pool.query(s.sql, [...s.params])).rows.map((r) => tokenFromRow(r as Record<string, unknown>));
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { tokenDdl } from "../access/token-sql.js";
 import { auditDdl } from "../audit/audit-sql.js";
 import type { EntitySpec, FeatureServiceSpec, FeatureViewSpec } from "../definitions/specs.js";
 import type { EntityRecord, HistoryEntry, RegistryWrite, ServiceRecord, ViewVersionRecord } from "./registry-records.js";
@@ -26,6 +27,7 @@ export function registryDdl(d: SqlDialect): string[] {
     `CREATE TABLE IF NOT EXISTS ${d.table("feature_services")} (project ${text}, name ${text}, spec ${text}, hash ${text}, bindings ${text}, created_at ${text}, updated_at ${text}, PRIMARY KEY (project, name))`,
     `CREATE TABLE IF NOT EXISTS ${d.table("apply_history")} (project ${text}, revision BIGINT NOT NULL, applied_at ${text}, actor ${text}, summary ${text}, PRIMARY KEY (project, revision))`,
     auditDdl(d),
+    tokenDdl(d),
   ];
 }
 

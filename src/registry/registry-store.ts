@@ -1,3 +1,4 @@
+import type { TokenRecord } from "../access/api-token.js";
 import type { AuditAction, AuditRow } from "../audit/audit-entry.js";
 import type { HistoryEntry, RegistrySnapshot, RegistryWrite } from "./registry-records.js";
 
@@ -16,5 +17,10 @@ export interface RegistryStore {
   appendAudit(action: AuditAction, key: string | undefined): Promise<AuditRow>;
   /** The audit log as stored, in order. */
   auditRows(): Promise<AuditRow[]>;
+  /** Stores a new API token (hashed); false when the name is taken (revoked names too). */
+  createToken(token: TokenRecord): Promise<boolean>;
+  /** Marks a token revoked; false when there is no such live token. */
+  revokeToken(name: string, at: string): Promise<boolean>;
+  tokens(): Promise<TokenRecord[]>;
   close(): Promise<void>;
 }

@@ -15,6 +15,8 @@ import {
   type SqlDialect,
 } from "./registry-sql.js";
 import type { RegistryStore } from "./registry-store.js";
+import type { TokenRecord } from "../access/api-token.js";
+import { insertTokenStatement, revokeTokenStatement, tokenFromRow, tokensStatement } from "../access/token-sql.js";
 import { GENESIS, sealEntry, type AuditAction, type AuditRow } from "../audit/audit-entry.js";
 import { auditHeadFromRow, auditHeadStatement, auditInsertStatement, auditRowFromRow, auditRowsStatement } from "../audit/audit-sql.js";
 
@@ -85,6 +87,27 @@ export class SqliteRegistryStore implements RegistryStore {
   auditRows(): Promise<AuditRow[]> {
     const s = auditRowsStatement(dialect, this.project);
     return Promise.resolve((this.db.prepare(s.sql).all(...s.params) as Record<string, unknown>[]).map(auditRowFromRow));
+  }
+
+  createToken(token: TokenRecord): Promise<boolean> {
+    const s = insertTokenStatement(dialect, this.project, token);
+    try {
+      this.db.prepare(s.sql).run(...s.params);
+      return Promise.resolve(true);
+    } catch (error) {
+      if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") return Promise.resolve(false);
+      throw error;
+    }
+  }
+
+  revokeToken(name: string, at: string): Promise<boolean> {
+    const s = revokeTokenStatement(dialect, this.project, name, at);
+    return Promise.resolve(this.db.prepare(s.sql).run(...s.params).changes > 0);
+  }
+
+  tokens(): Promise<TokenRecord[]> {
+    const s = tokensStatement(dialect, this.project);
+    return Promise.resolve((this.db.prepare(s.sql).all(...s.params) as Record<string, unknown>[]).map(tokenFromRow));
   }
 
   close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { OnlineService } from "../online/online-service.js";
 import type { EventPublisher } from "../stream/event-publisher.js";
+import { allowAll, type AccessControl } from "../access/access-control.js";
 import { App, type AppRequest, type AppResponse, type Handler } from "./app.js";
 import { withHealthAndMetrics } from "./health-and-metrics.js";
 import { feastOnlineFeatures, nativeOnlineFeatures } from "./routes/online-features.js";
@@ -10,6 +11,8 @@ export interface ServerDeps {
   readonly offlineIngest: OfflineIngest;
   /** Where `/push` sends aggregation views' events (their JetStream subject); absent: such pushes are refused. */
   readonly publishEvents?: EventPublisher;
+  /** API tokens (server.requireTokens); absent: every request may do everything. */
+  readonly access?: AccessControl;
 }
 
 /**
@@ -31,10 +34,21 @@ export function createServerApp(deps: ServerDeps): App {
       }
     };
   };
+  const authorize = deps.access?.authorize ?? allowAll;
   const app = new App()
-    .route("POST", "/get-online-features", timed("/get-online-features", feastOnlineFeatures(online, limit)))
-    .route("POST", "/v1/online-features", timed("/v1/online-features", nativeOnlineFeatures(online, limit)))
-    .route("POST", "/push", timed("/push", push(online, deps.offlineIngest, limit, deps.publishEvents)))
-    .route("POST", "/write-to-online-store", timed("/write-to-online-store", writeToOnlineStore(online, limit)));
+    .route("POST", "/get-online-features", timed("/get-online-features", feastOnlineFeatures(online, limit, authorize)))
+    .route("POST", "/v1/online-features", timed("/v1/online-features", nativeOnlineFeatures(online, limit, authorize)))
+    .route("POST", "/push", timed("/push", push(online, deps.offlineIngest, limit, authorize, deps.publishEvents)))
+    .route("POST", "/write-to-online-store", timed("/write-to-online-store", writeToOnlineStore(online, limit, authorize)));
+  const { access } = deps;
+  if (access !== undefined) {
+    // Who is asking, before any route runs (401, 429); what each route may do is checked where it knows the views (403).
+    app.guard(async (request, route) => {
+      if (route === "GET /health") return request;
+      const withToken = { ...request, principal: await access.authenticate(request.headers) };
+      if (route === "GET /metrics") access.authorize(withToken, "admin", []);
+      return withToken;
+    });
+  }
   return withHealthAndMetrics(app, online);
 }

@@ -11,7 +11,7 @@ import type { AppResponse } from "./app.js";
  * never a 500, which Feast's client would retry), and `x-strata-error-code` carries our code.
  */
 export function feastErrorResponse(error: unknown): AppResponse {
-  const { status, body } = errorResponse(error);
+  const { status, body, headers } = errorResponse(error);
   const message = body.error.message;
   const feastClass =
     error instanceof NotFoundError
@@ -21,5 +21,5 @@ export function feastErrorResponse(error: unknown): AppResponse {
         : "FeastError";
   const detail = JSON.stringify({ module: "feast.errors", class: feastClass, message });
   const code = error instanceof HttpError || error instanceof StrataError ? error.code : "INTERNAL";
-  return { status, body: JSON.stringify(detail), contentType: "application/json", headers: { "x-strata-error-code": code } };
+  return { status, body: JSON.stringify(detail), contentType: "application/json", headers: { ...headers, "x-strata-error-code": code } };
 }

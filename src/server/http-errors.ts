@@ -1,4 +1,4 @@
-import { StrataError, type StrataErrorCode } from "../errors.js";
+import { RateLimitedError, StrataError, UnauthenticatedError, type StrataErrorCode } from "../errors.js";
 
 /** An HTTP-level problem (not found, too large, malformed): a status and a message for the client. */
 export class HttpError extends Error {
@@ -19,18 +19,24 @@ const statusByCode: Record<StrataErrorCode, number> = {
   REGISTRY_CONFLICT: 409,
   CONFIG_INVALID: 500,
   STORAGE_FAILED: 503,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
 };
 
 export interface ErrorResponse {
   readonly status: number;
   readonly body: { readonly error: { readonly code: string; readonly message: string; readonly details?: readonly string[] } };
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The one place errors become HTTP responses. Anything unexpected is a 500 that names no internals. */
 export function errorResponse(error: unknown): ErrorResponse {
   if (error instanceof HttpError) return { status: error.status, body: { error: { code: error.code, message: error.message } } };
   if (error instanceof StrataError) {
-    return { status: statusByCode[error.code], body: { error: { code: error.code, message: error.message, ...(error.details.length > 0 ? { details: error.details } : {}) } } };
+    const headers: Record<string, string> | undefined =
+      error instanceof RateLimitedError ? { "retry-after": String(error.retryAfterSeconds) } : error instanceof UnauthenticatedError ? { "www-authenticate": 'Bearer realm="strata"' } : undefined;
+    return { status: statusByCode[error.code], body: { error: { code: error.code, message: error.message, ...(error.details.length > 0 ? { details: error.details } : {}) } }, headers };
   }
   return { status: 500, body: { error: { code: "INTERNAL", message: "internal error" } } };
 }

@@ -39,6 +39,9 @@ function loadBarrier(parties: number): (store: RegistryStore) => RegistryStore {
     history: (limit) => store.history(limit),
     appendAudit: (action, key) => store.appendAudit(action, key),
     auditRows: () => store.auditRows(),
+    createToken: (token) => store.createToken(token),
+    revokeToken: (name, at) => store.revokeToken(name, at),
+    tokens: () => store.tokens(),
     close: () => store.close(),
   });
 }

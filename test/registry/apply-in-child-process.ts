@@ -38,6 +38,9 @@ async function main(file: string, project: string, view: string, startAt: number
     history: (limit) => store.history(limit),
     appendAudit: (action, key) => store.appendAudit(action, key),
     auditRows: () => store.auditRows(),
+    createToken: (token) => store.createToken(token),
+    revokeToken: (name, at) => store.revokeToken(name, at),
+    tokens: () => store.tokens(),
     close: () => store.close(),
   };
   try {

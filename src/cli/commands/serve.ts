@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { AccessControl } from "../../access/access-control.js";
 import { createServerApp } from "../../server/create-server-app.js";
 import { startHttpServer } from "../../server/http-server.js";
 import { FeatureStore } from "../../feature-store.js";
@@ -15,12 +16,13 @@ export function registerServe(program: Command): void {
       const store = await FeatureStore.open(projectDir(command));
       const online = await store.online();
       const publisher = natsEventPublisher(store.config.stream.nats.url);
+      const { server } = store.config;
       const app = createServerApp({
         online,
         offlineIngest: (record, rows, ts) => store.ingestRows(record, rows, ts),
         publishEvents: publisher.publish,
+        access: server.requireTokens ? new AccessControl(() => store.registry.tokens(), server.registryRefreshSeconds * 1000) : undefined,
       });
-      const { server } = store.config;
       const running = await startHttpServer(app, { host: options.host ?? server.host, port: options.port ?? server.port, bodyLimitBytes: server.bodyLimitBytes });
       const cache = store.config.online.cache.type;
       console.log(`Strata feature server for project "${store.config.project}" on http://${options.host ?? server.host}:${running.port} (cache: ${cache}, durable store: ${store.config.online.type})`);

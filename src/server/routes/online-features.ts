@@ -1,3 +1,4 @@
+import type { Authorize } from "../../access/access-control.js";
 import { randomBytes } from "node:crypto";
 import type { OnlineService } from "../../online/online-service.js";
 import type { AppRequest, AppResponse } from "../app.js";
@@ -10,11 +11,11 @@ const requestIdPrefix = randomBytes(4).toString("hex");
 let requestCounter = 0;
 
 /** `POST /get-online-features`: Feast's route, Feast's shapes (errors too, so Feast clients raise the right exception). */
-export function feastOnlineFeatures(online: OnlineService, maxEntities: number) {
+export function feastOnlineFeatures(online: OnlineService, maxEntities: number, authorize: Authorize) {
   return async (request: AppRequest): Promise<AppResponse> => {
     try {
       const parsed = parseOnlineFeaturesRequest(parseJsonObject(request.body), maxEntities, false);
-      const { plan, result } = await online.read(parsed.selection, parsed.entities);
+      const { plan, result } = await online.read(parsed.selection, parsed.entities, undefined, (p) => authorize(request, "read", p.views.map((v) => v.ref.view)));
       return { status: 200, contentType: "application/json", body: onlineFeaturesJson(plan, parsed.entityOrder, parsed.entities, result, parsed.includeVersions) };
     } catch (error) {
       return feastErrorResponse(error);
@@ -27,10 +28,10 @@ export function feastOnlineFeatures(online: OnlineService, maxEntities: number) 
  * with `degraded` (and why), a request id, and the view versions read. Errors are Strata's
  * structured JSON.
  */
-export function nativeOnlineFeatures(online: OnlineService, maxEntities: number) {
+export function nativeOnlineFeatures(online: OnlineService, maxEntities: number, authorize: Authorize) {
   return async (request: AppRequest): Promise<AppResponse> => {
     const parsed = parseOnlineFeaturesRequest(parseJsonObject(request.body), maxEntities, true);
-    const { plan, result } = await online.read(parsed.selection, parsed.entities, parsed.readTimeMs);
+    const { plan, result } = await online.read(parsed.selection, parsed.entities, parsed.readTimeMs, (p) => authorize(request, "read", p.views.map((v) => v.ref.view)));
     const extra = {
       degraded: result.degraded,
       ...(result.degradedReason === undefined ? {} : { degraded_reason: result.degradedReason }),

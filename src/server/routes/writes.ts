@@ -1,3 +1,4 @@
+import type { Authorize } from "../../access/access-control.js";
 import { storedView } from "../../aggregation/stored-view.js";
 import type { FeatureViewSpec } from "../../definitions/specs.js";
 import { InvalidRequestError, NotFoundError } from "../../errors.js";
@@ -43,7 +44,7 @@ const timestampFieldOf = (record: { readonly spec: FeatureViewSpec }, rows: read
  * them to its stream (the stream processor applies them and appends them to the event log);
  * "offline" appends them to the event log directly.
  */
-export function push(online: OnlineService, offline: OfflineIngest, maxRows: number, publish?: EventPublisher) {
+export function push(online: OnlineService, offline: OfflineIngest, maxRows: number, authorize: Authorize, publish?: EventPublisher) {
   return async (request: AppRequest): Promise<AppResponse> => {
     try {
       const body = parseJsonObject(request.body);
@@ -54,6 +55,7 @@ export function push(online: OnlineService, offline: OfflineIngest, maxRows: num
       const snapshot = await online.registrySnapshot();
       const views = viewNames(snapshot).map((n) => latestVersion(snapshot, n)!).filter((v) => v.spec.pushSource === body.push_source_name);
       if (views.length === 0) throw new NotFoundError("push source", body.push_source_name, "no feature view reads from it");
+      authorize(request, "write", views.map((v) => v.name));
       for (const record of views) {
         const ts = timestampFieldOf(record, rows);
         requireColumns(record, rows, ts);
@@ -75,13 +77,14 @@ export function push(online: OnlineService, offline: OfflineIngest, maxRows: num
 }
 
 /** `POST /write-to-online-store`: rows for one feature view, straight to the online store. */
-export function writeToOnlineStore(online: OnlineService, maxRows: number) {
+export function writeToOnlineStore(online: OnlineService, maxRows: number, authorize: Authorize) {
   return async (request: AppRequest): Promise<AppResponse> => {
     try {
       const body = parseJsonObject(request.body);
       if (typeof body.feature_view_name !== "string") throw new InvalidRequestError('"feature_view_name" must be a string');
-      const rows = dfRows(body.df, maxRows);
       const target = await online.target(body.feature_view_name);
+      authorize(request, "write", [target.ref.view]);
+      const rows = dfRows(body.df, maxRows);
       if (target.spec.aggregation !== undefined) throw new InvalidRequestError(`"${body.feature_view_name}" is an aggregation view: its online state comes from its events (POST /push to its stream source)`);
       const ts = timestampFieldOf(target, rows);
       requireColumns(target, rows, ts);
