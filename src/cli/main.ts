@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { registerAudit } from "./commands/audit.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerCache } from "./commands/cache.js";
 import { registerToken } from "./commands/token.js";
 import { registerBackfill } from "./commands/backfill.js";
 import { registerIngest } from "./commands/ingest.js";
@@ -22,7 +23,7 @@ const program = new Command("strata")
   .option("-C, --project-dir <dir>", "the project folder (holding strata.yaml)", ".")
   .showHelpAfterError();
 
-for (const register of [registerInit, registerPlanApply, registerRegistry, registerLineage, registerIngest, registerBackfill, registerStream, registerParity, registerTrainingSet, registerMaterialize, registerSnapshot, registerServe, registerGet, registerAudit, registerToken, registerDemo]) {
+for (const register of [registerInit, registerPlanApply, registerRegistry, registerLineage, registerIngest, registerBackfill, registerStream, registerParity, registerTrainingSet, registerMaterialize, registerSnapshot, registerServe, registerGet, registerAudit, registerToken, registerCache, registerDemo]) {
   register(program);
 }
 
