@@ -16,7 +16,7 @@ import { retrieveHistorical, type HistoricalRequest } from "./offline/historical
 import { ingestFile, type IngestReport } from "./offline/ingest.js";
 import { ingestRows } from "./offline/ingest-rows.js";
 import type { TrainingSet } from "./offline/training-set.js";
-import { applyRepo, describeChange, type ApplyResult } from "./registry/apply.js";
+import { applyRepo, type ApplyResult } from "./registry/apply.js";
 import { lineage, type Lineage } from "./registry/lineage.js";
 import { openRegistryStore } from "./registry/open-registry-store.js";
 import { computePlan, type Plan } from "./registry/plan.js";
@@ -96,9 +96,7 @@ export class FeatureStore {
     const definitions = repo ?? (await this.loadDefinitions());
     const sources = await checkSources(await this.engine(), this.config.projectDir, definitions);
     if (sources.problems.length > 0) throw new DefinitionError(sources.problems);
-    const result = await applyRepo(this.registry, definitions, this.actor);
-    if (result.plan.changes.length > 0) await this.audit("apply", "project", { revision: result.revision, changes: result.plan.changes.map(describeChange) });
-    return { ...result, sources };
+    return { ...(await applyRepo(this.registry, definitions, this.actor, this.auditKey())), sources };
   }
 
   snapshot(): Promise<RegistrySnapshot> {
@@ -114,9 +112,8 @@ export class FeatureStore {
     const snapshot = await this.snapshot();
     const writes = removeVersionWrites(snapshot, view, version, new Date().toISOString());
     if (typeof writes === "string") throw new InvalidRequestError(writes);
-    const revision = await this.registry.commit(snapshot.revision, writes, { actor: this.actor, summary: [`remove featureView ${view} v${version}`] });
-    await this.audit("remove-version", `featureView:${view}`, { version, revision });
-    return revision;
+    const audit = { action: (revision: number) => ({ actor: this.actor, action: "remove-version", object: `featureView:${view}`, details: { version, revision } }), key: this.auditKey() };
+    return this.registry.commit(snapshot.revision, writes, { actor: this.actor, summary: [`remove featureView ${view} v${version}`] }, audit);
   }
 
   /** Ingests the view's declared source, or `file`, into the latest version of the view. */

@@ -1,7 +1,7 @@
 import type { RepoSpec } from "../definitions/specs.js";
 import { computePlan, type Plan, type PlanChange } from "./plan.js";
 import { planWrites } from "./plan-writes.js";
-import type { RegistryStore } from "./registry-store.js";
+import type { CommitAudit, RegistryStore } from "./registry-store.js";
 
 export interface ApplyResult {
   readonly plan: Plan;
@@ -9,13 +9,18 @@ export interface ApplyResult {
   readonly revision: number;
 }
 
-/** Plans against the current registry and commits the plan atomically (conflict if someone else committed first). */
-export async function applyRepo(store: RegistryStore, repo: RepoSpec, actor: string): Promise<ApplyResult> {
+/**
+ * Plans against the current registry and commits the plan atomically (conflict if someone else
+ * committed first), with its audit entry when `auditKey` is given (undefined: unsigned; null: none).
+ */
+export async function applyRepo(store: RegistryStore, repo: RepoSpec, actor: string, auditKey: string | undefined | null = null): Promise<ApplyResult> {
   const snapshot = await store.load();
   const plan = computePlan(snapshot, repo);
   if (plan.changes.length === 0) return { plan, revision: snapshot.revision };
   const writes = planWrites(plan, snapshot, new Date().toISOString());
-  const revision = await store.commit(snapshot.revision, writes, { actor, summary: plan.changes.map(describeChange) });
+  const summary = plan.changes.map(describeChange);
+  const audit: CommitAudit | undefined = auditKey === null ? undefined : { action: (revision) => ({ actor, action: "apply", object: "project", details: { revision, changes: summary } }), key: auditKey };
+  const revision = await store.commit(snapshot.revision, writes, { actor, summary }, audit);
   return { plan, revision };
 }
 

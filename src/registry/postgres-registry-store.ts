@@ -14,7 +14,7 @@ import {
   type SqlDialect,
   type Statement,
 } from "./registry-sql.js";
-import type { RegistryStore } from "./registry-store.js";
+import type { CommitAudit, RegistryStore } from "./registry-store.js";
 import type { TokenRecord } from "../access/api-token.js";
 import { insertTokenStatement, revokeTokenStatement, tokenFromRow, tokensStatement } from "../access/token-sql.js";
 import { GENESIS, sealEntry, type AuditAction, type AuditRow } from "../audit/audit-entry.js";
@@ -90,7 +90,7 @@ export class PostgresRegistryStore implements RegistryStore {
     }, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   }
 
-  async commit(expectedRevision: number, writes: readonly RegistryWrite[], entry: { actor: string; summary: readonly string[] }): Promise<number> {
+  async commit(expectedRevision: number, writes: readonly RegistryWrite[], entry: { actor: string; summary: readonly string[] }, audit?: CommitAudit): Promise<number> {
     await this.init();
     return this.transaction(async (client) => {
       const projects = this.dialect.table("projects");
@@ -103,6 +103,7 @@ export class PostgresRegistryStore implements RegistryStore {
       for (const s of [...writes.map((w) => writeStatement(this.dialect, this.project, w)), ...commitStatements(this.dialect, this.project, next, history)]) {
         await client.query(s.sql, [...s.params]);
       }
+      if (audit !== undefined) await this.appendAuditWith(client, audit.action(next), audit.key);
       return next;
     });
   }
@@ -116,15 +117,18 @@ export class PostgresRegistryStore implements RegistryStore {
   /** Serialized per project by a transaction-scoped advisory lock (appends race on the next sequence). */
   async appendAudit(action: AuditAction, key: string | undefined): Promise<AuditRow> {
     await this.init();
-    return this.transaction(async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`strata_audit:${this.schema}:${this.project}`]);
-      const headSql = auditHeadStatement(this.dialect, this.project);
-      const head = auditHeadFromRow((await client.query(headSql.sql, [...headSql.params])).rows[0] as Record<string, unknown> | undefined);
-      const row = sealEntry(action, (head?.seq ?? 0) + 1, head?.hash ?? GENESIS, key);
-      const insert = auditInsertStatement(this.dialect, this.project, row);
-      await client.query(insert.sql, [...insert.params]);
-      return row;
-    });
+    return this.transaction((client) => this.appendAuditWith(client, action, key));
+  }
+
+  /** Inside the caller's transaction; the advisory lock keeps appenders in line until it ends. */
+  private async appendAuditWith(client: pg.PoolClient, action: AuditAction, key: string | undefined): Promise<AuditRow> {
+    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`strata_audit:${this.schema}:${this.project}`]);
+    const headSql = auditHeadStatement(this.dialect, this.project);
+    const head = auditHeadFromRow((await client.query(headSql.sql, [...headSql.params])).rows[0] as Record<string, unknown> | undefined);
+    const row = sealEntry(action, (head?.seq ?? 0) + 1, head?.hash ?? GENESIS, key);
+    const insert = auditInsertStatement(this.dialect, this.project, row);
+    await client.query(insert.sql, [...insert.params]);
+    return row;
   }
 
   async auditRows(): Promise<AuditRow[]> {

@@ -9,9 +9,16 @@ import type { HistoryEntry, RegistrySnapshot, RegistryWrite } from "./registry-r
  * Writers use optimistic concurrency: `commit` applies `writes` atomically only if the
  * registry is still at `expectedRevision`, else throws `RegistryConflictError` and writes nothing.
  */
+/** The audit entry of a registry commit, made from the revision it creates; `key` signs it. */
+export interface CommitAudit {
+  readonly action: (revision: number) => AuditAction;
+  readonly key: string | undefined;
+}
+
 export interface RegistryStore {
   load(): Promise<RegistrySnapshot>;
-  commit(expectedRevision: number, writes: readonly RegistryWrite[], entry: { actor: string; summary: readonly string[] }): Promise<number>;
+  /** With `audit`, the audit entry for the new revision is appended in the same transaction. */
+  commit(expectedRevision: number, writes: readonly RegistryWrite[], entry: { actor: string; summary: readonly string[] }, audit?: CommitAudit): Promise<number>;
   history(limit?: number): Promise<HistoryEntry[]>;
   /** Appends to the project's hash-chained audit log (one writer at a time); `key` signs the entry's hash. */
   appendAudit(action: AuditAction, key: string | undefined): Promise<AuditRow>;

@@ -14,7 +14,7 @@ import {
   writeStatement,
   type SqlDialect,
 } from "./registry-sql.js";
-import type { RegistryStore } from "./registry-store.js";
+import type { CommitAudit, RegistryStore } from "./registry-store.js";
 import type { TokenRecord } from "../access/api-token.js";
 import { insertTokenStatement, revokeTokenStatement, tokenFromRow, tokensStatement } from "../access/token-sql.js";
 import { GENESIS, sealEntry, type AuditAction, type AuditRow } from "../audit/audit-entry.js";
@@ -51,7 +51,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- async so a conflict surfaces as a rejection
-  async commit(expectedRevision: number, writes: readonly RegistryWrite[], entry: { actor: string; summary: readonly string[] }): Promise<number> {
+  async commit(expectedRevision: number, writes: readonly RegistryWrite[], entry: { actor: string; summary: readonly string[] }, audit?: CommitAudit): Promise<number> {
     const run = this.db.transaction(() => {
       const { revision } = selectStatements(dialect, this.project);
       const row = this.db.prepare(revision.sql).get(...revision.params) as { revision?: number } | undefined;
@@ -62,6 +62,7 @@ export class SqliteRegistryStore implements RegistryStore {
       for (const s of [...writes.map((w) => writeStatement(dialect, this.project, w)), ...commitStatements(dialect, this.project, next, history)]) {
         this.db.prepare(s.sql).run(...s.params);
       }
+      if (audit !== undefined) this.appendAuditRow(audit.action(next), audit.key);
       return next;
     });
     return run.immediate();
@@ -73,15 +74,17 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   appendAudit(action: AuditAction, key: string | undefined): Promise<AuditRow> {
-    const append = this.db.transaction(() => {
-      const headSql = auditHeadStatement(dialect, this.project);
-      const head = auditHeadFromRow(this.db.prepare(headSql.sql).get(...headSql.params) as Record<string, unknown> | undefined);
-      const row = sealEntry(action, (head?.seq ?? 0) + 1, head?.hash ?? GENESIS, key);
-      const insert = auditInsertStatement(dialect, this.project, row);
-      this.db.prepare(insert.sql).run(...insert.params);
-      return row;
-    });
-    return Promise.resolve(append.immediate());
+    return Promise.resolve(this.db.transaction(() => this.appendAuditRow(action, key)).immediate());
+  }
+
+  /** Inside the caller's (immediate) transaction, which keeps appenders in line. */
+  private appendAuditRow(action: AuditAction, key: string | undefined): AuditRow {
+    const headSql = auditHeadStatement(dialect, this.project);
+    const head = auditHeadFromRow(this.db.prepare(headSql.sql).get(...headSql.params) as Record<string, unknown> | undefined);
+    const row = sealEntry(action, (head?.seq ?? 0) + 1, head?.hash ?? GENESIS, key);
+    const insert = auditInsertStatement(dialect, this.project, row);
+    this.db.prepare(insert.sql).run(...insert.params);
+    return row;
   }
 
   auditRows(): Promise<AuditRow[]> {

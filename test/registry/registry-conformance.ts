@@ -167,6 +167,17 @@ export function registryConformance(backend: RegistryBackend): void {
       assert.equal(await reopened.commit(2, [{ op: "deleteService", name: "ranking" }], entry("carol")), 3, "and can keep committing");
     });
 
+    it("appends a commit's audit entry in the commit's transaction: with its revision, and none for a commit that conflicts", async () => {
+      const store = registry.store("p");
+      const audit = { action: (revision: number) => ({ actor: "ann", action: "apply", object: "project", details: { revision } }), key: undefined };
+      assert.equal(await store.commit(0, [putEntity("a")], entry("ann"), audit), 1);
+      await assert.rejects(store.commit(0, [putEntity("b")], entry("bob"), audit), isConflict);
+      assert.equal(await store.commit(1, [putEntity("c")], entry("ann")), 2, "no audit asked, none appended");
+      const rows = await store.auditRows();
+      assert.deepEqual(rows.map((r) => (JSON.parse(r.entry) as { details: unknown }).details), [{ revision: 1 }]);
+      assert.equal(verifyChain(rows).problem, null);
+    });
+
     it("appends audit entries from concurrent writers on two instances into one intact chain, per project, signed when given a key", async () => {
       const [a, b, other] = [registry.store("p"), registry.store("p"), registry.store("q")];
       const action = (i: number) => ({ actor: `w${i % 3}`, action: "ingest", object: `featureView:v${i}`, details: { rows: i } });
