@@ -171,6 +171,9 @@ export class FeatureStore {
     const snapshot = await this.snapshot();
     if ((request.features === undefined) === (request.service === undefined)) throw new InvalidRequestError("request either features or a service");
     const views = request.service === undefined ? resolveFeatureRefs(snapshot, request.features ?? []) : resolveFeatureService(snapshot, request.service);
+    for (const v of views) {
+      if (this.config.audit.reads.includes(v.record.name)) await this.audit("read", `featureView:${v.record.name}`, { kind: "training-set", features: v.features.map((f) => f.name) });
+    }
     return retrieveHistorical(await this.engine(), this.config.offline.path, { ...request, views });
   }
 
@@ -223,8 +226,8 @@ export class FeatureStore {
   }
 
   /** Appends a management action to the project's hash-chained audit log (signed when the audit key is set). */
-  async audit(action: string, object: string, details: Record<string, unknown> = {}): Promise<AuditRow> {
-    return this.registry.appendAudit({ actor: this.actor, action, object, details }, this.auditKey());
+  async audit(action: string, object: string, details: Record<string, unknown> = {}, actor = this.actor): Promise<AuditRow> {
+    return this.registry.appendAudit({ actor, action, object, details }, this.auditKey());
   }
 
   /** Verifies the audit log (see verifyChain); `anchor` is a `seq:hash` kept outside the log. */

@@ -137,6 +137,8 @@ export const projectConfigSchema = z.strictObject({
     .strictObject({
       /** The environment variable holding the key that signs audit entries (HMAC-SHA256); unset: entries are chained, not signed. The key is never stored. */
       hmacKeyEnv: z.string().min(1).default("STRATA_AUDIT_KEY"),
+      /** Views whose data reads (online requests, training sets) are audited too, with the reader (token name or actor). */
+      reads: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
   duckdb: z

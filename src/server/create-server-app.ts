@@ -1,6 +1,7 @@
 import type { OnlineService } from "../online/online-service.js";
 import type { EventPublisher } from "../stream/event-publisher.js";
-import { allowAll, type AccessControl } from "../access/access-control.js";
+import { allowAll, type AccessControl, type Authorize } from "../access/access-control.js";
+import type { ReadAuditor } from "../audit/read-auditor.js";
 import { App, type AppRequest, type AppResponse, type Handler } from "./app.js";
 import { withHealthAndMetrics } from "./health-and-metrics.js";
 import { feastOnlineFeatures, nativeOnlineFeatures } from "./routes/online-features.js";
@@ -13,6 +14,8 @@ export interface ServerDeps {
   readonly publishEvents?: EventPublisher;
   /** API tokens (server.requireTokens); absent: every request may do everything. */
   readonly access?: AccessControl;
+  /** Records reads of audited views (audit.reads) with the token that read them. */
+  readonly reads?: ReadAuditor;
 }
 
 /**
@@ -35,9 +38,17 @@ export function createServerApp(deps: ServerDeps): App {
     };
   };
   const authorize = deps.access?.authorize ?? allowAll;
+  const { reads } = deps;
+  const authorizeRead: Authorize =
+    reads === undefined
+      ? authorize
+      : (request, action, views) => {
+          authorize(request, action, views);
+          reads.record(request.principal?.name ?? "anonymous", views);
+        };
   const app = new App()
-    .route("POST", "/get-online-features", timed("/get-online-features", feastOnlineFeatures(online, limit, authorize)))
-    .route("POST", "/v1/online-features", timed("/v1/online-features", nativeOnlineFeatures(online, limit, authorize)))
+    .route("POST", "/get-online-features", timed("/get-online-features", feastOnlineFeatures(online, limit, authorizeRead)))
+    .route("POST", "/v1/online-features", timed("/v1/online-features", nativeOnlineFeatures(online, limit, authorizeRead)))
     .route("POST", "/push", timed("/push", push(online, deps.offlineIngest, limit, authorize, deps.publishEvents)))
     .route("POST", "/write-to-online-store", timed("/write-to-online-store", writeToOnlineStore(online, limit, authorize)));
   const { access } = deps;

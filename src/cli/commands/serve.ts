@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { AccessControl } from "../../access/access-control.js";
+import { readAuditor } from "../../audit/read-auditor.js";
 import { createServerApp } from "../../server/create-server-app.js";
 import { startHttpServer } from "../../server/http-server.js";
 import { FeatureStore } from "../../feature-store.js";
@@ -17,17 +18,23 @@ export function registerServe(program: Command): void {
       const online = await store.online();
       const publisher = natsEventPublisher(store.config.stream.nats.url);
       const { server } = store.config;
+      const reads = store.config.audit.reads.length === 0 ? undefined : readAuditor(store.config.audit.reads, (actor, view) => store.audit("read", `featureView:${view}`, { kind: "online" }, actor));
       const app = createServerApp({
         online,
         offlineIngest: (record, rows, ts) => store.ingestRows(record, rows, ts),
         publishEvents: publisher.publish,
         access: server.requireTokens ? new AccessControl(() => store.registry.tokens(), server.registryRefreshSeconds * 1000) : undefined,
+        reads,
       });
       const running = await startHttpServer(app, { host: options.host ?? server.host, port: options.port ?? server.port, bodyLimitBytes: server.bodyLimitBytes });
       const cache = store.config.online.cache.type;
       console.log(`Strata feature server for project "${store.config.project}" on http://${options.host ?? server.host}:${running.port} (cache: ${cache}, durable store: ${store.config.online.type})`);
       const stop = (): void => {
-        void running.close().then(() => publisher.close()).then(() => store.close()).finally(() => process.exit(0));
+        void running
+          .close()
+          .then(() => publisher.close())
+          .then(() => reads?.drained())
+          .then(() => store.close()).finally(() => process.exit(0));
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
