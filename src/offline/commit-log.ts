@@ -60,9 +60,12 @@ export async function syncFile(path: string): Promise<void> {
 
 export const syncDir = syncFile;
 
-/** Writes a small file so readers never see it half-written: a temporary name, then a rename. */
+/**
+ * Writes a small file so readers never see it half-written: a temporary name (carrying the
+ * writer's pid, so a sweep can tell one a killed writer left), then a rename.
+ */
 export async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
   await writeDurably(tmp, text);
   await rename(tmp, path);
 }

@@ -15,7 +15,7 @@ export function pendingMarker(id: string): PendingMarker {
   return { id, pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
 }
 
-function alive(marker: PendingMarker): boolean {
+function alive(marker: Pick<PendingMarker, "pid" | "host">): boolean {
   if (marker.host !== hostname()) return true; // another machine's ingestion: not ours to judge
   try {
     process.kill(marker.pid, 0);
@@ -41,6 +41,11 @@ async function list(dir: string): Promise<string[]> {
  */
 export async function sweepOrphans(layout: ViewVersionLayout): Promise<string[]> {
   const dead: string[] = [];
+  // A marker a writer was killed writing (before its rename): nothing else of that ingestion exists yet.
+  for (const name of await list(layout.pendingDir)) {
+    const pid = /\.json\.tmp-(\d+)-[0-9a-f]+$/.exec(name)?.[1];
+    if (pid !== undefined && !alive({ pid: Number(pid), host: hostname() })) await rm(join(layout.pendingDir, name), { force: true });
+  }
   for (const name of (await list(layout.pendingDir)).filter((n) => n.endsWith(".json"))) {
     const marker = await readFile(join(layout.pendingDir, name), "utf8")
       .then((text) => JSON.parse(text) as PendingMarker)
