@@ -70,18 +70,21 @@ console.log(`aggregations benchmark: 3 windows (${windows.join(", ")}) × 4 func
 // (1) + (2) streaming
 const nats = args["no-stream"] === true ? undefined : await startNats();
 if (nats !== undefined) try {
-  const streamDir = await project("stream", { stream: { nats: { url: nats.url }, ...(process.env.BENCH_FLUSH_EVENTS === undefined ? {} : { flushEvents: Number(process.env.BENCH_FLUSH_EVENTS) }) } }, streamSource({ nats: { stream: "tx", subject: "tx.*" }, timestampField: "ts", batch: batchSource({ path: "tx.parquet", timestampField: "ts" }) }));
+  const streamDir = await project("stream", { stream: { nats: { url: nats.url } } }, streamSource({ nats: { stream: "tx", subject: "tx.*" }, timestampField: "ts", batch: batchSource({ path: "tx.parquet", timestampField: "ts" }) }));
   const nc = await connect({ servers: nats.url });
   const jsm = await nc.jetstreamManager();
   await jsm.streams.add({ name: "tx", subjects: ["tx.*"], max_bytes: 8 * 1024 ** 3 });
   const total = n("stream-events");
   const keys = n("keys");
   const encoder = new TextEncoder();
+  /** Event i of the generated stream (key and amount from i), at `tsMs`. */
+  const publishEvent = (i: number, tsMs: number): void =>
+    nc.publish(`tx.${i % 4}`, encoder.encode(`{"card_id":${(i * 2654435761) % keys + 1},"ts":${tsMs},"amount":${((i * 31) % 100000) / 100}}`));
   const base = Date.now() * 1000 - 3 * 86_400_000_000;
   const published = performance.now();
   for (let i = 0; i < total; i++) {
     const ts = base + i * 40_000 + ((i * 7919) % 2_000_000) - 1_000_000; // ~25k events per simulated second, ±1 s out of order
-    nc.publish(`tx.${i % 4}`, encoder.encode(`{"card_id":${(i * 2654435761) % keys + 1},"ts":${Math.floor(ts / 1000)},"amount":${((i * 31) % 100000) / 100}}`));
+    publishEvent(i, Math.floor(ts / 1000));
     if (i % 50_000 === 49_999) await nc.flush();
   }
   await nc.flush();
@@ -117,7 +120,7 @@ if (nats !== undefined) try {
   for (let i = 0; i < steadyTotal; i++) {
     const wait = steadyStarted + (i / rate) * 1000 - performance.now();
     if (wait > 2) await sleep(wait);
-    nc.publish(`tx.${i % 4}`, encoder.encode(`{"card_id":${(i * 2654435761) % keys + 1},"ts":${Date.now()},"amount":${((i * 31) % 100000) / 100}}`));
+    publishEvent(i, Date.now());
     if (i % 1000 === 999) await nc.flush();
   }
   await nc.flush();

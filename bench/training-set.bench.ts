@@ -65,7 +65,6 @@ const rss = (r: ChildResult): number => Number(r.report?.peakRssMb ?? r.report?.
 const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const line = (label: string, r: ChildResult, note = ""): void => console.log(`  ${label.padEnd(44)} ${fmt(seconds(r)).padStart(8)} s ${fmt(rss(r), 0).padStart(8)} MB  ${note}`);
 
-
 const duck = await DuckDb.open();
 console.log(`training-set benchmark: ${main.views} views × ${main.rowsPerView.toLocaleString()} rows, ${main.entities.toLocaleString()} entities, ${main.days} days; ${main.labels.toLocaleString()} labels; ttl 2d; ${(await import("node:os")).cpus().length} cores`);
 const mainDir = join(dataRoot, `data-${main.rowsPerView}-${main.labels}`);

@@ -1,6 +1,7 @@
 import { userInfo } from "node:os";
 import { newTokenSecret, scopeProblems, tokenHash } from "./access/api-token.js";
 import type { AuditRow } from "./audit/audit-entry.js";
+import { readAuditor, type ReadAuditor } from "./audit/read-auditor.js";
 import { verifyChain, type AuditVerifyReport } from "./audit/verify-chain.js";
 import { isAbsolute, join, resolve } from "node:path";
 import { loadProjectConfig } from "./config/load-project-config.js";
@@ -22,7 +23,7 @@ import { openRegistryStore } from "./registry/open-registry-store.js";
 import { computePlan, type Plan } from "./registry/plan.js";
 import { removeVersionWrites } from "./registry/plan-writes.js";
 import { latestVersion, type RegistrySnapshot, type ViewVersionRecord } from "./registry/registry-records.js";
-import type { RegistryStore } from "./registry/registry-store.js";
+import type { RegistryStore, WriteAudit } from "./registry/registry-store.js";
 import { resolveFeatureRefs, resolveFeatureService } from "./registry/resolve-features.js";
 import type { ProgressListener } from "./util/progress.js";
 import { OnlineService } from "./online/online-service.js";
@@ -96,7 +97,7 @@ export class FeatureStore {
     const definitions = repo ?? (await this.loadDefinitions());
     const sources = await checkSources(await this.engine(), this.config.projectDir, definitions);
     if (sources.problems.length > 0) throw new DefinitionError(sources.problems);
-    return { ...(await applyRepo(this.registry, definitions, this.actor, this.auditKey())), sources };
+    return { ...(await applyRepo(this.registry, definitions, this.actor, { key: this.auditKey() })), sources };
   }
 
   snapshot(): Promise<RegistrySnapshot> {
@@ -214,20 +215,36 @@ export class FeatureStore {
     if (problems.length > 0) throw new InvalidRequestError(problems.join("; "), { details: problems });
     if (quotaPerSecond !== null && !(Number.isInteger(quotaPerSecond) && quotaPerSecond > 0)) throw new InvalidRequestError(`--quota must be a whole number of requests per second above 0, got ${quotaPerSecond}`);
     const secret = newTokenSecret();
-    const created = await this.registry.createToken({ name, hash: tokenHash(secret), scopes: [...scopes], quotaPerSecond, createdAt: new Date().toISOString(), revokedAt: null });
+    const token = { name, hash: tokenHash(secret), scopes: [...scopes], quotaPerSecond, createdAt: new Date().toISOString(), revokedAt: null };
+    const created = await this.registry.createToken(token, this.auditOf("token.create", `token:${name}`, { scopes, quotaPerSecond }));
     if (!created) throw new InvalidRequestError(`a token named "${name}" exists (or existed): names are never reused`);
-    await this.audit("token.create", `token:${name}`, { scopes, quotaPerSecond });
     return secret;
   }
 
   async revokeToken(name: string): Promise<void> {
-    if (!(await this.registry.revokeToken(name, new Date().toISOString()))) throw new NotFoundError("live token", name, "see `strata token list`");
-    await this.audit("token.revoke", `token:${name}`);
+    if (!(await this.registry.revokeToken(name, new Date().toISOString(), this.auditOf("token.revoke", `token:${name}`)))) throw new NotFoundError("live token", name, "see `strata token list`");
   }
 
   /** Appends a management action to the project's hash-chained audit log (signed when the audit key is set). */
-  async audit(action: string, object: string, details: Record<string, unknown> = {}, actor = this.actor): Promise<AuditRow> {
-    return this.registry.appendAudit({ actor, action, object, details }, this.auditKey());
+  async audit(action: string, object: string, details: Record<string, unknown> = {}): Promise<AuditRow> {
+    const { action: entry, key } = this.auditOf(action, object, details);
+    const [row] = await this.registry.appendAudit([entry], key);
+    return row!;
+  }
+
+  /** This store's actor doing `action` on `object`, and the signing key. */
+  private auditOf(action: string, object: string, details: Record<string, unknown> = {}): WriteAudit {
+    return { action: { actor: this.actor, action, object, details }, key: this.auditKey() };
+  }
+
+  /**
+   * Records reads of the views in `audit.reads` by whoever the server verified (see
+   * readAuditor); undefined when no view's reads are audited.
+   */
+  readAuditor(): ReadAuditor | undefined {
+    const { reads } = this.config.audit;
+    if (reads.length === 0) return undefined;
+    return readAuditor(reads, (batch) => this.registry.appendAudit(batch.map(({ actor, view }) => ({ actor, action: "read", object: `featureView:${view}`, details: { kind: "online" } })), this.auditKey()));
   }
 
   /** Verifies the audit log (see verifyChain); `anchor` is a `seq:hash` kept outside the log. */

@@ -10,7 +10,6 @@ export interface EventDataSize {
   readonly labels: number;
 }
 
-
 /**
  * Generates (once; cached in `dir`) a card-transactions event file and a labels file with DuckDB:
  * card_id uniform over `keys`, times uniform over `days` (µs resolution) from 2024-01-01, an

@@ -14,7 +14,6 @@ export interface TrainingDataSize {
 export const featureNames = (view: string): string[] => [`${view}_f1`, `${view}_f2`, `${view}_f3`];
 export const viewName = (i: number): string => `view${i + 1}`;
 
-
 /**
  * Writes one Parquet source per view (driver_id, event_timestamp, created_timestamp, 3 features)
  * and a labels file, deterministically (hash-based), unless already there. Event times spread

@@ -1,3 +1,5 @@
+import { bucketQuantile } from "../../src/monitoring/bucket-quantile.js";
+
 /** A Prometheus histogram's cumulative bucket counts, by upper bound (seconds; Infinity for +Inf). */
 export type Buckets = Map<number, number>;
 
@@ -18,20 +20,9 @@ export function bucketDelta(before: Buckets, after: Buckets): Buckets {
   return new Map([...after].map(([le, count]) => [le, count - (before.get(le) ?? 0)]));
 }
 
-/** The q-quantile, interpolated linearly inside its bucket as Prometheus' histogram_quantile does. */
+/** The q-quantile (see bucketQuantile); NaN when empty. */
 export function histogramQuantile(buckets: Buckets, q: number): number {
-  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
-  const total = sorted.at(-1)?.[1] ?? 0;
-  if (total === 0) return NaN;
-  const rank = q * total;
-  let lower = 0;
-  let below = 0;
-  for (const [le, count] of sorted) {
-    if (count >= rank) return le === Infinity ? lower : lower + (le - lower) * ((rank - below) / (count - below || 1));
-    lower = le;
-    below = count;
-  }
-  return lower;
+  return bucketQuantile([...buckets].sort((a, b) => a[0] - b[0]), q) ?? NaN;
 }
 
 /** The share of observations at most `seconds` (a bucket bound). */

@@ -1,4 +1,5 @@
 import { ForbiddenError, RateLimitedError, UnauthenticatedError } from "../errors.js";
+import { RateLimiter } from "../stream/rate-limiter.js";
 import { scopeAllows, tokenHash, type AccessAction, type TokenRecord } from "./api-token.js";
 
 /** Where a request's verified token travels from the guard to the route. */
@@ -17,20 +18,23 @@ const RELOAD_MIN_MS = 1000;
 
 /**
  * API tokens on the hot path: bearer tokens looked up by their SHA-256 in a copy of the
- * registry's token table (reloaded every `refreshMs`, and at once, at most every second, for an
- * unknown token, so a new token works at once and a revoked one stops within `refreshMs`); a
- * token bucket per token for its quota.
+ * registry's token table. The copy is refreshed in the background every `refreshMs` (a failed
+ * refresh keeps the old copy, so a registry outage does not stop serving; a revoked token stops
+ * within `refreshMs`); a request waits only for the first load, or for a reload (at most every
+ * second) when its token is unknown, so a new token works at once. Quotas: a token bucket each.
  */
 export class AccessControl {
-  private byHash = new Map<string, TokenRecord>();
-  private loadedAt = -Infinity;
+  private byHash: Map<string, TokenRecord> | undefined;
+  private loadStartedAt = -Infinity;
   private loading: Promise<void> | undefined;
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly quotas = new Map<string, RateLimiter>();
 
   constructor(
     private readonly load: () => Promise<TokenRecord[]>,
-    private readonly refreshMs: number,
-  ) {}
+    refreshMs: number,
+  ) {
+    setInterval(() => void this.reload().catch(() => undefined), refreshMs).unref();
+  }
 
   /** The request's token: 401 when missing, malformed, unknown or revoked; 429 past its quota. */
   async authenticate(headers: Readonly<Record<string, string | string[] | undefined>>): Promise<TokenRecord> {
@@ -38,9 +42,8 @@ export class AccessControl {
     const secret = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
     if (secret === undefined || secret === "") throw new UnauthenticatedError("this server requires an API token: send Authorization: Bearer <token> (strata token create)");
     const hash = tokenHash(secret);
-    if (performance.now() - this.loadedAt >= this.refreshMs) await this.reload();
-    if (!this.byHash.has(hash) && performance.now() - this.loadedAt >= RELOAD_MIN_MS) await this.reload();
-    const token = this.byHash.get(hash);
+    if (this.byHash === undefined || (!this.byHash.has(hash) && performance.now() - this.loadStartedAt >= RELOAD_MIN_MS)) await this.reload();
+    const token = this.byHash?.get(hash);
     if (token === undefined || token.revokedAt !== null) throw new UnauthenticatedError("the API token is unknown or revoked");
     this.takeQuota(token);
     return token;
@@ -57,11 +60,9 @@ export class AccessControl {
   };
 
   private reload(): Promise<void> {
+    this.loadStartedAt = performance.now();
     this.loading ??= this.load()
-      .then((tokens) => {
-        this.byHash = new Map(tokens.map((t) => [t.hash, t]));
-        this.loadedAt = performance.now();
-      })
+      .then((tokens) => void (this.byHash = new Map(tokens.map((t) => [t.hash, t]))))
       .finally(() => (this.loading = undefined));
     return this.loading;
   }
@@ -69,12 +70,9 @@ export class AccessControl {
   private takeQuota(token: TokenRecord): void {
     const rate = token.quotaPerSecond;
     if (rate === null) return;
-    const now = performance.now();
-    const bucket = this.buckets.get(token.name) ?? { tokens: rate, at: now };
-    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) / 1000) * rate);
-    bucket.at = now;
-    this.buckets.set(token.name, bucket);
-    if (bucket.tokens < 1) throw new RateLimitedError(`the token "${token.name}" is over its quota of ${rate} requests per second`, Math.max(1, Math.ceil((1 - bucket.tokens) / rate)));
-    bucket.tokens -= 1;
+    let quota = this.quotas.get(token.name);
+    if (quota === undefined) this.quotas.set(token.name, (quota = new RateLimiter(rate)));
+    const wait = quota.tryTake();
+    if (wait > 0) throw new RateLimitedError(`the token "${token.name}" is over its quota of ${rate} requests per second`, Math.max(1, Math.ceil(wait)));
   }
 }

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { sha256Hex } from "../util/canonical-json.js";
 
 export type AccessAction = "read" | "write" | "admin";
 
@@ -19,9 +20,10 @@ export function newTokenSecret(): string {
   return `strata_${randomBytes(32).toString("base64url")}`;
 }
 
-export const tokenHash = (secret: string): string => createHash("sha256").update(secret).digest("hex");
+export const tokenHash = sha256Hex;
 
-const SCOPE = /^(read|write|admin)(?::([A-Za-z0-9_*-]+))?$/;
+/** `admin`, or `read`/`write` with an optional view (a name, `*`, or a prefix ending in `*`; none: every view). */
+const SCOPE = /^(?:admin|(read|write)(?::([A-Za-z0-9_-]+\*?|\*))?)$/;
 
 /** Checks scope strings; returns the problems (empty when all are valid). */
 export function scopeProblems(scopes: readonly string[]): string[] {
@@ -41,7 +43,7 @@ export function scopeAllows(scopes: readonly string[], action: AccessAction, vie
   return scopes.some((scope) => {
     const m = SCOPE.exec(scope);
     if (m === null) return false;
-    if (m[1] === "admin") return true;
+    if (scope === "admin") return true;
     if (m[1] !== action || view === undefined) return false;
     const pattern = m[2] ?? "*";
     return pattern.endsWith("*") ? view.startsWith(pattern.slice(0, -1)) : view === pattern;

@@ -6,10 +6,10 @@ export function tokenDdl(d: SqlDialect): string {
   return `CREATE TABLE IF NOT EXISTS ${d.table("api_tokens")} (project TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL, scopes TEXT NOT NULL, quota_per_second BIGINT, created_at TEXT NOT NULL, revoked_at TEXT, PRIMARY KEY (project, name))`;
 }
 
-/** Inserts a token; a name in use (even revoked) conflicts, so names stay unambiguous in the audit log. */
+/** Inserts a token unless the name is in use (even revoked), so names stay unambiguous in the audit log; 0 rows changed then. */
 export function insertTokenStatement(d: SqlDialect, project: string, t: TokenRecord): Statement {
   return {
-    sql: `INSERT INTO ${d.table("api_tokens")} (project, name, hash, scopes, quota_per_second, created_at, revoked_at) VALUES (${[1, 2, 3, 4, 5, 6, 7].map((i) => d.param(i)).join(", ")})`,
+    sql: `INSERT INTO ${d.table("api_tokens")} (project, name, hash, scopes, quota_per_second, created_at, revoked_at) VALUES (${[1, 2, 3, 4, 5, 6, 7].map((i) => d.param(i)).join(", ")}) ON CONFLICT (project, name) DO NOTHING`,
     params: [project, t.name, t.hash, JSON.stringify(t.scopes), t.quotaPerSecond, t.createdAt, t.revokedAt],
   };
 }

@@ -2,7 +2,6 @@ import { formatDuration } from "../definitions/duration.js";
 import type { AggregateFunction } from "../definitions/specs.js";
 import { isNumeric, type ValueType } from "../definitions/value-type.js";
 
-
 const HOUR = 3600;
 export const SECONDS_PER_DAY = 86_400;
 

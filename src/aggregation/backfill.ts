@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readCommits, writeAtomically } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
-import { ViewVersionLayout } from "../offline/offline-layout.js";
+import { committedFiles, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import { noProgress, type ProgressListener } from "../util/progress.js";
 import { quoteString } from "../util/sql.js";
@@ -59,8 +59,6 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
   if (fresh && state.seq === last) return report(0);
   if (!fresh) await rm(tilesDir(layout), { recursive: true, force: true });
   const since = fresh ? state.seq : 0;
-  const filesByDate = new Map<string, string[]>();
-  for (const c of commits) for (const f of c.files) filesByDate.set(f.date, [...(filesByDate.get(f.date) ?? []), join(layout.dir, f.path)]);
   const dates = [...new Set(commits.filter((c) => c.seq > since).flatMap((c) => c.files.map((f) => f.date)))].sort();
   const types = new Map(aggregation.events.map((e) => [e.name, e.type]));
   const groups = hopGroups(aggregation.aggregates);
@@ -70,7 +68,7 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
       const dir = join(hopDir(layout, group.hopSeconds), `date=${date}`);
       await mkdir(dir, { recursive: true });
       const tmp = join(dir, `.tiles-${process.pid}-${Date.now()}.parquet`);
-      await duck.run(`COPY (${compileTiles(record.spec.joinKeys, group, filesByDate.get(date)!, types)}) TO ${quoteString(tmp)} (FORMAT parquet)`);
+      await duck.run(`COPY (${compileTiles(record.spec.joinKeys, group, committedFiles(layout, commits, (d) => d === date), types)}) TO ${quoteString(tmp)} (FORMAT parquet)`);
       await rename(tmp, join(dir, "tiles.parquet"));
     }
     onProgress({ phase: "building tiles", percent: (++done / dates.length) * 100 });

@@ -1,3 +1,4 @@
+import { StorageError } from "../errors.js";
 import type { ColumnPartials, HopGroup } from "./tile-partials.js";
 import type { ColumnTile, EventValue, StateEvent, Tile } from "./tile-state.js";
 
@@ -70,6 +71,8 @@ const width = (p: ColumnPartials): number => 1 + Number(p.sum) + Number(p.min) +
 
 /** The inverse of encodeHopTiles, for the same hop groups. */
 export function decodeHopTiles(groups: readonly HopGroup[], text: string): HopTiles {
+  // Base64 never starts with "{": JSON is the format of Strata before 2026-11, which this cannot read.
+  if (text.startsWith("{")) throw new StorageError("an aggregation view's stored state is in an earlier format: delete the view version's online records and its stream checkpoint, then let `strata stream run` replay the stream");
   const bar = text.indexOf("|");
   const bytes = Buffer.from(bar < 0 ? text : text.slice(0, bar), "base64");
   const f = new Float64Array(bytes.length / 8);

@@ -2,7 +2,7 @@ import { fullFeatureName } from "../definitions/feature-ref.js";
 import { readCommits } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
 import { duckdbType } from "../offline/duckdb-types.js";
-import { committedFiles, partitionDate, ViewVersionLayout } from "../offline/offline-layout.js";
+import { committedFiles, datesBetween, partitionDate, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ResolvedViewFeatures } from "../registry/resolve-features.js";
 import { backfillTiles, tileFiles } from "./backfill.js";
 import { compileRawWindows } from "./raw-window-sql.js";
@@ -40,7 +40,7 @@ export async function computeAggregates(duck: DuckDb, offlineRoot: string, resol
   const range = input.timeRange ?? { min: 0n, max: 0n };
   const longest = BigInt(Math.max(...aggregates.map((a) => a.windowSeconds + a.hopSeconds))) * 1_000_000n;
   const commits = await readCommits(layout);
-  const eventFiles = (from: bigint): string[] => (input.timeRange === null ? [] : committedFiles(layout, commits, { from: partitionDate(from), to: partitionDate(range.max) }));
+  const eventFiles = (from: bigint): string[] => (input.timeRange === null ? [] : committedFiles(layout, commits, datesBetween(partitionDate(from), partitionDate(range.max))));
   const common = { entityTable: input.entityTable, keys, timestampColumn: input.timestampColumn, outputs, sqlTypes };
   let sql: string;
   if (input.asOfIngestion) sql = compileRawWindows({ ...common, aggregates, eventFiles: eventFiles(range.min - longest), asOfIngestion: true });

@@ -1,5 +1,5 @@
-import { createHash, createHmac } from "node:crypto";
-import { canonicalJson } from "./canonical-json.js";
+import { createHmac } from "node:crypto";
+import { canonicalJson, sha256Hex } from "../util/canonical-json.js";
 
 /** What happened: who did which action to which object, with details (counts, ranges, reasons). */
 export interface AuditAction {
@@ -29,13 +29,12 @@ export interface AuditRow {
 /** The `prev` of the first entry. */
 export const GENESIS = "0".repeat(64);
 
-export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 export const macOf = (key: string, hash: string): string => createHmac("sha256", key).update(hash).digest("hex");
 
 /** Seals an action as entry `seq` after the entry whose hash is `prev`. */
 export function sealEntry(action: AuditAction, seq: number, prev: string, key: string | undefined, at = new Date()): AuditRow {
   const entry: AuditEntry = { seq, at: at.toISOString(), prev, actor: action.actor, action: action.action, object: action.object, details: action.details ?? {} };
   const text = canonicalJson(entry);
-  const hash = sha256(text);
+  const hash = sha256Hex(text);
   return { seq, entry: text, hash, mac: key === undefined ? null : macOf(key, hash) };
 }

@@ -1,3 +1,4 @@
+import { InvalidRequestError } from "../errors.js";
 import type { AuditEntry, AuditRow } from "./audit-entry.js";
 
 export interface AuditFilter {
@@ -32,6 +33,6 @@ export function filterAudit(rows: readonly AuditRow[], filter: AuditFilter): Aud
 
 function timeOf(text: string, name: string): number {
   const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new TypeError(`--${name} "${text}" is not a time (ISO 8601, e.g. 2026-11-23T10:00:00Z)`);
+  if (Number.isNaN(t)) throw new InvalidRequestError(`--${name} "${text}" is not a time (ISO 8601, e.g. 2026-11-23T10:00:00Z)`);
   return t;
 }

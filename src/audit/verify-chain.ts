@@ -1,5 +1,6 @@
-import { canonicalJson } from "./canonical-json.js";
-import { GENESIS, macOf, sha256, type AuditEntry, type AuditRow } from "./audit-entry.js";
+import { InvalidRequestError } from "../errors.js";
+import { canonicalJson, sha256Hex } from "../util/canonical-json.js";
+import { GENESIS, macOf, type AuditEntry, type AuditRow } from "./audit-entry.js";
 
 export type AuditProblemKind = "altered" | "deleted" | "inserted" | "reordered" | "truncated";
 
@@ -37,21 +38,22 @@ export function verifyChain(rows: readonly AuditRow[], options: { key?: string; 
   for (const [i, row] of rows.entries()) {
     if (row.seq > expected) return report({ kind: "deleted", seq: expected, detail: `entries ${expected}..${row.seq - 1} are missing` });
     const entry = parse(row.entry);
-    if (entry === undefined || sha256(row.entry) !== row.hash || canonicalJson(entry) !== row.entry) {
+    if (entry === undefined || sha256Hex(row.entry) !== row.hash || canonicalJson(entry) !== row.entry) {
       return report({ kind: "altered", seq: row.seq, detail: "its text does not match its hash" });
     }
     if (entry.prev !== prev) {
       const before = rows[i - 1];
       if (i >= 2 && entry.prev === rows[i - 2]!.hash) return report({ kind: "inserted", seq: before!.seq, detail: "the chain does not link it: the next entry names the one before it" });
       if (hashes.has(entry.prev)) return report({ kind: "reordered", seq: row.seq, detail: `it holds entry ${entry.seq}, which follows another entry than this position's predecessor` });
+      if (entry.seq > expected) return report({ kind: "deleted", seq: expected, detail: `entries ${expected}..${entry.seq - 1} are missing (the rest was renumbered)` });
       if (before === undefined) return report({ kind: "altered", seq: row.seq, detail: "the first entry does not start the chain" });
       return report({ kind: "altered", seq: before.seq, detail: "its content changed (its hash was recomputed): the next entry names another hash" });
     }
     if (entry.seq !== row.seq) return report({ kind: "reordered", seq: row.seq, detail: `it holds entry ${entry.seq}` });
     if (options.key !== undefined && row.mac !== macOf(options.key, row.hash)) {
+      // Inserted if the chain goes on without it (or it is the last); else changed in place.
       const next = rows[i + 1];
-      const linked = next !== undefined && parse(next.entry)?.prev === row.hash;
-      const kind = next === undefined || linked ? "inserted" : "altered";
+      const kind = next === undefined || parse(next.entry)?.prev === prev ? "inserted" : "altered";
       return report({ kind, seq: row.seq, detail: "it is not signed with the audit key" });
     }
     prev = row.hash;
@@ -64,7 +66,7 @@ function anchorProblem(rows: readonly AuditRow[], anchor: string | undefined): A
   if (anchor === undefined) return null;
   const [seqText, hash] = anchor.split(":");
   const seq = Number(seqText);
-  if (!Number.isInteger(seq) || seq < 1 || hash === undefined || !/^[0-9a-f]{64}$/.test(hash)) throw new TypeError(`the anchor "${anchor}" is not seq:sha256 (as \`strata audit head\` prints it)`);
+  if (!Number.isInteger(seq) || seq < 1 || hash === undefined || !/^[0-9a-f]{64}$/.test(hash)) throw new InvalidRequestError(`the anchor "${anchor}" is not seq:sha256 (as \`strata audit head\` prints it)`);
   const row = rows.find((r) => r.seq === seq);
   const lastSeq = rows.at(-1)?.seq ?? 0;
   if (row === undefined) return { kind: "truncated", seq: lastSeq + 1, detail: `the log ends at entry ${lastSeq}; the anchor names entry ${seq}` };

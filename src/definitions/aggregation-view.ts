@@ -5,7 +5,6 @@ import type { AggregateFunction } from "./specs.js";
 import type { StreamSource } from "./stream-source.js";
 import type { ValueType } from "./value-type.js";
 
-
 /** One windowed aggregate: `column` ("*" for count of events), a function, a window and its hop (tile size). */
 export interface AggregationInput {
   readonly column: string;

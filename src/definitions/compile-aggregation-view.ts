@@ -7,7 +7,6 @@ import { checkMetadata, checkName, type Problems } from "./problems.js";
 import { AGGREGATE_FUNCTIONS, type AggregateFunction, type AggregateSpec, type AggregationSpec, type EntitySpec, type FeatureSpec, type FeatureViewSpec } from "./specs.js";
 import { valueTypeFromName } from "./value-type.js";
 
-
 /**
  * Compiles an aggregation view to a FeatureViewSpec whose features are the aggregates and whose
  * `aggregation` holds the event columns and the aggregates: the one transformation that the

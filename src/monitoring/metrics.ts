@@ -1,3 +1,4 @@
+import { bucketQuantile } from "./bucket-quantile.js";
 /**
  * Counters, gauges and histograms with labels, rendered in Prometheus' text format. Small on
  * purpose: the hot path only increments numbers in maps.
@@ -93,6 +94,13 @@ export class Histogram {
 
   count(labels: Labels = {}): number {
     return this.series.get(labelText(labels))?.count ?? 0;
+  }
+
+  /** The q-quantile of one label set's observations (see bucketQuantile); null when none. */
+  quantile(q: number, labels: Labels = {}): number | null {
+    const s = this.series.get(labelText(labels));
+    if (s === undefined) return null;
+    return bucketQuantile([...this.bounds.map((b, i): [number, number] => [b, s.counts[i]!]), [Infinity, s.count]], q);
   }
 
   render(): string {

@@ -52,7 +52,13 @@ export function partitionDate(micros: number | bigint): string {
   return new Date(Math.floor(Number(micros) / 1000)).toISOString().slice(0, 10);
 }
 
-/** The data files the commits made visible (absolute paths), optionally only those of dates in [from, to]. */
-export function committedFiles(layout: ViewVersionLayout, commits: readonly OfflineCommit[], dates?: { readonly from: string; readonly to: string }): string[] {
-  return commits.flatMap((c) => c.files.filter((f) => dates === undefined || (f.date >= dates.from && f.date <= dates.to)).map((f) => join(layout.dir, f.path)));
+/** The data files the commits made visible (absolute paths), optionally only those of the dates `onDate` accepts. */
+export function committedFiles(layout: ViewVersionLayout, commits: readonly OfflineCommit[], onDate: (date: string) => boolean = () => true): string[] {
+  return commits.flatMap((c) => c.files.filter((f) => onDate(f.date)).map((f) => join(layout.dir, f.path)));
 }
+
+/** Partition dates from `from` to `to`, inclusive (YYYY-MM-DD compare as text). */
+export const datesBetween =
+  (from: string, to: string) =>
+  (date: string): boolean =>
+    date >= from && date <= to;

@@ -7,7 +7,7 @@ import { quoteString } from "../util/sql.js";
 import { publishCommit, readCommits, syncDir, syncFile, writeAtomically, type CommitDraft, type OfflineCommit } from "./commit-log.js";
 import type { DuckDb } from "./duckdb.js";
 import type { IngestRequest } from "./ingest.js";
-import { ViewVersionLayout } from "./offline-layout.js";
+import { committedFiles, ViewVersionLayout } from "./offline-layout.js";
 import { pendingMarker, sweepOrphans } from "./orphan-sweep.js";
 import { hasTiesWith } from "./tie-check.js";
 
@@ -57,8 +57,10 @@ export async function publishIngest(duck: DuckDb, request: IngestRequest, stats:
     for (const dir of new Set(published.map((p) => dirname(p)))) await syncDir(dir);
     request.checkpoint?.("renamed");
     // Tie-free must hold against every earlier commit, including ones that land while we publish.
+    // Only files on the dates this ingestion covers can hold a tie with it.
+    const dates = new Set(files.map((f) => f.date));
     const checkTies = async (commits: readonly OfflineCommit[], draft: CommitDraft): Promise<CommitDraft> =>
-      draft.tieFree && (await hasTiesWith(duck, ROWS_TABLE, record.spec, filesOnDates(layout, commits, files))) ? { ...draft, tieFree: false } : draft;
+      draft.tieFree && (await hasTiesWith(duck, ROWS_TABLE, record.spec, committedFiles(layout, commits, (date) => dates.has(date)))) ? { ...draft, tieFree: false } : draft;
     const validated = await readCommits(layout);
     const draft = await checkTies(validated, { id, committedAt: new Date().toISOString(), source: request.sourceLabel ?? request.path, files, ...stats });
     return await publishCommit(layout, draft, validated, checkTies, staging);
@@ -72,8 +74,3 @@ export async function publishIngest(duck: DuckDb, request: IngestRequest, stats:
   }
 }
 
-/** Data files of `commits` on the dates `files` cover: the only places a tie with them can be. */
-function filesOnDates(layout: ViewVersionLayout, commits: readonly OfflineCommit[], files: readonly { date: string }[]): string[] {
-  const dates = new Set(files.map((f) => f.date));
-  return commits.flatMap((c) => c.files.filter((f) => dates.has(f.date)).map((f) => join(layout.dir, f.path)));
-}

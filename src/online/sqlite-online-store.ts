@@ -2,10 +2,9 @@ import type Database from "better-sqlite3";
 import { openSqlite } from "../util/open-sqlite.js";
 import { checkpointFromRow, deadLetterSeqsSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql } from "./online-sql.js";
 import { SqliteCommitThread } from "./sqlite-commit-thread.js";
-import { sqliteDialect, SqliteRecordWriter } from "./sqlite-record-writer.js";
+import { appliedRecords, sqliteDialect, SqliteRecordWriter } from "./sqlite-record-writer.js";
 import { type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
-const dialect = sqliteDialect;
 /** Keys per `IN (...)` read; SQLite allows many more parameters, this keeps statements cacheable. */
 const READ_CHUNK = 256;
 
@@ -26,7 +25,7 @@ export class SqliteOnlineStore implements OnlineStore {
     private readonly project: string,
   ) {
     // NORMAL with WAL: durable against a killed process (not a power cut).
-    this.db = openSqlite(path, "NORMAL", onlineDdl(dialect));
+    this.db = openSqlite(path, "NORMAL", onlineDdl(sqliteDialect));
     this.writer = new SqliteRecordWriter(this.db, project);
     this.materializations = sqliteMaterializationLog(this.db, project);
   }
@@ -37,18 +36,18 @@ export class SqliteOnlineStore implements OnlineStore {
 
   /** On the commit thread (an in-memory database has no other connection: here). */
   commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
-    if (this.path === ":memory:") return Promise.resolve(this.writer.commitCheckpoint(view, rows, checkpoint));
+    if (this.path === ":memory:") return Promise.resolve(appliedRecords(rows, this.writer.commitCheckpoint(view, rows, checkpoint)));
     this.commitThread ??= new SqliteCommitThread(this.path, this.project);
     return this.commitThread.commit(view, rows, checkpoint);
   }
 
   loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined> {
-    const row = this.db.prepare(loadCheckpointSql(dialect)).get(this.project, consumer) as Record<string, unknown> | undefined;
+    const row = this.db.prepare(loadCheckpointSql(sqliteDialect)).get(this.project, consumer) as Record<string, unknown> | undefined;
     return Promise.resolve(row === undefined ? undefined : checkpointFromRow(row));
   }
 
   deadLetterSeqs(consumer: string, from: number, to: number): Promise<Set<number>> {
-    const rows = this.db.prepare(deadLetterSeqsSql(dialect)).all(this.project, consumer, from, to) as { seq: number }[];
+    const rows = this.db.prepare(deadLetterSeqsSql(sqliteDialect)).all(this.project, consumer, from, to) as { seq: number }[];
     return Promise.resolve(new Set(rows.map((r) => Number(r.seq))));
   }
 
@@ -99,7 +98,7 @@ function sqliteMaterializationLog(db: Database.Database, project: string): Mater
       return Promise.resolve(row === undefined ? undefined : jobFromRow(row as Record<string, unknown>));
     },
     save: (job: MaterializationJob) => {
-      db.prepare(saveJobSql(dialect)).run(...jobParams(project, job));
+      db.prepare(saveJobSql(sqliteDialect)).run(...jobParams(project, job));
       return Promise.resolve();
     },
     lastEnd: (view) => {

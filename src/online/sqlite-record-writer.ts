@@ -4,6 +4,14 @@ import { newestPerKey, type OnlineWrite, type StoredRecord, type StreamCheckpoin
 
 export const sqliteDialect: OnlineDialect = { param: () => "?", table: (name) => name, greatest: "max" };
 
+/** A row of a commit that was applied: its index in the rows given, and its write time. */
+export type AppliedWrite = readonly [index: number, writeTs: number];
+
+/** The applied rows of a commit as records. */
+export function appliedRecords(rows: readonly OnlineWrite[], applied: readonly AppliedWrite[]): StoredRecord[] {
+  return applied.map(([i, writeTs]) => ({ ...rows[i]!, writeTs }));
+}
+
 /**
  * The statements that write online records and stream checkpoints, prepared once on one SQLite
  * connection: the store's own, or its commit thread's (see sqlite-commit-thread.ts).
@@ -27,31 +35,32 @@ export class SqliteRecordWriter {
 
   /** Compare-and-set upserts in one transaction; the rows applied. */
   writeBatch(view: ViewRef, rows: readonly OnlineWrite[]): StoredRecord[] {
-    return this.db.transaction(() => this.upsertAll(view, rows)).immediate();
-  }
-
-  /** State rows, dead letters and the stream position in one transaction; the rows applied. */
-  commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): StoredRecord[] {
-    const at = new Date().toISOString();
     return this.db
       .transaction(() => {
         const writeTs = nowMicros();
-        const applied: StoredRecord[] = [];
+        return newestPerKey(rows).flatMap((r) =>
+          (this.upsert.all(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as Record<string, unknown>[]).map(recordFromRow),
+        );
+      })
+      .immediate();
+  }
+
+  /** State rows, dead letters and the stream position in one transaction; which rows applied (see appliedRecords). */
+  commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): AppliedWrite[] {
+    const at = new Date().toISOString();
+    const index = new Map(rows.map((r, i) => [r, i]));
+    return this.db
+      .transaction(() => {
+        const writeTs = nowMicros();
+        const applied: AppliedWrite[] = [];
         for (const r of newestPerKey(rows)) {
           const stored = this.upsertStates.get(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as { write_ts: number } | undefined;
-          if (stored !== undefined) applied.push({ ...r, writeTs: Number(stored.write_ts) });
+          if (stored !== undefined) applied.push([index.get(r)!, Number(stored.write_ts)]);
         }
         for (const d of checkpoint.deadLetters) this.letter.run(this.project, checkpoint.consumer, d.seq, d.reason, d.payload, at);
         this.checkpoint.run(this.project, checkpoint.consumer, checkpoint.seq, checkpoint.watermark, checkpoint.deadLetters.length, at);
         return applied;
       })
       .immediate();
-  }
-
-  private upsertAll(view: ViewRef, rows: readonly OnlineWrite[]): StoredRecord[] {
-    const writeTs = nowMicros();
-    return newestPerKey(rows).flatMap((r) =>
-      (this.upsert.all(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as Record<string, unknown>[]).map(recordFromRow),
-    );
   }
 }

@@ -11,16 +11,16 @@ export interface ApplyResult {
 
 /**
  * Plans against the current registry and commits the plan atomically (conflict if someone else
- * committed first), with its audit entry when `auditKey` is given (undefined: unsigned; null: none).
+ * committed first), with its audit entry in the same transaction when `audit` is given (signed with its key, if any).
  */
-export async function applyRepo(store: RegistryStore, repo: RepoSpec, actor: string, auditKey: string | undefined | null = null): Promise<ApplyResult> {
+export async function applyRepo(store: RegistryStore, repo: RepoSpec, actor: string, audit?: { readonly key: string | undefined }): Promise<ApplyResult> {
   const snapshot = await store.load();
   const plan = computePlan(snapshot, repo);
   if (plan.changes.length === 0) return { plan, revision: snapshot.revision };
   const writes = planWrites(plan, snapshot, new Date().toISOString());
   const summary = plan.changes.map(describeChange);
-  const audit: CommitAudit | undefined = auditKey === null ? undefined : { action: (revision) => ({ actor, action: "apply", object: "project", details: { revision, changes: summary } }), key: auditKey };
-  const revision = await store.commit(snapshot.revision, writes, { actor, summary }, audit);
+  const entry: CommitAudit | undefined = audit === undefined ? undefined : { action: (revision) => ({ actor, action: "apply", object: "project", details: { revision, changes: summary } }), key: audit.key };
+  const revision = await store.commit(snapshot.revision, writes, { actor, summary }, entry);
   return { plan, revision };
 }
 

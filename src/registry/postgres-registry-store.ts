@@ -14,13 +14,13 @@ import {
   type SqlDialect,
   type Statement,
 } from "./registry-sql.js";
-import type { CommitAudit, RegistryStore } from "./registry-store.js";
+import type { CommitAudit, RegistryStore, WriteAudit } from "./registry-store.js";
 import type { TokenRecord } from "../access/api-token.js";
 import { insertTokenStatement, revokeTokenStatement, tokenFromRow, tokensStatement } from "../access/token-sql.js";
 import { GENESIS, sealEntry, type AuditAction, type AuditRow } from "../audit/audit-entry.js";
 import { auditHeadFromRow, auditHeadStatement, auditInsertStatement, auditRowFromRow, auditRowsStatement } from "../audit/audit-sql.js";
 
-/** Connections the registry keeps open; the registry is read at start-up and on apply, rarely more. */
+/** Connections the registry keeps open: it is read at start-up and on refresh, written on apply and by audit appends (batched). */
 export const POSTGRES_REGISTRY_POOL_SIZE = 2;
 
 /**
@@ -115,9 +115,13 @@ export class PostgresRegistryStore implements RegistryStore {
   }
 
   /** Serialized per project by a transaction-scoped advisory lock (appends race on the next sequence). */
-  async appendAudit(action: AuditAction, key: string | undefined): Promise<AuditRow> {
+  async appendAudit(actions: readonly AuditAction[], key: string | undefined): Promise<AuditRow[]> {
     await this.init();
-    return this.transaction((client) => this.appendAuditWith(client, action, key));
+    return this.transaction(async (client) => {
+      const rows: AuditRow[] = [];
+      for (const action of actions) rows.push(await this.appendAuditWith(client, action, key));
+      return rows;
+    });
   }
 
   /** Inside the caller's transaction; the advisory lock keeps appenders in line until it ends. */
@@ -137,22 +141,22 @@ export class PostgresRegistryStore implements RegistryStore {
     return (await this.pool.query(s.sql, [...s.params])).rows.map((r) => auditRowFromRow(r as Record<string, unknown>));
   }
 
-  async createToken(token: TokenRecord): Promise<boolean> {
-    await this.init();
-    const s = insertTokenStatement(this.dialect, this.project, token);
-    try {
-      await this.pool.query(s.sql, [...s.params]);
-      return true;
-    } catch (error) {
-      if ((error as { code?: string }).code === "23505") return false; // unique_violation
-      throw error;
-    }
+  createToken(token: TokenRecord, audit: WriteAudit): Promise<boolean> {
+    return this.auditedWrite(insertTokenStatement(this.dialect, this.project, token), audit);
   }
 
-  async revokeToken(name: string, at: string): Promise<boolean> {
+  revokeToken(name: string, at: string, audit: WriteAudit): Promise<boolean> {
+    return this.auditedWrite(revokeTokenStatement(this.dialect, this.project, name, at), audit);
+  }
+
+  /** Runs a one-row write and, if it changed a row, appends its audit entry: one transaction. */
+  private async auditedWrite(s: Statement, audit: WriteAudit): Promise<boolean> {
     await this.init();
-    const s = revokeTokenStatement(this.dialect, this.project, name, at);
-    return ((await this.pool.query(s.sql, [...s.params])).rowCount ?? 0) > 0;
+    return this.transaction(async (client) => {
+      const changed = ((await client.query(s.sql, [...s.params])).rowCount ?? 0) > 0;
+      if (changed) await this.appendAuditWith(client, audit.action, audit.key);
+      return changed;
+    });
   }
 
   async tokens(): Promise<TokenRecord[]> {

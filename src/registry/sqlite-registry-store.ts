@@ -13,8 +13,9 @@ import {
   viewFromRow,
   writeStatement,
   type SqlDialect,
+  type Statement,
 } from "./registry-sql.js";
-import type { CommitAudit, RegistryStore } from "./registry-store.js";
+import type { CommitAudit, RegistryStore, WriteAudit } from "./registry-store.js";
 import type { TokenRecord } from "../access/api-token.js";
 import { insertTokenStatement, revokeTokenStatement, tokenFromRow, tokensStatement } from "../access/token-sql.js";
 import { GENESIS, sealEntry, type AuditAction, type AuditRow } from "../audit/audit-entry.js";
@@ -73,8 +74,8 @@ export class SqliteRegistryStore implements RegistryStore {
     return Promise.resolve((this.db.prepare(s.sql).all(...s.params) as Record<string, unknown>[]).map(historyFromRow));
   }
 
-  appendAudit(action: AuditAction, key: string | undefined): Promise<AuditRow> {
-    return Promise.resolve(this.db.transaction(() => this.appendAuditRow(action, key)).immediate());
+  appendAudit(actions: readonly AuditAction[], key: string | undefined): Promise<AuditRow[]> {
+    return Promise.resolve(this.db.transaction(() => actions.map((action) => this.appendAuditRow(action, key))).immediate());
   }
 
   /** Inside the caller's (immediate) transaction, which keeps appenders in line. */
@@ -92,20 +93,22 @@ export class SqliteRegistryStore implements RegistryStore {
     return Promise.resolve((this.db.prepare(s.sql).all(...s.params) as Record<string, unknown>[]).map(auditRowFromRow));
   }
 
-  createToken(token: TokenRecord): Promise<boolean> {
-    const s = insertTokenStatement(dialect, this.project, token);
-    try {
-      this.db.prepare(s.sql).run(...s.params);
-      return Promise.resolve(true);
-    } catch (error) {
-      if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") return Promise.resolve(false);
-      throw error;
-    }
+  createToken(token: TokenRecord, audit: WriteAudit): Promise<boolean> {
+    return this.auditedWrite(insertTokenStatement(dialect, this.project, token), audit);
   }
 
-  revokeToken(name: string, at: string): Promise<boolean> {
-    const s = revokeTokenStatement(dialect, this.project, name, at);
-    return Promise.resolve(this.db.prepare(s.sql).run(...s.params).changes > 0);
+  revokeToken(name: string, at: string, audit: WriteAudit): Promise<boolean> {
+    return this.auditedWrite(revokeTokenStatement(dialect, this.project, name, at), audit);
+  }
+
+  /** Runs a one-row write and, if it changed a row, appends its audit entry: one transaction. */
+  private auditedWrite(s: Statement, audit: WriteAudit): Promise<boolean> {
+    const run = this.db.transaction(() => {
+      const changed = this.db.prepare(s.sql).run(...s.params).changes > 0;
+      if (changed) this.appendAuditRow(audit.action, audit.key);
+      return changed;
+    });
+    return Promise.resolve(run.immediate());
   }
 
   tokens(): Promise<TokenRecord[]> {

@@ -9,8 +9,11 @@ export interface AppRequest extends WithPrincipal {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
-/** Runs before a matched route (e.g. authentication): returns the request the route gets, or throws. */
-export type Guard = (request: AppRequest, route: string) => Promise<AppRequest>;
+/** Who may call a route when the app has a guard: anyone, any verified caller (routes check their own scopes), or admins. */
+export type RouteAccess = "public" | "caller" | "admin";
+
+/** Runs before a guarded route (authentication): returns the request the route gets, or throws. */
+export type Guard = (request: AppRequest, access: Exclude<RouteAccess, "public">) => Promise<AppRequest>;
 
 export interface AppResponse {
   readonly status: number;
@@ -28,11 +31,11 @@ export const json = (body: unknown, status = 200): AppResponse => ({ status, bod
  * in-process (`app.handle({...})`) with no socket; `http-server.ts` binds it to node:http.
  */
 export class App {
-  private readonly routes = new Map<string, Handler>();
+  private readonly routes = new Map<string, { handler: Handler; access: RouteAccess }>();
   private guardFn: Guard | undefined;
 
-  route(method: string, path: string, handler: Handler): this {
-    this.routes.set(`${method} ${path}`, handler);
+  route(method: string, path: string, handler: Handler, access: RouteAccess = "caller"): this {
+    this.routes.set(`${method} ${path}`, { handler, access });
     return this;
   }
 
@@ -43,9 +46,8 @@ export class App {
 
   async handle(request: AppRequest): Promise<AppResponse> {
     try {
-      const route = `${request.method} ${request.path}`;
-      const handler = this.routes.get(route);
-      if (handler !== undefined) return await handler(this.guardFn === undefined ? request : await this.guardFn(request, route));
+      const route = this.routes.get(`${request.method} ${request.path}`);
+      if (route !== undefined) return await route.handler(this.guardFn === undefined || route.access === "public" ? request : await this.guardFn(request, route.access));
       const known = [...this.routes.keys()].filter((r) => r.endsWith(` ${request.path}`));
       if (known.length > 0) throw new HttpError(405, "METHOD_NOT_ALLOWED", `${request.path} accepts ${known.map((r) => r.split(" ")[0]).join(", ")}`);
       throw new HttpError(404, "NO_SUCH_ROUTE", `no route ${request.method} ${request.path}`);

@@ -54,10 +54,9 @@ export function createServerApp(deps: ServerDeps): App {
   const { access } = deps;
   if (access !== undefined) {
     // Who is asking, before any route runs (401, 429); what each route may do is checked where it knows the views (403).
-    app.guard(async (request, route) => {
-      if (route === "GET /health") return request;
+    app.guard(async (request, routeAccess) => {
       const withToken = { ...request, principal: await access.authenticate(request.headers) };
-      if (route === "GET /metrics") access.authorize(withToken, "admin", []);
+      if (routeAccess === "admin") access.authorize(withToken, "admin", []);
       return withToken;
     });
   }

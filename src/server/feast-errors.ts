@@ -1,8 +1,8 @@
 import { FeatureNameCollisionError, NotFoundError, StrataError } from "../errors.js";
-
-const notFoundClasses: Readonly<Record<string, string>> = { "feature service": "FeatureServiceNotFoundException", "push source": "PushSourceNotFoundException" };
 import { errorResponse, HttpError } from "./http-errors.js";
 import type { AppResponse } from "./app.js";
+
+const notFoundClasses: Readonly<Record<string, string>> = { "feature service": "FeatureServiceNotFoundException", "push source": "PushSourceNotFoundException" };
 
 /**
  * Errors on the Feast-compatible routes, in Feast's shape: the body is a JSON string holding

@@ -110,8 +110,8 @@ export class JetStreamFeed {
   }
 
   /**
-   * Acknowledges the taken messages up to `seq` with one ack, of the last taken batch that ends
-   * at or before it (a caller's durable position is always the end of a batch it applied).
+   * Acknowledges the taken messages up to `seq` with one ack, of the last whole taken batch that
+   * ends at or before it (a durable position inside a batch leaves that batch for the next ack).
    */
   ackUpTo(seq: number): void {
     let last = -1;

@@ -3,7 +3,6 @@ import { connect, Events, type NatsConnection } from "nats";
 import type { ProjectConfig } from "../config/project-config.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import type { OnlineService } from "../online/online-service.js";
-import { percentile } from "../util/percentile.js";
 import { eventLogUpTo } from "./event-log-label.js";
 import { JetStreamFeed } from "./jetstream-feed.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -19,7 +18,7 @@ export interface StreamRunDeps {
   readonly offlineSources: (record: ViewVersionRecord) => Promise<string[]>;
 }
 
-/** What a run did, per view: events applied, dead letters, freshness (event time → committed) percentiles in seconds. */
+/** What a run did, per view: events applied, dead letters, freshness (event time → committed) percentiles in seconds, from the freshness histogram (interpolated within its buckets). */
 export interface StreamRunSummary {
   readonly view: string;
   readonly events: number;
@@ -53,7 +52,7 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
   const durable = consumerName(deps.project, record);
   const { online } = deps;
   const metrics = online.metrics;
-  const lagSample = new Reservoir(100_000);
+  const freshness = metrics.freshness.bind({ view: record.name });
   let deadLetters = 0;
   const processor = new StreamProcessor({
     target: await online.target(record.name),
@@ -66,10 +65,7 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     offlineFlushEvents: settings.offlineFlushEvents,
     offlineFlushMs: settings.offlineFlushMs,
     onVisible: (lags) => {
-      for (const lag of lags) {
-        metrics.freshness.observe(lag, { view: record.name });
-        lagSample.add(lag);
-      }
+      for (const lag of lags) freshness.observe(lag);
     },
     onDeadLetter: (reason) => {
       deadLetters++;
@@ -77,20 +73,38 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     },
   });
   const feed = new JetStreamFeed(nc, await nc.jetstreamManager(), { stream: nats.stream, durable, filterSubject: nats.subject, maxAckPending: settings.maxAckPending });
-  const reconnects = watchReconnects(nc, () => feed.markBroken());
-  await feed.open(await processor.start());
+  // A reconnect may have lost deliveries in flight. (The status iterator ends when the connection closes.)
+  let running = true;
+  void (async () => {
+    for await (const status of nc.status()) if (running && status.type === Events.Reconnect) feed.markBroken();
+  })();
+  try {
+    await feed.open(await processor.start());
+    await consumeUntil(signal, processor, feed, settings, (taken) => {
+      metrics.streamEvents.inc({ view: record.name }, taken);
+      metrics.consumerLag.set(feed.pending, { view: record.name });
+    });
+  } finally {
+    running = false;
+    feed.close();
+  }
+  return { view: record.name, events: processor.processed, deadLetters, freshnessP50: metrics.freshness.quantile(0.5, { view: record.name }), freshnessP99: metrics.freshness.quantile(0.99, { view: record.name }) };
+}
+
+/** Applies what the feed delivers and commits (see the comments inside) until `signal` aborts, then commits what was applied. */
+async function consumeUntil(signal: AbortSignal, processor: StreamProcessor, feed: JetStreamFeed, settings: StreamSettings, onTaken: (count: number) => void): Promise<void> {
   let lastFlush = Date.now();
   // One flush at a time, run alongside applying (the durable store's commit may be on another
-  // thread or server); its failure stops the run, with nothing acknowledged past what it held.
+  // thread or server); a failure stops the run, with nothing acknowledged past what it held.
   let flushing: Promise<void> | undefined;
   let failure: Error | undefined;
   const commit = (final: boolean): Promise<void> => {
     lastFlush = Date.now();
-    const run = (async () => {
-      await processor.flush(final);
-      feed.ackUpTo(processor.durableUpTo);
-    })();
-    flushing = run.catch((error: unknown) => void (failure ??= error instanceof Error ? error : new Error(String(error)))).finally(() => (flushing = undefined));
+    const run = processor.flush(final).then(() => feed.ackUpTo(processor.durableUpTo));
+    flushing = run.then(
+      () => void (flushing = undefined),
+      (error: unknown) => void (failure ??= error instanceof Error ? error : new Error(String(error))),
+    );
     return run;
   };
   while (!signal.aborted) {
@@ -100,10 +114,8 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
       await processor.applyBatch(taken.slice(i, i + settings.batchSize));
       await new Promise(setImmediate); // let the socket be read between batches
     }
-    if (taken.length > 0) {
-      metrics.streamEvents.inc({ view: record.name }, taken.length);
-      metrics.consumerLag.set(feed.pending, { view: record.name });
-    } else await sleep(Math.max(1, Math.min(20, settings.flushIntervalMs / 5)));
+    if (taken.length > 0) onTaken(taken.length);
+    else await sleep(Math.max(1, Math.min(20, settings.flushIntervalMs / 5)));
     if (feed.broken) {
       // Deliveries may be missing: commit what was applied and resume right after it.
       await flushing;
@@ -120,45 +132,8 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     const interval = behind ? settings.checkpointIntervalMs : settings.flushIntervalMs;
     if (flushing === undefined && feed.unackedCount > 0 && (ackBound || processor.pendingEvents >= settings.flushEvents || Date.now() - lastFlush >= interval)) void commit(ackBound).catch(() => undefined);
   }
-  reconnects.stop();
   // Messages delivered but not taken are not applied: not acknowledged either, so they are not lost.
   await flushing;
   if (failure !== undefined) throw failure;
   await commit(true);
-  feed.close();
-  return { view: record.name, events: processor.processed, deadLetters, freshnessP50: lagSample.quantile(0.5), freshnessP99: lagSample.quantile(0.99) };
 }
-
-/** A uniform sample of at most `size` values (reservoir sampling), for percentiles of an unbounded series. */
-class Reservoir {
-  private readonly values: number[] = [];
-  private seen = 0;
-
-  constructor(private readonly size: number) {}
-
-  add(value: number): void {
-    this.seen++;
-    if (this.values.length < this.size) this.values.push(value);
-    else {
-      const i = Math.floor(Math.random() * this.seen);
-      if (i < this.size) this.values[i] = value;
-    }
-  }
-
-  quantile(q: number): number | null {
-    return this.values.length === 0 ? null : percentile(this.values, q * 100);
-  }
-}
-
-/** Calls `onReconnect` after each reconnect of the connection, until stopped. */
-function watchReconnects(nc: NatsConnection, onReconnect: () => void): { stop(): void } {
-  let stopped = false;
-  void (async () => {
-    for await (const status of nc.status()) {
-      if (stopped) return;
-      if (status.type === Events.Reconnect) onReconnect();
-    }
-  })();
-  return { stop: () => (stopped = true) };
-}
-

@@ -15,6 +15,6 @@ export function openSqlite(path: string, synchronous: "FULL" | "NORMAL", ddl: re
   const db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${synchronous}`);
-  db.transaction(() => ddl.forEach((sql) => db.exec(sql))).immediate();
+  if (ddl.length > 0) db.transaction(() => ddl.forEach((sql) => db.exec(sql))).immediate();
   return db;
 }

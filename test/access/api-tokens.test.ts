@@ -140,6 +140,7 @@ describe("API tokens and scopes on the feature server", () => {
   it("refuses bad scopes, names and quotas with the reason", async () => {
     await assert.rejects(store.createToken("x", ["delete:*"]), /scope "delete:\*" is not read:<view>/);
     await assert.rejects(store.createToken("x", []), /at least one --scope/);
+    for (const scope of ["admin:driver_stats", "read:dr*ver", "read:"]) await assert.rejects(store.createToken("x", [scope]), /is not read:<view>/, scope);
     await assert.rejects(store.createToken("bad name", ["admin"]), /token name "bad name"/);
     await assert.rejects(store.createToken("x", ["admin"], 0), /--quota must be a whole number/);
   });
@@ -156,5 +157,7 @@ describe("scope matching", () => {
     assert.equal(scopeAllows(["admin"], "admin", undefined), true);
     assert.equal(scopeAllows(["admin"], "write", "x"), true);
     assert.equal(scopeAllows(["rea:x"], "read", "x"), false);
+    assert.equal(scopeAllows(["admin:driver_stats"], "write", "payments"), false, "admin takes no view: a malformed scope grants nothing");
+    assert.equal(scopeAllows(["dr*ver"], "read", "driver"), false);
   });
 });

@@ -35,5 +35,6 @@ describe("the stored encoding of a key's tiles", () => {
     const state = KeyState.empty(other);
     state.add({ ts: 0, cr: 0, values: { y: 1 } }, -1);
     assert.throws(() => KeyState.decode(groups, state.encode()), /does not match the view's tiles/);
+    assert.throws(() => KeyState.decode(groups, '{"h":{"3600":[]}}'), /in an earlier format/);
   });
 });

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { AccessControl } from "../../src/access/access-control.js";
 import type { AuditEntry } from "../../src/audit/audit-entry.js";
-import { readAuditor } from "../../src/audit/read-auditor.js";
 import { verifyChain } from "../../src/audit/verify-chain.js";
 import type { FeatureStore } from "../../src/feature-store.js";
 import { createServerApp } from "../../src/server/create-server-app.js";
@@ -24,7 +23,7 @@ describe("audited reads (audit.reads)", () => {
 
   it("records online reads of audited views with the token, and nothing for other views or refused reads", async () => {
     const online = await store.online();
-    const reads = readAuditor(store.config.audit.reads, (actor, view) => store.audit("read", `featureView:${view}`, { kind: "online" }, actor));
+    const reads = store.readAuditor()!;
     const app = createServerApp({ online, offlineIngest: (record, rows, ts) => store.ingestRows(record, rows, ts), access: new AccessControl(() => store.registry.tokens(), 60_000), reads });
     const analyst = await store.createToken("analyst", ["read:*"]);
     const narrow = await store.createToken("narrow", ["read:driver_profile"]);

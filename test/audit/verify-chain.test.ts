@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { canonicalJson } from "../../src/audit/canonical-json.js";
-import { GENESIS, macOf, sealEntry, sha256, type AuditRow } from "../../src/audit/audit-entry.js";
+import { GENESIS, macOf, sealEntry, type AuditRow } from "../../src/audit/audit-entry.js";
+import { canonicalJson, sha256Hex as sha256 } from "../../src/util/canonical-json.js";
 import { verifyChain } from "../../src/audit/verify-chain.js";
 
 /** A chain of n entries as an appender writes it (signed with `key` when given). */
@@ -44,6 +44,7 @@ describe("audit chain verification", () => {
     const rows = chain(10);
     assert.deepEqual(problem(rows.toSpliced(6, 2)), { kind: "deleted", seq: 7 });
     assert.deepEqual(problem(rows.slice(1)), { kind: "deleted", seq: 1 });
+    assert.deepEqual(problem([...rows.slice(0, 6), ...rows.slice(7).map((r) => ({ ...r, seq: r.seq - 1 }))]), { kind: "deleted", seq: 7 }, "and the rest renumbered to close the gap");
   });
 
   it("finds an inserted entry, sealed to fit and the rest renumbered", () => {
@@ -79,6 +80,9 @@ describe("audit chain verification", () => {
     const appended = sealEntry({ actor: "mallory", action: "erase", object: "customer:42" }, 7, rows[5]!.hash, undefined);
     assert.deepEqual(problem([...rows, appended], { key: "secret" }), { kind: "inserted", seq: 7 });
     assert.deepEqual(problem([...rows, { ...appended, mac: macOf("guess", appended.hash) }], { key: "secret" }), { kind: "inserted", seq: 7 });
+    const forged = sealEntry({ actor: "mallory", action: "apply", object: "project" }, 4, rows[2]!.hash, undefined);
+    const renumbered = [...rows.slice(0, 3), forged, ...rows.slice(3).map((r) => ({ ...r, seq: r.seq + 1 }))];
+    assert.deepEqual(problem(renumbered, { key: "secret" }), { kind: "inserted", seq: 4 }, "inserted in the middle, the rest renumbered");
     const edit = edited(rows[2]!, (e) => (e.object = "featureView:other"), true);
     assert.deepEqual(problem(rows.with(2, edit), { key: "secret" }), { kind: "altered", seq: 3 });
     assert.equal(problem([...rows, appended]), null, "without the key an appended entry that links is indistinguishable");

@@ -45,8 +45,6 @@ export function populateEntry(key: string, entityKey: string, writeTs: number, t
   return { key, writeTs: values === null ? 0 : writeTs, payload: entryText(entityKey, writeTs, values), ttlMs };
 }
 
-
-
 /** Entity keys that would break naive key handling: separators, braces (Redis Cluster hash tags), unicode, spaces. */
 const AWKWARD_ENTITIES = ["1001", "a:b:c", "{1001}", "x{}y", "}{", "ünïcødé-☃-😀", "with space", "[1001,\"x\"]", "line\nbreak", "|pipe|"];
 

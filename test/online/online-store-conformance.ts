@@ -4,7 +4,6 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import type { MaterializationJob, OnlineStore, OnlineWrite, StoredRecord, ViewRef } from "../../src/online/online-store.js";
 import { shuffle } from "../helpers/shuffle.js";
 
-
 /** Opens a store for `project` in one isolated place; call it again for a second instance on the same place (file, schema). */
 export type OpenOnlineStore = (project: string) => OnlineStore;
 
@@ -62,7 +61,6 @@ function valuesOf(entityKey: string, eventTs: number, createdTs: number): string
 const withoutWriteTs = ({ entityKey, values, eventTs, createdTs }: OnlineWrite): OnlineWrite => ({ entityKey, values, eventTs, createdTs });
 const byKey = (a: { entityKey: string }, b: { entityKey: string }): number => (a.entityKey < b.entityKey ? -1 : a.entityKey > b.entityKey ? 1 : 0);
 const newer = (a: OnlineWrite, b: OnlineWrite): boolean => a.eventTs > b.eventTs || (a.eventTs === b.eventTs && a.createdTs > b.createdTs);
-
 
 const job = (view: ViewRef, start: number, end: number, status: MaterializationJob["status"], extra: Partial<MaterializationJob> = {}): MaterializationJob => ({
   view: view.view,

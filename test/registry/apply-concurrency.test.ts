@@ -8,6 +8,7 @@ import type { RegistryStore } from "../../src/registry/registry-store.js";
 import { driverStats, ranking, repoOf } from "./definitions-fixtures.js";
 import { allBackends, StoreTracker } from "./registry-backends.js";
 import { isConflict } from "./registry-conformance.js";
+import { withLoad } from "./with-load.js";
 
 /**
  * Two people applying different definitions at once: one wins, the other is told to re-run
@@ -28,22 +29,13 @@ function loadBarrier(parties: number): (store: RegistryStore) => RegistryStore {
   let arrived = 0;
   let release: () => void = () => undefined;
   const allLoaded = new Promise<void>((resolve) => (release = resolve));
-  return (store) => ({
-    async load() {
+  return (store) =>
+    withLoad(store, async () => {
       const snapshot = await store.load();
       if (++arrived === parties) release();
       await allLoaded;
       return snapshot;
-    },
-    commit: (...args) => store.commit(...args),
-    history: (limit) => store.history(limit),
-    appendAudit: (action, key) => store.appendAudit(action, key),
-    auditRows: () => store.auditRows(),
-    createToken: (token) => store.createToken(token),
-    revokeToken: (name, at) => store.revokeToken(name, at),
-    tokens: () => store.tokens(),
-    close: () => store.close(),
-  });
+    });
 }
 
 for (const backend of allBackends()) {

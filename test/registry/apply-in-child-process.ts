@@ -10,9 +10,9 @@
  */
 import { RegistryConflictError } from "../../src/errors.js";
 import { applyRepo } from "../../src/registry/apply.js";
-import type { RegistryStore } from "../../src/registry/registry-store.js";
 import { SqliteRegistryStore } from "../../src/registry/sqlite-registry-store.js";
 import { driverStats, repoOf } from "./definitions-fixtures.js";
+import { withLoad } from "./with-load.js";
 
 export const CONFLICT_EXIT_CODE = 3;
 
@@ -27,22 +27,12 @@ export interface ChildReport {
 async function main(file: string, project: string, view: string, startAt: number): Promise<void> {
   const store = new SqliteRegistryStore(file, project);
   let loadedRevision = -1;
-  const waitingStore: RegistryStore = {
-    async load() {
-      const snapshot = await store.load();
-      loadedRevision = snapshot.revision;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - Date.now())));
-      return snapshot;
-    },
-    commit: (...args) => store.commit(...args),
-    history: (limit) => store.history(limit),
-    appendAudit: (action, key) => store.appendAudit(action, key),
-    auditRows: () => store.auditRows(),
-    createToken: (token) => store.createToken(token),
-    revokeToken: (name, at) => store.revokeToken(name, at),
-    tokens: () => store.tokens(),
-    close: () => store.close(),
-  };
+  const waitingStore = withLoad(store, async () => {
+    const snapshot = await store.load();
+    loadedRevision = snapshot.revision;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - Date.now())));
+    return snapshot;
+  });
   try {
     const { revision } = await applyRepo(waitingStore, repoOf(driverStats({ name: view })), view);
     console.log(JSON.stringify({ view, outcome: "applied", loadedRevision, revision } satisfies ChildReport));

@@ -181,8 +181,8 @@ export function registryConformance(backend: RegistryBackend): void {
     it("appends audit entries from concurrent writers on two instances into one intact chain, per project, signed when given a key", async () => {
       const [a, b, other] = [registry.store("p"), registry.store("p"), registry.store("q")];
       const action = (i: number) => ({ actor: `w${i % 3}`, action: "ingest", object: `featureView:v${i}`, details: { rows: i } });
-      const appended = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).appendAudit(action(i), "k3y")));
-      await other.appendAudit(action(99), undefined);
+      const appended = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).appendAudit([action(i)], "k3y"))).then((batches) => batches.flat());
+      await other.appendAudit([action(99)], undefined);
       const rows = await a.auditRows();
       assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 40 }, (_, i) => i + 1), "one gapless sequence");
       assert.deepEqual([...rows].sort((x, y) => x.hash.localeCompare(y.hash)), [...appended].sort((x, y) => x.hash.localeCompare(y.hash)), "exactly the rows appended, as returned");

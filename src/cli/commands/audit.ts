@@ -13,12 +13,7 @@ export function registerAudit(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (options: { anchor?: string; json?: boolean }, command: Command) => {
       await withStore(command, async (store) => {
-        let report;
-        try {
-          report = await store.verifyAudit(options.anchor);
-        } catch (error) {
-          throw error instanceof TypeError ? new InvalidRequestError(error.message) : error;
-        }
+        const report = await store.verifyAudit(options.anchor);
         if (options.json === true) printJson(report);
         else if (report.problem === null) console.log(`The audit log is intact: ${report.entries} entries${report.signaturesChecked ? ", all signed" : " (signatures not checked: no audit key)"}; head ${report.head ?? "none"}.`);
         else console.log(`The audit log is NOT intact: entry ${report.problem.seq} ${report.problem.kind}: ${report.problem.detail}.`);
@@ -29,7 +24,12 @@ export function registerAudit(program: Command): void {
     .command("head")
     .description("print the last entry as seq:hash, to keep outside the log (an anchor for `verify --anchor`)")
     .action(async (_options: unknown, command: Command) => {
-      await withStore(command, async (store) => console.log((await store.verifyAudit()).head ?? "0:none"));
+      await withStore(command, async (store) => {
+        // An anchor vouches for everything before it: none for a chain that does not verify.
+        const report = await store.verifyAudit();
+        if (report.problem !== null) throw new InvalidRequestError(`the audit log does not verify (entry ${report.problem.seq} ${report.problem.kind}): no anchor given; see \`strata audit verify\``);
+        console.log(report.head ?? "0:none");
+      });
     });
   audit
     .command("show")
@@ -42,12 +42,7 @@ export function registerAudit(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (options: AuditFilter & { json?: boolean }, command: Command) => {
       await withStore(command, async (store) => {
-        let entries;
-        try {
-          entries = filterAudit(await store.registry.auditRows(), options);
-        } catch (error) {
-          throw error instanceof TypeError ? new InvalidRequestError(error.message) : error;
-        }
+        const entries = filterAudit(await store.registry.auditRows(), options);
         if (options.json === true) printJson(entries);
         else if (entries.length === 0) console.log("No audit entries match.");
         else console.log(formatTable(entries.map((e) => ({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, object: e.object, details: JSON.stringify(e.details) }))));

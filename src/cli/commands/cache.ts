@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { InvalidRequestError } from "../../errors.js";
 import { applyTenantAcl } from "../../online/cache/tenant-acl.js";
 import { withStore } from "../context.js";
 import { printJson } from "../output.js";
@@ -14,13 +13,8 @@ export function registerCache(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (options: { adminUser?: string; json?: boolean }, command: Command) => {
       await withStore(command, async (store) => {
-        let result;
-        try {
-          // The admin password only from the environment: never in a shell history or strata.yaml.
-          result = await applyTenantAcl(store.config.online.cache, store.config.project, { username: options.adminUser, password: process.env.STRATA_REDIS_ADMIN_PASSWORD });
-        } catch (error) {
-          throw error instanceof TypeError ? new InvalidRequestError(error.message) : error;
-        }
+        // The admin password only from the environment: never in a shell history or strata.yaml.
+        const result = await applyTenantAcl(store.config.online.cache, store.config.project, { username: options.adminUser, password: process.env.STRATA_REDIS_ADMIN_PASSWORD });
         const user = store.config.online.cache.username!;
         if (options.json === true) printJson({ user, ...result });
         else console.log(`Redis user "${user}" may use only keys ${result.keyPattern} and the cache's commands (on ${result.nodes} node${result.nodes === 1 ? "" : "s"}).`);

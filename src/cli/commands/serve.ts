@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { AccessControl } from "../../access/access-control.js";
-import { readAuditor } from "../../audit/read-auditor.js";
 import { createServerApp } from "../../server/create-server-app.js";
 import { startHttpServer } from "../../server/http-server.js";
 import { FeatureStore } from "../../feature-store.js";
@@ -18,7 +17,7 @@ export function registerServe(program: Command): void {
       const online = await store.online();
       const publisher = natsEventPublisher(store.config.stream.nats.url);
       const { server } = store.config;
-      const reads = store.config.audit.reads.length === 0 ? undefined : readAuditor(store.config.audit.reads, (actor, view) => store.audit("read", `featureView:${view}`, { kind: "online" }, actor));
+      const reads = store.readAuditor();
       const app = createServerApp({
         online,
         offlineIngest: (record, rows, ts) => store.ingestRows(record, rows, ts),

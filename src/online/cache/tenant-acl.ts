@@ -1,5 +1,6 @@
 import { Cluster, Redis } from "ioredis";
 import type { CacheConfig } from "../../config/project-config.js";
+import { InvalidRequestError } from "../../errors.js";
 
 /**
  * What the cache sends Redis: reads (MGET, GET), the populate script (EVALSHA, EVAL when not yet
@@ -23,8 +24,8 @@ export function tenantAclArgs(keyPrefix: string, project: string, username: stri
 
 /** Creates (or resets) the project's cache user on the Redis server, or on every node of the cluster, as an admin user. */
 export async function applyTenantAcl(cache: CacheConfig, project: string, admin: { username?: string; password?: string }): Promise<{ nodes: number; keyPattern: string }> {
-  if (cache.type === "memory") throw new TypeError("online.cache.type is memory: there is no Redis to configure");
-  if (cache.username === undefined || cache.password === undefined) throw new TypeError("set online.cache.username and online.cache.password: the user this project's servers connect as");
+  if (cache.type === "memory") throw new InvalidRequestError("online.cache.type is memory: there is no Redis to configure");
+  if (cache.username === undefined || cache.password === undefined) throw new InvalidRequestError("set online.cache.username and online.cache.password: the user this project's servers connect as");
   const args = tenantAclArgs(cache.keyPrefix, project, cache.username, cache.password);
   const options = { username: admin.username, password: admin.password, lazyConnect: true, maxRetriesPerRequest: 1 };
   if (cache.type === "redis") {

@@ -1,6 +1,6 @@
 import { readCommits } from "../../offline/commit-log.js";
 import type { DuckDb } from "../../offline/duckdb.js";
-import { committedFiles, partitionDate, ViewVersionLayout } from "../../offline/offline-layout.js";
+import { committedFiles, datesBetween, partitionDate, ViewVersionLayout } from "../../offline/offline-layout.js";
 import type { ViewVersionRecord } from "../../registry/registry-records.js";
 import { noProgress, type ProgressListener } from "../../util/progress.js";
 import { entityKey } from "../entity-key.js";
@@ -49,7 +49,7 @@ export async function materializeView(
   });
   if (previous?.status === "done") return report(0, 0, true);
   const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
-  const files = committedFiles(layout, await readCommits(layout), { from: partitionDate(Math.max(range.start, 0)), to: partitionDate(range.end) });
+  const files = committedFiles(layout, await readCommits(layout), datesBetween(partitionDate(Math.max(range.start, 0)), partitionDate(range.end)));
   let job: MaterializationJob = { view: record.name, version: record.version, ...range, status: "running", resumeAfter: previous?.resumeAfter ?? null, rows: previous?.rows ?? 0, updatedAt: new Date().toISOString() };
   await log.save(job);
   let applied = 0;

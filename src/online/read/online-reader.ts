@@ -89,10 +89,10 @@ export class OnlineReader {
     const all = [...lookups.values()];
     const cacheable = this.deps.cache.sharedAcrossProcesses ? all : all.filter((l) => this.usesCache(l.view));
     const reason = cacheable.length === 0 ? undefined : await this.fromCache(cacheable);
-    if (reason === undefined) {
-      const misses = all.filter((l) => l.record === undefined);
-      if (misses.length > 0) await this.fromDurable(misses, "miss").catch(() => misses.forEach((l) => (l.degraded = "durable store unavailable")));
-    } else for (const l of lookups.values()) l.degraded = reason;
+    // A failed cache degrades what it was asked for; views that skip it still read the durable store.
+    if (reason !== undefined) for (const l of cacheable) l.degraded = reason;
+    const misses = all.filter((l) => l.record === undefined && l.degraded === undefined);
+    if (misses.length > 0) await this.fromDurable(misses, "miss").catch(() => misses.forEach((l) => (l.degraded = "durable store unavailable")));
     return this.assemble(plan, rowLookups, rows, readTimeMs * 1000);
   }
 
