@@ -3,6 +3,9 @@ import { newTokenSecret, scopeProblems, tokenHash } from "./access/api-token.js"
 import type { AuditRow } from "./audit/audit-entry.js";
 import { readAuditor, type ReadAuditor } from "./audit/read-auditor.js";
 import { verifyChain, type AuditVerifyReport } from "./audit/verify-chain.js";
+import type { ErasureRecord } from "./erasure/erasure-record.js";
+import { compactErasures, runErasure, verifyErasure, type ErasureDeps, type ErasureRequest } from "./erasure/run-erasure.js";
+import { erasuresRowSql, type Subject } from "./erasure/subject.js";
 import { isAbsolute, join, resolve } from "node:path";
 import { loadProjectConfig } from "./config/load-project-config.js";
 import type { ProjectConfig } from "./config/project-config.js";
@@ -27,6 +30,9 @@ import type { RegistryStore, WriteAudit } from "./registry/registry-store.js";
 import { resolveFeatureRefs, resolveFeatureService } from "./registry/resolve-features.js";
 import type { ProgressListener } from "./util/progress.js";
 import { OnlineService } from "./online/online-service.js";
+import { explainRequest, type Explanation } from "./serving-log/explain-request.js";
+import { trainingSetFromServingLog, type ServingLogTrainingRequest, type ServingLogTrainingSet } from "./serving-log/serving-log-training-set.js";
+import { valueTypeFromName } from "./definitions/value-type.js";
 import { materializeViews, type MaterializeOptions } from "./online/materialize/materialize-views.js";
 import type { MaterializeReport } from "./online/materialize/materialize.js";
 
@@ -122,7 +128,8 @@ export class FeatureStore {
     const record = latestVersion(await this.snapshot(), view);
     if (record === undefined) throw new NotFoundError("feature view", view, "define it and run `strata apply` first");
     const path = options.file === undefined ? sourcePath(this.config.projectDir, record.spec) : isAbsolute(options.file) ? options.file : resolve(options.file);
-    const report = await this.serially(async () => ingestFile(await this.engine(), { record, offlineRoot: this.config.offline.path, path, onProgress: options.onProgress }));
+    const dropRows = erasuresRowSql(record, await this.registry.erasures());
+    const report = await this.serially(async () => ingestFile(await this.engine(), { record, offlineRoot: this.config.offline.path, path, onProgress: options.onProgress, dropRows }));
     await this.audit("ingest", `featureView:${view}`, { version: report.version, file: path, rows: report.rows, commit: report.commit?.id ?? null });
     return report;
   }
@@ -131,8 +138,9 @@ export class FeatureStore {
    * Ingests rows given in memory into a view version (a push to the offline store, a stream
    * processor's events; `sourceLabel` is what the commit records as its source).
    */
-  ingestRows(record: ViewVersionRecord, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string, options: Parameters<typeof ingestRows>[5] = {}): Promise<IngestReport> {
-    return this.serially(async () => ingestRows(await this.engine(), record, this.config.offline.path, rows, timestampField, options));
+  async ingestRows(record: ViewVersionRecord, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string, options: Parameters<typeof ingestRows>[5] = {}): Promise<IngestReport> {
+    const dropRows = erasuresRowSql(record, await this.registry.erasures());
+    return this.serially(async () => ingestRows(await this.engine(), record, this.config.offline.path, rows, timestampField, { ...options, dropRows }));
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -175,7 +183,27 @@ export class FeatureStore {
     for (const v of views) {
       if (this.config.audit.reads.includes(v.record.name)) await this.audit("read", `featureView:${v.record.name}`, { kind: "training-set", features: v.features.map((f) => f.name) });
     }
-    return retrieveHistorical(await this.engine(), this.config.offline.path, { ...request, views });
+    const pendingErasures = (await this.registry.erasures()).filter((e) => e.offlinePending);
+    return retrieveHistorical(await this.engine(), this.config.offline.path, { ...request, views, pendingErasures });
+  }
+
+  /** What a logged online request was served (see explainRequest); NotFoundError when it is not in the serving log. */
+  async explainRequest(requestId: string): Promise<Explanation> {
+    return explainRequest(await this.engine(), this.config.offline.path, requestId);
+  }
+
+  /** A training set of the features as served: label rows joined to the serving log by request id (see trainingSetFromServingLog). */
+  async trainingSetFromServingLog(request: ServingLogTrainingRequest): Promise<ServingLogTrainingSet> {
+    const snapshot = await this.snapshot();
+    const typeOf = (view: string, version: number, feature: string) => {
+      const type = snapshot.views.find((v) => v.name === view && v.version === version)?.spec.features.find((f) => f.name === feature)?.type;
+      return type === undefined ? undefined : valueTypeFromName(type);
+    };
+    const built = await trainingSetFromServingLog(await this.engine(), this.config.offline.path, typeOf, request);
+    for (const v of new Set(built.set.views.map((m) => m.view))) {
+      if (this.config.audit.reads.includes(v)) await this.audit("read", `featureView:${v}`, { kind: "training-set", from: "serving-log" });
+    }
+    return built;
   }
 
   /**
@@ -193,15 +221,44 @@ export class FeatureStore {
    * Uses this store's online tier if it is open (a serving process), else a batch one of its own.
    */
   async materialize(options: MaterializeOptions = {}): Promise<MaterializeReport[]> {
-    const shared = this.onlineService !== undefined;
-    const online = shared ? await this.online() : await OnlineService.open(this.config, this.registry, { role: "batch" });
-    try {
+    return this.withOnline(async (online) => {
       const reports = await materializeViews(await this.engine(), this.config.offline.path, online, await this.snapshot(), options);
       for (const r of reports) if (!r.skipped) await this.audit("materialize", `featureView:${r.view}`, { version: r.version, start: r.start, end: r.end, rows: r.rows, applied: r.applied });
       return reports;
+    });
+  }
+
+  /** Runs work with this store's online tier if it is open (a serving process), else with a batch one of its own, closed after. */
+  private async withOnline<T>(work: (online: OnlineService) => Promise<T>): Promise<T> {
+    const shared = this.onlineService !== undefined;
+    const online = shared ? await this.online() : await OnlineService.open(this.config, this.registry, { role: "batch" });
+    try {
+      return await work(online);
     } finally {
       if (!shared) await online.close();
     }
+  }
+
+  /**
+   * Erases a data subject from every copy (see runErasure) and returns the receipt. Resumes the
+   * subject's unfinished erasure, if one was killed.
+   */
+  async erase(request: ErasureRequest, options: { onStep?: (step: string) => void } = {}): Promise<ErasureRecord> {
+    return this.withOnline(async (online) => runErasure(await this.erasureDeps(online, options.onStep), request));
+  }
+
+  /** What every copy still holds of an erased subject (nothing, after an erasure); undefined if it was never erased. */
+  async verifyErasure(subject: Subject): Promise<Awaited<ReturnType<typeof verifyErasure>>> {
+    return this.withOnline(async (online) => verifyErasure(await this.erasureDeps(online), subject));
+  }
+
+  /** Rewrites the offline files of erasures that deferred it (`erase --defer-compaction`). */
+  async compact(): Promise<ErasureRecord[]> {
+    return this.withOnline(async (online) => compactErasures(await this.erasureDeps(online)));
+  }
+
+  private async erasureDeps(online: OnlineService, onStep?: (step: string) => void): Promise<ErasureDeps> {
+    return { registry: this.registry, online, duck: await this.engine(), offlineRoot: this.config.offline.path, actor: this.actor, audit: (a, o, d) => this.auditOf(a, o, d), onStep };
   }
 
   /**

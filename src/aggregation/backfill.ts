@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readCommits, writeAtomically } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
-import { committedFiles, ViewVersionLayout } from "../offline/offline-layout.js";
+import { commitDates, committedFiles, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import { noProgress, type ProgressListener } from "../util/progress.js";
 import { quoteString } from "../util/sql.js";
@@ -59,16 +59,22 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
   if (fresh && state.seq === last) return report(0);
   if (!fresh) await rm(tilesDir(layout), { recursive: true, force: true });
   const since = fresh ? state.seq : 0;
-  const dates = [...new Set(commits.filter((c) => c.seq > since).flatMap((c) => c.files.map((f) => f.date)))].sort();
+  const dates = [...new Set(commits.filter((c) => c.seq > since).flatMap(commitDates))].sort();
   const types = new Map(aggregation.events.map((e) => [e.name, e.type]));
   const groups = hopGroups(aggregation.aggregates);
   let done = 0;
   for (const date of dates) {
     for (const group of groups) {
       const dir = join(hopDir(layout, group.hopSeconds), `date=${date}`);
+      const files = committedFiles(layout, commits, (d) => d === date);
+      if (files.length === 0) {
+        // Every event of the date was erased: no tiles either.
+        await rm(dir, { recursive: true, force: true });
+        continue;
+      }
       await mkdir(dir, { recursive: true });
       const tmp = join(dir, `.tiles-${process.pid}-${Date.now()}.parquet`);
-      await duck.run(`COPY (${compileTiles(record.spec.joinKeys, group, committedFiles(layout, commits, (d) => d === date), types)}) TO ${quoteString(tmp)} (FORMAT parquet)`);
+      await duck.run(`COPY (${compileTiles(record.spec.joinKeys, group, files, types)}) TO ${quoteString(tmp)} (FORMAT parquet)`);
       await rename(tmp, join(dir, "tiles.parquet"));
     }
     onProgress({ phase: "building tiles", percent: (++done / dates.length) * 100 });

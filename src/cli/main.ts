@@ -2,8 +2,10 @@
 import { Command } from "commander";
 import { registerAudit } from "./commands/audit.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerExplain } from "./commands/explain.js";
 import { registerCache } from "./commands/cache.js";
 import { registerToken } from "./commands/token.js";
+import { registerErase } from "./commands/erase.js";
 import { registerBackfill } from "./commands/backfill.js";
 import { registerIngest } from "./commands/ingest.js";
 import { registerParity } from "./commands/parity.js";
@@ -23,7 +25,7 @@ const program = new Command("strata")
   .option("-C, --project-dir <dir>", "the project folder (holding strata.yaml)", ".")
   .showHelpAfterError();
 
-for (const register of [registerInit, registerPlanApply, registerRegistry, registerLineage, registerIngest, registerBackfill, registerStream, registerParity, registerTrainingSet, registerMaterialize, registerSnapshot, registerServe, registerGet, registerAudit, registerToken, registerCache, registerDemo]) {
+for (const register of [registerInit, registerPlanApply, registerRegistry, registerLineage, registerIngest, registerBackfill, registerStream, registerParity, registerTrainingSet, registerMaterialize, registerSnapshot, registerServe, registerGet, registerExplain, registerAudit, registerToken, registerErase, registerCache, registerDemo]) {
   register(program);
 }
 

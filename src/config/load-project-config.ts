@@ -41,6 +41,7 @@ export function resolveProjectConfig(projectDir: string, raw: unknown, origin = 
     server: { ...config.server, snapshot: abs(config.server.snapshot) },
     stream: config.stream,
     audit: config.audit,
+    servingLog: config.servingLog,
     duckdb: { ...config.duckdb, ...(config.duckdb.tempDirectory === undefined ? {} : { tempDirectory: abs(config.duckdb.tempDirectory) }) },
   };
 }

@@ -91,12 +91,28 @@ const serverSchema = z.strictObject({
   snapshot: z.string().default(".strata/snapshot.json"),
   /** How often the server re-reads the registry for new definitions. */
   registryRefreshSeconds: z.number().positive().default(10),
+  /** How often a server with an in-process cache reads the erasure ledger, dropping erased subjects' entries (see erasure-watch.ts). */
+  erasurePollSeconds: z.number().positive().default(1),
   /** Degraded share of responses (over the window below) that /metrics flags as an alarm. */
   degradedAlarmRate: z.number().min(0).max(1).default(0.01),
   /** The sliding window of the degraded-rate gauge. */
   degradedWindowSeconds: z.number().int().positive().default(10),
   /** Every route but /health then needs `Authorization: Bearer <token>` (strata token create) whose scopes cover it. */
   requireTokens: z.boolean().default(false),
+});
+
+/** Recording online responses into the offline store (`_serving_log/`), for `strata explain` and training sets as served. Default: nothing logged. */
+const servingLogSchema = z.strictObject({
+  /** Feature service name → share of its responses logged, 0..1 (sampled per request). */
+  services: z.record(name, z.number().min(0).max(1)).default({}),
+  /** Share of responses to requests listing features (no service) logged, 0..1. */
+  featureRefs: z.number().min(0).max(1).default(0),
+  /** How often buffered responses are written (one Parquet file per flush and date). */
+  flushIntervalMs: z.number().int().positive().default(1000),
+  /** Rows (response × entity row) held in memory at most; beyond, responses go unlogged (counted at /metrics). */
+  maxBufferedRows: z.number().int().positive().default(200_000),
+  /** Writes of the same rows tried at most (one per flush) before they are dropped (counted). */
+  maxWriteAttempts: z.number().int().positive().default(5),
 });
 
 export const projectConfigSchema = z.strictObject({
@@ -121,6 +137,8 @@ export const projectConfigSchema = z.strictObject({
       checkpointIntervalMs: z.number().int().positive().default(5000),
       /** State rows written to the online store per second, at most (a token bucket). */
       maxWritesPerSecond: z.number().int().positive().default(200_000),
+      /** How often a processor reads the erasure ledger: an erased subject's in-memory state is dropped within this. */
+      erasurePollMs: z.number().int().positive().default(1000),
       /** Messages applied per step (the touched keys' stored states are loaded together). */
       batchSize: z.number().int().positive().default(5000),
       /** Messages NATS delivers ahead of the acknowledgements, at most (bounds the processor's memory). */
@@ -133,6 +151,7 @@ export const projectConfigSchema = z.strictObject({
       metricsPort: z.number().int().min(0).max(65535).default(6567),
     })
     .prefault({}),
+  servingLog: servingLogSchema.prefault({}),
   audit: z
     .strictObject({
       /** The environment variable holding the key that signs audit entries (HMAC-SHA256); unset: entries are chained, not signed. The key is never stored. */
@@ -175,4 +194,5 @@ export interface ProjectConfig {
   readonly stream: Parsed["stream"];
   readonly duckdb: Parsed["duckdb"];
   readonly audit: Parsed["audit"];
+  readonly servingLog: Parsed["servingLog"];
 }

@@ -21,6 +21,11 @@ export interface OfflineCommit {
    * need no created_timestamp tie-break (a faster plan).
    */
   readonly tieFree: boolean;
+  /**
+   * Files of earlier commits this one replaces (a rewrite that removed rows: an erasure). They
+   * stop being visible when it commits, and are deleted after.
+   */
+  readonly removes?: readonly { readonly path: string; readonly date: string }[];
 }
 
 export type CommitDraft = Omit<OfflineCommit, "seq">;

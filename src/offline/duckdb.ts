@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DuckDBInstance, timestampTZValue, type DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBInstance, DuckDBPendingResultState, timestampTZValue, type DuckDBConnection } from "@duckdb/node-api";
 
 export interface DuckDbOptions {
   readonly threads?: number;
@@ -54,6 +54,20 @@ export class DuckDb {
     } finally {
       clearInterval(timer);
     }
+  }
+
+  /**
+   * Runs a statement's work on the calling thread, task by task, instead of Node's shared thread
+   * pool: a worker thread (the serving log's writer) runs it at its own, lower, priority. Blocks
+   * that thread while it runs.
+   */
+  async runHere(sql: string): Promise<void> {
+    const pending = await this.connection.start(sql);
+    for (let state = pending.runTask(); state !== DuckDBPendingResultState.RESULT_READY; state = pending.runTask()) {
+      // Tasks of this statement running on DuckDB's own threads, if it has any: let them finish.
+      if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await pending.getResult();
   }
 
   /** Rows as plain JS objects (BIGINT → bigint, timestamps → Date, lists → arrays). */

@@ -7,10 +7,12 @@ import { readCommits } from "./commit-log.js";
 import type { DuckDb } from "./duckdb.js";
 import { duckdbType } from "./duckdb-types.js";
 import { loadEntities } from "./entity-table.js";
-import { committedFiles, partitionDate, ViewVersionLayout } from "./offline-layout.js";
+import { committedFiles, datesBetween, partitionDate, ViewVersionLayout } from "./offline-layout.js";
 import { computeAggregates } from "../aggregation/plan-aggregation.js";
 import { compilePointInTime, matchedColumn, type PitView } from "./point-in-time-sql.js";
 import { TrainingSet } from "./training-set.js";
+import type { ErasureRecord } from "../erasure/erasure-record.js";
+import { erasuresRowSql } from "../erasure/subject.js";
 
 export interface HistoricalRequest {
   /** A Parquet/CSV file of entity rows (join keys, a timestamp, any extra columns), or the rows themselves. */
@@ -23,6 +25,8 @@ export interface HistoricalRequest {
   /** Name features `view__feature` instead of `feature`. */
   readonly fullFeatureNames?: boolean;
   readonly onProgress?: ProgressListener;
+  /** Erasures whose offline rows are not rewritten yet (erase --defer-compaction): their tombstones hide the rows. */
+  readonly pendingErasures?: readonly ErasureRecord[];
 }
 
 let sequence = 0;
@@ -47,7 +51,7 @@ export async function retrieveHistorical(duck: DuckDb, offlineRoot: string, requ
     const entityTypes = new Map(entityColumns.map((c) => [c.name, c.type]));
     const views = [];
     for (const [i, v] of request.views.entries()) {
-      if (v.record.spec.aggregation === undefined) views.push(await planView(duck, offlineRoot, v, timeRange, request.fullFeatureNames ?? false));
+      if (v.record.spec.aggregation === undefined) views.push({ ...(await planView(duck, offlineRoot, v, timeRange, request.fullFeatureNames ?? false)), hidden: erasuresRowSql(v.record, request.pendingErasures ?? []) });
       else {
         const table = `${resultTable}_agg${i}`;
         aggregateTables.push(table);
@@ -126,8 +130,9 @@ async function planView(
   const ttl = record.spec.ttlSeconds;
   const from = timeRange === null || ttl === null ? "" : partitionDate(timeRange.min - BigInt(ttl) * 1_000_000n);
   const to = timeRange === null ? "" : partitionDate(timeRange.max);
-  const commits = (await readCommits(layout)).map((c) => ({ ...c, files: c.files.filter((f) => timeRange !== null && f.date >= from && f.date <= to) })).filter((c) => c.files.length > 0);
-  const files = committedFiles(layout, commits);
+  const all = await readCommits(layout);
+  const files = timeRange === null ? [] : committedFiles(layout, all, datesBetween(from, to));
+  const commits = all.filter((c) => c.files.some((f) => timeRange !== null && f.date >= from && f.date <= to));
   const stored = files.length === 0 ? new Set<string>() : new Set((await duck.describe(`SELECT * FROM read_parquet(${stringList(files)}, union_by_name = true)`)).map((c) => c.name));
   return {
     joinKeys: record.spec.joinKeys.map((k) => ({ name: k.name, sqlType: duckdbType(k.type) })),

@@ -23,7 +23,7 @@ export async function ingestRows(
   offlineRoot: string,
   rows: readonly Readonly<Record<string, unknown>>[],
   timestampField: string,
-  options: { readonly sourceLabel?: string; readonly timesInMicros?: boolean } = {},
+  options: { readonly sourceLabel?: string; readonly timesInMicros?: boolean; readonly dropRows?: string } = {},
 ): Promise<IngestReport> {
   const dir = await mkdtemp(join(tmpdir(), "strata-push-"));
   try {
@@ -49,7 +49,7 @@ export async function ingestRows(
     const types = `{${columns.map(([c, t]) => `${quoteString(c)}: ${quoteString(t)}`).join(", ")}}`;
     await duck.run(`COPY (SELECT ${select.join(", ")} FROM read_json(${quoteString(json)}, format = 'newline_delimited', columns = ${types})) TO ${quoteString(parquet)} (FORMAT parquet)`);
     const pushed: ViewVersionRecord = { ...record, spec: { ...spec, source: { ...spec.source, path: parquet, format: "parquet", timestampField, createdTimestampField: hasCreated ? "created_timestamp" : null, fieldMapping: {} } } };
-    return await ingestFile(duck, { record: pushed, offlineRoot, path: parquet, sourceLabel: options.sourceLabel });
+    return await ingestFile(duck, { record: pushed, offlineRoot, path: parquet, sourceLabel: options.sourceLabel, dropRows: options.dropRows });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

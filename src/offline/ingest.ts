@@ -23,6 +23,8 @@ export interface IngestRequest {
   readonly onProgress?: ProgressListener;
   /** What the commit records as its source; default: the path. A stream processor records the message range. */
   readonly sourceLabel?: string;
+  /** Rows to leave out (SQL over the stored columns): an erased subject's from at or before its erasure (a re-ingested source, a replay). */
+  readonly dropRows?: string;
   /** Test hook: called at named points so a test can crash or pause the process there. */
   readonly checkpoint?: (point: "staged" | "renamed") => void;
 }
@@ -31,6 +33,8 @@ export interface IngestReport {
   readonly view: string;
   readonly version: number;
   readonly rows: number;
+  /** Rows left out because an erasure covers them (see IngestRequest.dropRows). */
+  readonly erased: number;
   /** Null when the input had no rows (nothing to commit). */
   readonly commit: OfflineCommit | null;
   readonly seconds: number;
@@ -45,7 +49,8 @@ export async function ingestFile(duck: DuckDb, request: IngestRequest): Promise<
   const started = performance.now();
   const { record, path } = request;
   const progress = request.onProgress ?? noProgress;
-  const report = (rows: number, commit: OfflineCommit | null): IngestReport => ({ view: record.name, version: record.version, rows, commit, seconds: (performance.now() - started) / 1000 });
+  let erased = 0;
+  const report = (rows: number, commit: OfflineCommit | null): IngestReport => ({ view: record.name, version: record.version, rows, erased, commit, seconds: (performance.now() - started) / 1000 });
   const format = formatOf(path) ?? record.spec.source.format;
   const files = await inputFiles(duck, path);
   if (files.length === 0) throw new IngestValidationError(record.name, [{ file: path, message: "no such file (or no file matches the pattern)" }]);
@@ -58,6 +63,11 @@ export async function ingestFile(duck: DuckDb, request: IngestRequest): Promise<
     if (staged?.n === 0n) return report(0, null); // header-only or row-less files: nothing to check or write
     progress({ phase: "validating" });
     await validateAndNormalize(duck, storedView(record.spec), nonEmpty, format, dateToMicros(new Date()));
+    if (request.dropRows !== undefined) {
+      const [dropped] = await duck.rows(`SELECT count(*) AS n FROM ${ROWS_TABLE} WHERE ${request.dropRows}`);
+      erased = Number(dropped?.n ?? 0);
+      if (erased > 0) await duck.run(`DELETE FROM ${ROWS_TABLE} WHERE ${request.dropRows}`);
+    }
     const [stats] = await duck.rows(`SELECT count(*) AS n, epoch_us(min(event_timestamp)) AS lo, epoch_us(max(event_timestamp)) AS hi FROM ${ROWS_TABLE}`);
     const rows = Number(stats?.n ?? 0);
     if (rows === 0) return report(0, null);

@@ -52,9 +52,15 @@ export function partitionDate(micros: number | bigint): string {
   return new Date(Math.floor(Number(micros) / 1000)).toISOString().slice(0, 10);
 }
 
-/** The data files the commits made visible (absolute paths), optionally only those of the dates `onDate` accepts. */
+/** The data files the commits made visible and no later commit replaced (absolute paths), optionally only those of the dates `onDate` accepts. */
 export function committedFiles(layout: ViewVersionLayout, commits: readonly OfflineCommit[], onDate: (date: string) => boolean = () => true): string[] {
-  return commits.flatMap((c) => c.files.filter((f) => onDate(f.date)).map((f) => join(layout.dir, f.path)));
+  const replaced = new Set(commits.flatMap((c) => (c.removes ?? []).map((r) => r.path)));
+  return commits.flatMap((c) => c.files.filter((f) => onDate(f.date) && !replaced.has(f.path)).map((f) => join(layout.dir, f.path)));
+}
+
+/** The dates whose files a commit added or replaced. */
+export function commitDates(commit: OfflineCommit): string[] {
+  return [...commit.files, ...(commit.removes ?? [])].map((f) => f.date);
 }
 
 /** Partition dates from `from` to `to`, inclusive (YYYY-MM-DD compare as text). */

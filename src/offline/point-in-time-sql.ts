@@ -16,6 +16,8 @@ export interface PitView {
    * has no join keys or files here and counts as tie-free.
    */
   readonly precomputed?: string;
+  /** Rows to skip (SQL over the stored columns): an erased subject's, until the files are rewritten. */
+  readonly hidden?: string;
 }
 
 export interface PitQuery {
@@ -89,7 +91,7 @@ export function compilePointInTime(q: PitQuery): string {
     ];
     // Partition pruning (the caller's file choice) bounds what is read; a row-level time filter
     // here would be nearly always true and measurably slows DuckDB's scan feeding the ASOF join.
-    const from = empty ? "(SELECT 1) AS none WHERE false" : `read_parquet(${stringList(view.files)}, union_by_name = true)`;
+    const from = empty ? "(SELECT 1) AS none WHERE false" : `read_parquet(${stringList(view.files)}, union_by_name = true)${view.hidden === undefined ? "" : ` WHERE (${view.hidden}) IS NOT TRUE`}`;
     ctes.push(`${alias} AS (SELECT ${columns.join(", ")} FROM ${from})`);
     const keysMatch = (other: string): string => view.joinKeys.map((_, j) => `e.${keyColumn(i, j)} = ${other}.${keyColumn(i, j)}`).join(" AND ");
     const ttlFloor = (ts: string): string => (view.ttlSeconds === null ? "TRUE" : `${ts} >= e.__t - to_seconds(${view.ttlSeconds})`);

@@ -56,7 +56,7 @@ export class OnlineService {
       metrics,
       snapshot,
     });
-    this.writer = new OnlineWriter({ durable, keys, populate: this.populate, lifetime, metrics });
+    this.writer = new OnlineWriter({ durable, cache, keys, populate: this.populate, lifetime, metrics });
   }
 
   /**

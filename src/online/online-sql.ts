@@ -34,6 +34,18 @@ export function upsertTail(d: OnlineDialect, returning = RECORD_COLUMNS): string
   );
 }
 
+/**
+ * Writes a tombstone whatever the row holds (an erasure), except over a tombstone with a later
+ * boundary; the write time still rises, so the cache takes it over any earlier entry.
+ */
+export function eraseTail(d: OnlineDialect): string {
+  return (
+    `ON CONFLICT (project, view, version, entity_key) DO UPDATE SET feature_values = excluded.feature_values, event_ts = excluded.event_ts, ` +
+    `created_ts = excluded.created_ts, write_ts = ${d.greatest}(excluded.write_ts, t.write_ts + 1) ` +
+    `WHERE t.feature_values <> excluded.feature_values OR t.event_ts <= excluded.event_ts RETURNING ${RECORD_COLUMNS}`
+  );
+}
+
 export function recordFromRow(row: Record<string, unknown>): StoredRecord {
   return {
     entityKey: row.entity_key as string,

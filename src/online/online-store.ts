@@ -31,6 +31,14 @@ export interface OnlineStore {
   /** One result per key, in order; undefined where nothing is stored. */
   readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]>;
   delete(view: ViewRef, entityKeys: readonly string[]): Promise<number>;
+  /**
+   * Replaces each key's record with a tombstone (tombstone.ts) whatever it holds, in one
+   * transaction; returns the tombstones (with write times, for the cache) and how many keys held
+   * values. Idempotent: an existing tombstone with a later boundary is kept.
+   */
+  erase(view: ViewRef, entityKeys: readonly string[], boundaryMicros: number): Promise<{ tombstones: StoredRecord[]; removed: number }>;
+  /** Up to `limit` stored entity keys after `after`, in key order (an erasure's scan of a view with composite keys). */
+  listKeys(view: ViewRef, after: string | null, limit: number): Promise<string[]>;
   /** Removes every record of a view version (or, without one, of the project). */
   teardown(view?: ViewRef): Promise<void>;
   readonly materializations: MaterializationLog;

@@ -2,6 +2,7 @@ import type { FeatureViewSpec } from "../definitions/specs.js";
 import { InvalidRequestError } from "../errors.js";
 import type { CacheKeys } from "./cache/cache-keys.js";
 import type { EntryLifetime } from "./cache/entry-lifetime.js";
+import type { FeatureCache } from "./cache/feature-cache.js";
 import { coerceValue, parseTimestampMicros } from "./coerce-value.js";
 import { entityKey } from "./entity-key.js";
 import type { OnlineMetrics } from "./online-metrics.js";
@@ -30,7 +31,7 @@ export interface WriteResult {
  */
 export class OnlineWriter {
   constructor(
-    private readonly deps: { durable: OnlineStore; keys: CacheKeys; populate: PopulateQueue; lifetime: EntryLifetime; metrics: OnlineMetrics },
+    private readonly deps: { durable: OnlineStore; cache: FeatureCache; keys: CacheKeys; populate: PopulateQueue; lifetime: EntryLifetime; metrics: OnlineMetrics },
   ) {}
 
   /** Rows carry the join keys, `event_timestamp`, optionally `created_timestamp`, and features (missing ones stored as null). */
@@ -60,6 +61,22 @@ export class OnlineWriter {
     this.populateCommitted(target, records);
     this.deps.metrics.writes.inc({ result: "applied" }, records.length);
     return records.length;
+  }
+
+  /**
+   * Erases entities of a view version: tombstones in the durable store, then the same tombstones
+   * written to the cache (awaited, not queued: the erasure reports them). Their write times are
+   * above any entry's, so a populate still in flight cannot bring a value back. Returns how many
+   * keys held values in the durable store.
+   */
+  async erase(ref: ViewRef, entityKeys: readonly string[], boundaryMicros: number): Promise<number> {
+    const { tombstones, removed } = await this.deps.durable.erase(ref, entityKeys, boundaryMicros);
+    const written = new Set(tombstones.map((t) => t.entityKey));
+    // Keys whose tombstone was already there with a later boundary: re-send that one.
+    const kept = entityKeys.filter((k) => !written.has(k));
+    const existing = kept.length === 0 ? [] : (await this.deps.durable.readMany(ref, kept)).filter((r) => r !== undefined);
+    await this.deps.cache.populate([...tombstones, ...existing].map((r) => this.deps.lifetime.populate(this.deps.keys.entry(ref, r.entityKey), r)));
+    return removed;
   }
 
   /** Queues cache populates for records just committed (their commit time starts the consistency window). */

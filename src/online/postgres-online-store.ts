@@ -1,6 +1,7 @@
 import pg from "pg";
 import { StorageError } from "../errors.js";
-import { checkpointFromRow, deadLetterSeqsSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { checkpointFromRow, deadLetterSeqsSql, eraseTail, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { ERASED_VALUES, TOMBSTONE_CREATED_TS } from "./tombstone.js";
 import { newestPerKey, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
 /**
@@ -66,20 +67,28 @@ export class PostgresOnlineStore implements OnlineStore {
   }
 
   async commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
-    await this.query("SELECT 1", []); // tables exist
-    const client = await this.pool.connect();
     const at = new Date().toISOString();
-    try {
-      await client.query("BEGIN");
+    return this.transaction(`cannot commit the checkpoint of ${checkpoint.consumer}`, async (client) => {
       const statement = this.upsertStatement(view, rows);
       const applied = statement === undefined ? [] : (await client.query(statement.sql, statement.params)).rows.map((r) => recordFromRow(r as Record<string, unknown>));
       for (const d of checkpoint.deadLetters) await client.query(insertDeadLetterSql(this.dialect), [this.project, checkpoint.consumer, d.seq, d.reason, d.payload, at]);
       await client.query(saveCheckpointSql(this.dialect), [this.project, checkpoint.consumer, checkpoint.seq, checkpoint.watermark, checkpoint.deadLetters.length, at]);
-      await client.query("COMMIT");
       return applied;
+    });
+  }
+
+  /** Runs `work` in one transaction on one pooled client; a failure rolls back and becomes a StorageError. */
+  private async transaction<T>(what: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    await this.query("SELECT 1", []); // tables exist
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
-      throw new StorageError(`cannot commit the checkpoint of ${checkpoint.consumer}: ${(error as Error).message}`, error);
+      throw new StorageError(`${what}: ${(error as Error).message}`, error);
     } finally {
       client.release();
     }
@@ -103,6 +112,28 @@ export class PostgresOnlineStore implements OnlineStore {
   async delete(view: ViewRef, entityKeys: readonly string[]): Promise<number> {
     const sql = `DELETE FROM ${this.dialect.table("online_records")} WHERE project = $1 AND view = $2 AND version = $3 AND entity_key = ANY($4::text[]) RETURNING 1`;
     return (await this.query(sql, [this.project, view.view, view.version, [...entityKeys]])).length;
+  }
+
+  async erase(view: ViewRef, entityKeys: readonly string[], boundaryMicros: number): Promise<{ tombstones: StoredRecord[]; removed: number }> {
+    const keys = [...new Set(entityKeys)].sort();
+    if (keys.length === 0) return { tombstones: [], removed: 0 };
+    const table = this.dialect.table("online_records");
+    return this.transaction(`cannot erase from ${view.view} v${view.version}`, async (client) => {
+      // Locked in key order (as writes lock them), then counted, then replaced.
+      const held = await client.query(`SELECT entity_key FROM ${table} WHERE project = $1 AND view = $2 AND version = $3 AND entity_key = ANY($4::text[]) AND feature_values <> $5 ORDER BY entity_key FOR UPDATE`, [
+        this.project, view.view, view.version, keys, ERASED_VALUES,
+      ]);
+      const written = await client.query(
+        `INSERT INTO ${table} AS t (project, view, version, ${RECORD_COLUMNS}) SELECT $1, $2, $3, k, $5, $6, $7, $8 FROM unnest($4::text[]) AS k ${eraseTail(this.dialect)}`,
+        [this.project, view.view, view.version, keys, ERASED_VALUES, boundaryMicros, TOMBSTONE_CREATED_TS, nowMicros()],
+      );
+      return { tombstones: written.rows.map((r) => recordFromRow(r as Record<string, unknown>)), removed: held.rowCount ?? 0 };
+    });
+  }
+
+  async listKeys(view: ViewRef, after: string | null, limit: number): Promise<string[]> {
+    const sql = `SELECT entity_key FROM ${this.dialect.table("online_records")} WHERE project = $1 AND view = $2 AND version = $3 AND entity_key COLLATE "C" > $4 ORDER BY entity_key COLLATE "C" LIMIT $5`;
+    return (await this.query(sql, [this.project, view.view, view.version, after ?? "", limit])).map((r) => r.entity_key as string);
   }
 
   async teardown(view?: ViewRef): Promise<void> {

@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import { openSqlite } from "../util/open-sqlite.js";
-import { checkpointFromRow, deadLetterSeqsSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql } from "./online-sql.js";
+import { checkpointFromRow, deadLetterSeqsSql, eraseTail, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql } from "./online-sql.js";
 import { SqliteCommitThread } from "./sqlite-commit-thread.js";
+import { ERASED_VALUES, tombstone } from "./tombstone.js";
 import { appliedRecords, sqliteDialect, SqliteRecordWriter } from "./sqlite-record-writer.js";
 import { type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
@@ -76,6 +77,31 @@ export class SqliteOnlineStore implements OnlineStore {
     const remove = this.db.prepare("DELETE FROM online_records WHERE project = ? AND view = ? AND version = ? AND entity_key = ?");
     const run = this.db.transaction(() => entityKeys.reduce((n, key) => n + remove.run(this.project, view.view, view.version, key).changes, 0));
     return Promise.resolve(run.immediate());
+  }
+
+  erase(view: ViewRef, entityKeys: readonly string[], boundaryMicros: number): Promise<{ tombstones: StoredRecord[]; removed: number }> {
+    const held = this.db.prepare("SELECT 1 FROM online_records WHERE project = ? AND view = ? AND version = ? AND entity_key = ? AND feature_values <> ?");
+    const write = this.db.prepare(`INSERT INTO online_records AS t (project, view, version, ${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${eraseTail(sqliteDialect)}`);
+    const run = this.db.transaction(() => {
+      const writeTs = nowMicros();
+      let removed = 0;
+      const tombstones: StoredRecord[] = [];
+      for (const key of new Set(entityKeys)) {
+        if (held.get(this.project, view.view, view.version, key, ERASED_VALUES) !== undefined) removed++;
+        const t = tombstone(key, boundaryMicros);
+        const row = write.get(this.project, view.view, view.version, t.entityKey, t.values, t.eventTs, t.createdTs, writeTs) as Record<string, unknown> | undefined;
+        if (row !== undefined) tombstones.push(recordFromRow(row));
+      }
+      return { tombstones, removed };
+    });
+    return Promise.resolve(run.immediate());
+  }
+
+  listKeys(view: ViewRef, after: string | null, limit: number): Promise<string[]> {
+    const rows = this.db
+      .prepare("SELECT entity_key FROM online_records WHERE project = ? AND view = ? AND version = ? AND entity_key > ? ORDER BY entity_key LIMIT ?")
+      .all(this.project, view.view, view.version, after ?? "", limit) as { entity_key: string }[];
+    return Promise.resolve(rows.map((r) => r.entity_key));
   }
 
   teardown(view?: ViewRef): Promise<void> {

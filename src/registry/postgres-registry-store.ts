@@ -16,6 +16,8 @@ import {
 } from "./registry-sql.js";
 import type { CommitAudit, RegistryStore, WriteAudit } from "./registry-store.js";
 import type { TokenRecord } from "../access/api-token.js";
+import { erasureFromRow, erasuresStatement, saveErasureStatement } from "../erasure/erasure-sql.js";
+import type { ErasureRecord } from "../erasure/erasure-record.js";
 import { insertTokenStatement, revokeTokenStatement, tokenFromRow, tokensStatement } from "../access/token-sql.js";
 import { GENESIS, sealEntry, type AuditAction, type AuditRow } from "../audit/audit-entry.js";
 import { auditHeadFromRow, auditHeadStatement, auditInsertStatement, auditRowFromRow, auditRowsStatement } from "../audit/audit-sql.js";
@@ -149,12 +151,22 @@ export class PostgresRegistryStore implements RegistryStore {
     return this.auditedWrite(revokeTokenStatement(this.dialect, this.project, name, at), audit);
   }
 
-  /** Runs a one-row write and, if it changed a row, appends its audit entry: one transaction. */
-  private async auditedWrite(s: Statement, audit: WriteAudit): Promise<boolean> {
+  async saveErasure(erasure: ErasureRecord, audit?: WriteAudit): Promise<void> {
+    await this.auditedWrite(saveErasureStatement(this.dialect, this.project, erasure), audit);
+  }
+
+  async erasures(): Promise<ErasureRecord[]> {
+    await this.init();
+    const s = erasuresStatement(this.dialect, this.project);
+    return (await this.pool.query(s.sql, [...s.params])).rows.map((r) => erasureFromRow(r as Record<string, unknown>));
+  }
+
+  /** Runs a one-row write and, if it changed a row, appends its audit entry (if any): one transaction. */
+  private async auditedWrite(s: Statement, audit: WriteAudit | undefined): Promise<boolean> {
     await this.init();
     return this.transaction(async (client) => {
       const changed = ((await client.query(s.sql, [...s.params])).rowCount ?? 0) > 0;
-      if (changed) await this.appendAuditWith(client, audit.action, audit.key);
+      if (changed && audit !== undefined) await this.appendAuditWith(client, audit.action, audit.key);
       return changed;
     });
   }

@@ -1,5 +1,6 @@
 import { tokenDdl } from "../access/token-sql.js";
 import { auditDdl } from "../audit/audit-sql.js";
+import { erasureDdl } from "../erasure/erasure-sql.js";
 import type { EntitySpec, FeatureServiceSpec, FeatureViewSpec } from "../definitions/specs.js";
 import type { EntityRecord, HistoryEntry, RegistryWrite, ServiceRecord, ViewVersionRecord } from "./registry-records.js";
 
@@ -28,6 +29,7 @@ export function registryDdl(d: SqlDialect): string[] {
     `CREATE TABLE IF NOT EXISTS ${d.table("apply_history")} (project ${text}, revision BIGINT NOT NULL, applied_at ${text}, actor ${text}, summary ${text}, PRIMARY KEY (project, revision))`,
     auditDdl(d),
     tokenDdl(d),
+    erasureDdl(d),
   ];
 }
 

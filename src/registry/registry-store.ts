@@ -1,5 +1,6 @@
 import type { TokenRecord } from "../access/api-token.js";
 import type { AuditAction, AuditRow } from "../audit/audit-entry.js";
+import type { ErasureRecord } from "../erasure/erasure-record.js";
 import type { HistoryEntry, RegistrySnapshot, RegistryWrite } from "./registry-records.js";
 
 /** The audit entry of a registry commit, made from the revision it creates; `key` signs it. */
@@ -35,5 +36,9 @@ export interface RegistryStore {
   /** Marks a token revoked, with its audit entry; false (and no entry) when there is no such live token. */
   revokeToken(name: string, at: string, audit: WriteAudit): Promise<boolean>;
   tokens(): Promise<TokenRecord[]>;
+  /** Inserts or updates (by id) an erasure of the ledger; with `audit`, its entry is appended in the same transaction. */
+  saveErasure(erasure: ErasureRecord, audit?: WriteAudit): Promise<void>;
+  /** The erasure ledger, oldest boundary first. */
+  erasures(): Promise<ErasureRecord[]>;
   close(): Promise<void>;
 }

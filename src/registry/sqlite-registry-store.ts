@@ -17,6 +17,8 @@ import {
 } from "./registry-sql.js";
 import type { CommitAudit, RegistryStore, WriteAudit } from "./registry-store.js";
 import type { TokenRecord } from "../access/api-token.js";
+import { erasureFromRow, erasuresStatement, saveErasureStatement } from "../erasure/erasure-sql.js";
+import type { ErasureRecord } from "../erasure/erasure-record.js";
 import { insertTokenStatement, revokeTokenStatement, tokenFromRow, tokensStatement } from "../access/token-sql.js";
 import { GENESIS, sealEntry, type AuditAction, type AuditRow } from "../audit/audit-entry.js";
 import { auditHeadFromRow, auditHeadStatement, auditInsertStatement, auditRowFromRow, auditRowsStatement } from "../audit/audit-sql.js";
@@ -101,11 +103,20 @@ export class SqliteRegistryStore implements RegistryStore {
     return this.auditedWrite(revokeTokenStatement(dialect, this.project, name, at), audit);
   }
 
-  /** Runs a one-row write and, if it changed a row, appends its audit entry: one transaction. */
-  private auditedWrite(s: Statement, audit: WriteAudit): Promise<boolean> {
+  async saveErasure(erasure: ErasureRecord, audit?: WriteAudit): Promise<void> {
+    await this.auditedWrite(saveErasureStatement(dialect, this.project, erasure), audit);
+  }
+
+  erasures(): Promise<ErasureRecord[]> {
+    const s = erasuresStatement(dialect, this.project);
+    return Promise.resolve((this.db.prepare(s.sql).all(...s.params) as Record<string, unknown>[]).map(erasureFromRow));
+  }
+
+  /** Runs a one-row write and, if it changed a row, appends its audit entry (if any): one transaction. */
+  private auditedWrite(s: Statement, audit: WriteAudit | undefined): Promise<boolean> {
     const run = this.db.transaction(() => {
       const changed = this.db.prepare(s.sql).run(...s.params).changes > 0;
-      if (changed) this.appendAuditRow(audit.action, audit.key);
+      if (changed && audit !== undefined) this.appendAuditRow(audit.action, audit.key);
       return changed;
     });
     return Promise.resolve(run.immediate());

@@ -2,6 +2,10 @@ import type { OnlineService } from "../online/online-service.js";
 import type { EventPublisher } from "../stream/event-publisher.js";
 import { allowAll, type AccessControl, type Authorize } from "../access/access-control.js";
 import type { ReadAuditor } from "../audit/read-auditor.js";
+import type { ServingLog } from "../serving-log/serving-log.js";
+import type { ErasureRecord } from "../erasure/erasure-record.js";
+import type { ErasureRequest } from "../erasure/run-erasure.js";
+import { eraseRoute } from "./routes/erase.js";
 import { App, type AppRequest, type AppResponse, type Handler } from "./app.js";
 import { withHealthAndMetrics } from "./health-and-metrics.js";
 import { feastOnlineFeatures, nativeOnlineFeatures } from "./routes/online-features.js";
@@ -16,6 +20,10 @@ export interface ServerDeps {
   readonly access?: AccessControl;
   /** Records reads of audited views (audit.reads) with the token that read them. */
   readonly reads?: ReadAuditor;
+  /** Records sampled responses of both read routes (servingLog); absent: nothing is logged. */
+  readonly servingLog?: ServingLog;
+  /** Runs an erasure (`POST /v1/erase`, admin); absent: the route is not served. */
+  readonly erase?: (request: ErasureRequest) => Promise<ErasureRecord>;
 }
 
 /**
@@ -47,10 +55,11 @@ export function createServerApp(deps: ServerDeps): App {
           reads.record(request.principal?.name ?? "anonymous", views);
         };
   const app = new App()
-    .route("POST", "/get-online-features", timed("/get-online-features", feastOnlineFeatures(online, limit, authorizeRead)))
-    .route("POST", "/v1/online-features", timed("/v1/online-features", nativeOnlineFeatures(online, limit, authorizeRead)))
+    .route("POST", "/get-online-features", timed("/get-online-features", feastOnlineFeatures(online, limit, authorizeRead, deps.servingLog)))
+    .route("POST", "/v1/online-features", timed("/v1/online-features", nativeOnlineFeatures(online, limit, authorizeRead, deps.servingLog)))
     .route("POST", "/push", timed("/push", push(online, deps.offlineIngest, limit, authorize, deps.publishEvents)))
     .route("POST", "/write-to-online-store", timed("/write-to-online-store", writeToOnlineStore(online, limit, authorize)));
+  if (deps.erase !== undefined) app.route("POST", "/v1/erase", timed("/v1/erase", eraseRoute(deps.erase)), "admin");
   const { access } = deps;
   if (access !== undefined) {
     // Who is asking, before any route runs (401, 429); what each route may do is checked where it knows the views (403).

@@ -4,6 +4,8 @@ import type { ProjectConfig } from "../config/project-config.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import type { OnlineService } from "../online/online-service.js";
 import { eventLogUpTo } from "./event-log-label.js";
+import type { ErasureRecord } from "../erasure/erasure-record.js";
+import { ReplayBoundaries } from "../erasure/replay-boundaries.js";
 import { JetStreamFeed } from "./jetstream-feed.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { StreamProcessor } from "./stream-processor.js";
@@ -16,6 +18,8 @@ export interface StreamRunDeps {
   readonly online: OnlineService;
   readonly appendOffline: (record: ViewVersionRecord, rows: readonly Record<string, unknown>[], label: string) => Promise<void>;
   readonly offlineSources: (record: ViewVersionRecord) => Promise<string[]>;
+  /** The erasure ledger (replay boundaries). */
+  readonly erasures: () => Promise<ErasureRecord[]>;
 }
 
 /** What a run did, per view: events applied, dead letters, freshness (event time → committed) percentiles in seconds, from the freshness histogram (interpolated within its buckets). */
@@ -54,7 +58,10 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
   const metrics = online.metrics;
   const freshness = metrics.freshness.bind({ view: record.name });
   let deadLetters = 0;
+  const boundaries = new ReplayBoundaries(record.name, record.spec);
+  boundaries.update(await deps.erasures()); // before the first event: a replay from the start already drops them
   const processor = new StreamProcessor({
+    boundaries,
     target: await online.target(record.name),
     consumer: durable,
     durable: online.durable,
@@ -78,6 +85,9 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
   void (async () => {
     for await (const status of nc.status()) if (running && status.type === Events.Reconnect) feed.markBroken();
   })();
+  const poll = setInterval(() => {
+    deps.erasures().then((ledger) => processor.forget(boundaries.update(ledger)), () => undefined); // unreachable registry: next time
+  }, settings.erasurePollMs);
   try {
     await feed.open(await processor.start());
     await consumeUntil(signal, processor, feed, settings, (taken) => {
@@ -86,6 +96,7 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     });
   } finally {
     running = false;
+    clearInterval(poll);
     feed.close();
   }
   return { view: record.name, events: processor.processed, deadLetters, freshnessP50: metrics.freshness.quantile(0.5, { view: record.name }), freshnessP99: metrics.freshness.quantile(0.99, { view: record.name }) };

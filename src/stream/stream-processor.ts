@@ -4,6 +4,9 @@ import type { OnlineStore, OnlineWrite, DeadLetter } from "../online/online-stor
 import type { OnlineWriter, WriteTarget } from "../online/online-writer.js";
 import { decodeEvent, type DecodedEvent } from "./event-decoder.js";
 import { eventLogLabel } from "./event-log-label.js";
+import type { ReplayBoundaries } from "../erasure/replay-boundaries.js";
+import type { ErasureRecord } from "../erasure/erasure-record.js";
+import { isTombstone } from "../online/tombstone.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
 /** The watermark before any event (µs; as checkpoints store it). */
@@ -44,6 +47,8 @@ export interface ProcessorDeps {
   /** Event time → visible online, per event, in seconds. */
   readonly onVisible?: (lagSeconds: number[]) => void;
   readonly onDeadLetter?: (kind: "late" | "malformed") => void;
+  /** Erasures (the ledger): events behind a replay boundary are dropped, counted, and never logged. */
+  readonly boundaries?: ReplayBoundaries;
 }
 
 /**
@@ -73,7 +78,11 @@ export class StreamProcessor {
   private replayUntil = 0;
   private refused = new Set<number>();
   private lastOfflineAppend = Date.now();
+  /** Keys of erased subjects whose state must be replaced by a tombstone at the next flush, with the boundary. */
+  private readonly forgotten = new Map<string, number>();
   processed = 0;
+  /** Events dropped behind a replay boundary (an erased subject's). */
+  erasedEvents = 0;
 
   constructor(private readonly deps: ProcessorDeps) {
     const aggregation = deps.target.spec.aggregation!;
@@ -121,7 +130,7 @@ export class StreamProcessor {
       const stored = await this.deps.durable.readMany(this.deps.target.ref, missing);
       missing.forEach((key, i) => {
         const record = stored[i];
-        if (record === undefined) return;
+        if (record === undefined || isTombstone(record) || this.deps.boundaries?.dropsState(key, record.eventTs) === true) return;
         this.live.set(key, { state: KeyState.decode(this.groups, record.values), seq: record.createdTs, maxTs: record.eventTs });
       });
     }
@@ -131,6 +140,10 @@ export class StreamProcessor {
   private apply(m: StreamMessage, event: DecodedEvent | Error): void {
     if (m.seq <= this.lastSeq) return; // a redelivery of what this run or the checkpoint already holds
     this.lastSeq = m.seq;
+    if (!(event instanceof Error) && this.deps.boundaries?.drops(event.entityKey, event.row, event.ts) === true) {
+      this.erasedEvents++;
+      return;
+    }
     if (m.seq <= this.replayUntil) {
       if (!(event instanceof Error) && !this.refused.has(m.seq)) this.logEvent(m, event);
       return;
@@ -180,6 +193,7 @@ export class StreamProcessor {
    * beyond the checkpoint; its own sequence says which, so a replay skips them.
    */
   async flush(final = false): Promise<void> {
+    if (this.forgotten.size > 0) await this.eraseForgotten();
     if (this.lastSeq > this.checkpointSeq) await this.commitState();
     const due = this.offlineRows.length >= this.deps.offlineFlushEvents || Date.now() - this.lastOfflineAppend >= this.deps.offlineFlushMs;
     if (this.offlineRows.length > 0 && (final || due)) {
@@ -191,6 +205,28 @@ export class StreamProcessor {
       await this.deps.appendOffline(rows, label);
       this.offlineUpTo = upTo;
     } else if (this.offlineRows.length === 0) this.offlineUpTo = Math.max(this.offlineUpTo, this.lastSeq);
+  }
+
+  /**
+   * An erasure of these subjects was recorded: their in-memory state is dropped now, and at the
+   * next flush (after any commit in flight, so it cannot be overtaken) their stored state becomes
+   * a tombstone again, in case a commit raced the erase. Later events start a fresh state.
+   */
+  forget(erasures: readonly ErasureRecord[]): void {
+    for (const erasure of erasures) {
+      for (const key of this.deps.boundaries?.keysOf(erasure, this.live.keys()) ?? []) {
+        this.live.delete(key);
+        this.dirty.delete(key);
+        this.forgotten.set(key, Math.max(this.forgotten.get(key) ?? -Infinity, erasure.boundaryMicros));
+      }
+    }
+  }
+
+  private async eraseForgotten(): Promise<void> {
+    const byBoundary = new Map<number, string[]>();
+    for (const [key, boundary] of this.forgotten) byBoundary.set(boundary, [...(byBoundary.get(boundary) ?? []), key]);
+    this.forgotten.clear();
+    for (const [boundary, keys] of byBoundary) await this.deps.writer.erase(this.deps.target.ref, keys, boundary);
   }
 
   private async commitState(): Promise<void> {
@@ -205,12 +241,13 @@ export class StreamProcessor {
     const part = 2000;
     for (let i = 0; i < keys.length || i === 0; i += part) {
       // Compacted first, so what is stored is only what reads at or after the watermark need.
-      const chunk = keys.slice(i, i + part).map((key): OnlineWrite => {
-        const l = this.live.get(key)!;
+      const chunk = keys.slice(i, i + part).flatMap((key): OnlineWrite[] => {
+        const l = this.live.get(key);
+        if (l === undefined) return []; // forgotten (erased) since the flush began
         l.state.compact(watermark);
         const row = { entityKey: key, values: l.state.encode(), eventTs: l.maxTs, createdTs: l.seq };
         if (l.state.empty) this.live.delete(key);
-        return row;
+        return [row];
       });
       await this.deps.limiter.take(chunk.length);
       const last = i + part >= keys.length;

@@ -3,6 +3,7 @@ import { randomInt } from "node:crypto";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { MaterializationJob, OnlineStore, OnlineWrite, StoredRecord, ViewRef } from "../../src/online/online-store.js";
 import { shuffle } from "../helpers/shuffle.js";
+import { isTombstone, TOMBSTONE_CREATED_TS } from "../../src/online/tombstone.js";
 
 /** Opens a store for `project` in one isolated place; call it again for a second instance on the same place (file, schema). */
 export type OpenOnlineStore = (project: string) => OnlineStore;
@@ -382,6 +383,46 @@ export function onlineStoreConformance(backend: OnlineStoreBackend): void {
         assert.equal(await store.delete(VIEW_A1, []), 0);
         assert.equal(await store.delete(VIEW_B1, keys), 0, "nothing of another view is removed");
         assert.equal((await store.writeBatch(VIEW_A1, [row("k1", T0 + 10, T0)])).length, 1, "a deleted key can be written again");
+      });
+
+      it("erase replaces records with tombstones whatever they hold, counts those that held values, and keeps the later boundary", async () => {
+        const store = stores.store("p");
+        const future = T0 + 1_000_000_000;
+        await store.writeBatch(VIEW_A1, [row("k1", T0 + 10, T0), row("k2", future, T0), row("k3", T0 + 10, T0)]);
+        const first = await store.erase(VIEW_A1, ["k1", "k2", "absent", "k1"], T0 + 100);
+        assert.equal(first.removed, 2, "k1 and k2 held values (k2's event time is past the boundary: still erased); absent and repeated keys count nothing");
+        assert.deepEqual(first.tombstones.map((t) => t.entityKey).sort(), ["absent", "k1", "k2"], "an absent key gets a tombstone too: it blocks a write in flight");
+        const [k1, k2, k3, absent] = await store.readMany(VIEW_A1, ["k1", "k2", "k3", "absent"]);
+        for (const t of [k1, k2, absent]) {
+          assert.ok(t !== undefined && isTombstone(t) && t.eventTs === T0 + 100 && t.createdTs === TOMBSTONE_CREATED_TS);
+        }
+        assert.equal(k3?.values, valuesOf("k3", T0 + 10, T0), "other keys untouched");
+        assert.ok(k1!.writeTs > 0);
+        // A row from at or before the boundary (a replay, a racing materialization) is refused; a newer one replaces the tombstone.
+        assert.equal((await store.writeBatch(VIEW_A1, [row("k1", T0 + 100, T0 + 5), row("absent", T0 + 50, T0)])).length, 0);
+        const revived = await store.writeBatch(VIEW_A1, [row("k1", T0 + 101, T0)]);
+        assert.equal(revived.length, 1);
+        assert.ok(revived[0]!.writeTs > k1!.writeTs, "the write time keeps rising past the tombstone's");
+        const again = await store.erase(VIEW_A1, ["absent"], T0 + 50);
+        assert.deepEqual(again, { tombstones: [], removed: 0 }, "an older boundary does not replace a later tombstone");
+        const repeat = await store.erase(VIEW_A1, ["k2"], T0 + 100);
+        assert.equal(repeat.removed, 0, "erasing again removes nothing");
+        assert.ok(repeat.tombstones[0]!.writeTs > k2!.writeTs, "but renews the tombstone's write time (for the cache)");
+        assert.deepEqual(await store.erase(VIEW_A1, [], T0), { tombstones: [], removed: 0 });
+      });
+
+      it("listKeys pages through one view version's keys in byte order", async () => {
+        const store = stores.store("p");
+        await store.writeBatch(VIEW_A1, AWKWARD_KEYS.map((k) => row(k, T0, T0)));
+        await store.writeBatch(VIEW_A2, [row("other", T0, T0)]);
+        const seen: string[] = [];
+        for (let after: string | null = null; ; ) {
+          const page = await store.listKeys(VIEW_A1, after, 4);
+          seen.push(...page);
+          if (page.length < 4) break;
+          after = page.at(-1)!;
+        }
+        assert.deepEqual(seen, [...AWKWARD_KEYS].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
       });
 
       it("teardown(view) removes only that view version; teardown() the whole project and nothing of another", async () => {

@@ -62,7 +62,8 @@ describe("feature server", () => {
   it("adds degraded, a request id and view versions on the native route, and reads as of read_time", async () => {
     const { json } = await postJson("/v1/online-features", { features: ["driver_stats:conv_rate"], entities: { driver_id: [2] }, read_time: iso(90 * 60_000) });
     assert.equal(json.degraded, false);
-    assert.match(json.request_id as string, /^[0-9a-f]{8}-\d+$/);
+    assert.match(json.request_id as string, /^[0-9a-z]+-[0-9a-f]{8}[0-9a-z]+$/, "<time, base 36>-<process tag><counter>");
+    assert.ok(Math.abs(Number.parseInt((json.request_id as string).split("-")[0]!, 36) - Date.now()) < 60_000, "ids start with their time");
     assert.deepEqual(json.view_versions, { driver_stats: 1 });
     assert.deepEqual((json.results as { statuses: string[] }[])[1]?.statuses, ["PRESENT"], "1.5 h ago the 2 h old row was within its 1 h ttl");
   });

@@ -31,6 +31,7 @@ export function registerStream(program: Command): void {
         appendOffline: async (record: ViewVersionRecord, rows: readonly Record<string, unknown>[], label: string) => {
           await store.ingestRows(record, rows, record.spec.source.timestampField, { sourceLabel: label, timesInMicros: true });
         },
+        erasures: () => store.registry.erasures(),
         offlineSources: async (record: ViewVersionRecord) => (await readCommits(new ViewVersionLayout(store.config.offline.path, record.name, record.version))).map((c) => c.source),
       };
       const metricsServer = await startHttpServer(withHealthAndMetrics(new App(), online), { host: store.config.server.host, port: options.port ?? store.config.stream.metricsPort, bodyLimitBytes: 1024 });

@@ -1,0 +1,70 @@
+/**
+ * Log lines written straight into large byte buffers, piece by piece. Joining a line's pieces
+ * as strings first and encoding them after cost twice as much (V8 walks every piece of a joined
+ * string again to encode it); ASCII text is copied byte by byte here, anything else is left to
+ * the UTF-8 encoder. A response's bytes can be taken back (`rollback`) until the next `begin`.
+ */
+export class ByteLines {
+  private readonly full: Buffer[] = [];
+  private buf: Buffer;
+  private off = 0;
+  private start = 0;
+  private written = 0;
+
+  constructor(private readonly size = 1 << 20) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** Bytes written (and not taken back) in all. */
+  get length(): number {
+    return this.written + this.off;
+  }
+
+  /** Starts a response: `rollback` returns here. */
+  begin(): void {
+    this.start = this.off;
+  }
+
+  rollback(): void {
+    this.off = this.start;
+  }
+
+  bytes(piece: Uint8Array): void {
+    if (this.off + piece.length > this.buf.length) this.grow(piece.length);
+    this.buf.set(piece, this.off);
+    this.off += piece.length;
+  }
+
+  text(piece: string): void {
+    const n = piece.length;
+    if (this.off + 3 * n > this.buf.length) this.grow(3 * n);
+    const buf = this.buf;
+    let off = this.off;
+    for (let i = 0; i < n; i++) {
+      const c = piece.charCodeAt(i);
+      if (c >= 0x80) {
+        this.off += buf.write(piece, this.off, "utf8");
+        return;
+      }
+      buf[off++] = c;
+    }
+    this.off = off;
+  }
+
+  /** Everything written, as buffers (this object is spent after). */
+  chunks(): Buffer[] {
+    return [...this.full, this.buf.subarray(0, this.off)];
+  }
+
+  /** A new buffer, into which the response being written moves (so it stays whole, and can still be taken back). */
+  private grow(needed: number): void {
+    const current = this.off - this.start;
+    const next = Buffer.allocUnsafe(Math.max(this.size, 2 * (current + needed)));
+    this.buf.copy(next, 0, this.start, this.off);
+    if (this.start > 0) this.full.push(this.buf.subarray(0, this.start));
+    this.written += this.start;
+    this.buf = next;
+    this.off = current;
+    this.start = 0;
+  }
+}

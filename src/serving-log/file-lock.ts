@@ -1,0 +1,50 @@
+import { randomBytes } from "node:crypto";
+import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { StorageError } from "../errors.js";
+import { processAlive } from "./serving-log-layout.js";
+
+/** How often a waiting process looks at the lock again, and how long it waits in all. */
+const POLL_MS = 50;
+const WAIT_MS = 120_000;
+
+/**
+ * Runs `work` holding an exclusive lock file holding the owner's pid (written first, then
+ * hard-linked into place: the link fails if the lock exists, and a lock is never empty). A lock
+ * whose owner has exited is taken over, so a killed holder never blocks the next one.
+ * Host-local, as the pid check is.
+ */
+export async function withFileLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(path), { recursive: true });
+  const mine = `${path}.${process.pid}-${randomBytes(4).toString("hex")}`;
+  await writeFile(mine, String(process.pid));
+  try {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const taken = await link(mine, path).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === "EEXIST") return false;
+          throw error;
+        },
+      );
+      if (taken) break;
+      const owner = await lockOwner(path);
+      // Taken over only if it still names the dead owner: another waiter may have taken it over already.
+      if (owner > 0 && !processAlive(owner)) {
+        if ((await lockOwner(path)) === owner) await rm(path, { force: true });
+      }
+      else if (Date.now() > deadline) throw new StorageError(`${path} is held by process ${owner} for over ${WAIT_MS / 1000} s`);
+      else await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    await rm(mine, { force: true });
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
+const lockOwner = async (path: string): Promise<number> => Number(await readFile(path, "utf8").catch(() => "0"));

@@ -1,0 +1,204 @@
+import { valueTypeFromName, type ValueType } from "../definitions/value-type.js";
+import { parseInteger } from "../online/coerce-value.js";
+import type { OnlineReadResult } from "../online/read/online-reader.js";
+import type { FeatureStatus } from "../online/read/feature-status.js";
+import type { ReadPlan } from "../online/read/read-plan.js";
+import { feastTimestamp } from "../server/feast-format.js";
+import type { ByteLines } from "./byte-lines.js";
+import type { PackedBuilder } from "./packed-transfer.js";
+
+/**
+ * A logged response's rows, in two steps. On the server's thread, `packResponse` copies what
+ * the response served into a flat list of values (cheap to hand to the log's writer thread,
+ * unlike the objects; see PackedBuilder); there, `renderPacked` writes it as log lines. A
+ * response packs as: request id, served at (epoch ms), service (or null), plan id, rows,
+ * degraded; then per join key its values; per feature its values, then per feature its status
+ * codes; per view its event times.
+ */
+
+/** A read plan as the writer needs it: plain data, sent once per plan. */
+export interface PlanSpec {
+  readonly keys: readonly { readonly name: string; readonly type: string }[];
+  readonly views: readonly { readonly view: string; readonly version: number; readonly features: readonly { readonly name: string; readonly type: string }[] }[];
+}
+
+export function planSpec(plan: ReadPlan): PlanSpec {
+  return {
+    keys: plan.joinKeys.map((k) => ({ name: k.name, type: k.type })),
+    views: plan.views.map((v) => ({ view: v.ref.view, version: v.ref.version, features: v.features.map((f) => ({ name: f.name, type: f.type.name })) })),
+  };
+}
+
+const STATUSES: readonly FeatureStatus[] = ["PRESENT", "NULL_VALUE", "NOT_FOUND", "OUTSIDE_MAX_AGE", "DEFAULTED"];
+const STATUS_CODE = Object.fromEntries(STATUSES.map((s, i) => [s, i])) as Readonly<Record<FeatureStatus, number>>;
+
+/** Appends one response to `out` (see the layout above). */
+export function packResponse(out: PackedBuilder, planId: number, plan: ReadPlan, requestId: string, servedAt: number, service: string | undefined, entities: Readonly<Record<string, readonly unknown[]>>, result: OnlineReadResult): void {
+  const rows = result.rows;
+  out.put(requestId);
+  out.put(servedAt);
+  out.put(service ?? null);
+  out.put(planId);
+  out.put(rows);
+  out.put(result.degraded);
+  for (const key of plan.joinKeys) {
+    const values = entities[key.name]!;
+    for (let i = 0; i < rows; i++) out.put(values[i]);
+  }
+  const { columns } = result;
+  for (const column of columns) for (let i = 0; i < rows; i++) out.put(column.values[i]);
+  for (const column of columns) for (let i = 0; i < rows; i++) out.put(STATUS_CODE[column.statuses[i]!]);
+  let c = 0;
+  for (const view of plan.views) {
+    const times = columns[c]!.eventTimestamps;
+    for (let i = 0; i < rows; i++) out.put(times[i]);
+    c += view.features.length;
+  }
+}
+
+/** What every row of a plan repeats, built once per plan. */
+export interface PlanShape {
+  readonly keys: readonly { readonly name: string; readonly type: string; readonly subjectPrefix: string; readonly entityPrefix: string }[];
+  /** Per feature: the JSON bytes before its value, its value's writer, and its view's index. */
+  readonly features: readonly { readonly head: Uint8Array; readonly value: (v: unknown) => string; readonly view: number }[];
+  readonly views: number;
+}
+
+export function planShape(spec: PlanSpec): PlanShape {
+  let first = true;
+  return {
+    keys: spec.keys.map((k, i) => ({ ...k, subjectPrefix: `${i === 0 ? "" : ","}"${jsonInner(`${k.name}=`)}`, entityPrefix: `${i === 0 ? "{" : ","}${JSON.stringify(k.name)}:` })),
+    features: spec.views.flatMap((v, view) =>
+      v.features.map((f) => {
+        const head = `${first ? "[" : ","}{"feature":${JSON.stringify(`${v.view}:${f.name}`)},"view":${JSON.stringify(v.view)},"version":${v.version},"value":`;
+        first = false;
+        return { head: Buffer.from(head), value: valueWriter(valueTypeFromName(f.type)!), view };
+      }),
+    ),
+    views: spec.views.length,
+  };
+}
+
+/** After a value: its status and the start of its event time (the view's, shared by its features). */
+const STATUS_BYTES = STATUSES.map((s) => Buffer.from(`,"status":"${s}","event_timestamp":`));
+const LINE_END = [Buffer.from("]\tfalse\n"), Buffer.from("]\ttrue\n")];
+
+const NO_TIME = Buffer.from("null}");
+const timeCache = new Map<number, Uint8Array>();
+/** Distinct event times whose bytes are kept (a view's rows repeat few; every feature of the row writes them). */
+const TIME_CACHE_SIZE = 50_000;
+
+/** An event time's JSON (RFC 3339, or null) and the element's closing brace, as bytes. */
+function timeBytes(micros: number | null): Uint8Array {
+  if (micros === null) return NO_TIME;
+  let bytes = timeCache.get(micros);
+  if (bytes === undefined) {
+    if (timeCache.size >= TIME_CACHE_SIZE) timeCache.clear();
+    timeCache.set(micros, (bytes = Buffer.from(`"${feastTimestamp(micros)}"}`)));
+  }
+  return bytes;
+}
+
+/** Where rendered responses go: the lines of the batch of their date. */
+export interface LineTarget {
+  lines(servedAt: number): ByteLines;
+  written(servedAt: number, rows: number): void;
+  /** A response that could not be rendered (its bytes were taken back). */
+  failed(rows: number): void;
+}
+
+/** Renders each packed response in turn into its target's lines. */
+export function renderPacked(packed: readonly unknown[], shapeOf: (planId: number) => PlanShape, target: LineTarget): void {
+  for (let at = 0; at < packed.length; ) {
+    const shape = shapeOf(packed[at + 3] as number);
+    const rows = packed[at + 4] as number;
+    const servedAt = packed[at + 1] as number;
+    const next = at + 6 + (shape.keys.length + 2 * shape.features.length + shape.views) * rows;
+    const out = target.lines(servedAt);
+    out.begin();
+    try {
+      writeResponse(packed, at, shape, rows, out);
+      target.written(servedAt, rows);
+    } catch {
+      out.rollback();
+      target.failed(rows);
+    }
+    at = next;
+  }
+}
+
+/**
+ * One packed response as log lines, one tab-separated line per entity row, in the order of
+ * LOG_COLUMNS: served_at in epoch milliseconds, `subject_keys` a JSON list of `join_key=value`
+ * (integers in decimal, strings raw), `entity` and `features` JSON text (values as served;
+ * event times RFC 3339, null when none). JSON never holds a raw tab or newline, so the fields
+ * need no quoting; a null service is `\N`.
+ */
+function writeResponse(packed: readonly unknown[], at: number, shape: PlanShape, rows: number, out: ByteLines): void {
+  const head = `${packed[at] as string}\t${packed[at + 1] as number}\t${(packed[at + 2] as string | null) ?? "\\N"}\t`;
+  const end = LINE_END[packed[at + 5] === true ? 1 : 0]!;
+  const keysAt = at + 6;
+  const valuesAt = keysAt + shape.keys.length * rows;
+  const statusesAt = valuesAt + shape.features.length * rows;
+  const timesAt = statusesAt + shape.features.length * rows;
+  const times = new Array<Uint8Array>(shape.views);
+  for (let i = 0; i < rows; i++) {
+    let subject = "[";
+    let entity = "";
+    for (let k = 0; k < shape.keys.length; k++) {
+      const key = shape.keys[k]!;
+      const text = keyText(key.type, packed[keysAt + k * rows + i]);
+      subject += `${key.subjectPrefix}${key.type === "String" ? jsonInner(text) : text}"`;
+      entity += key.entityPrefix + (key.type === "String" ? JSON.stringify(text) : text);
+    }
+    out.text(`${head}${i}\t${subject}]\t${entity}}\t`);
+    for (let v = 0; v < shape.views; v++) times[v] = timeBytes(packed[timesAt + v * rows + i] as number | null);
+    for (let j = 0; j < shape.features.length; j++) {
+      const f = shape.features[j]!;
+      out.bytes(f.head);
+      out.text(f.value(packed[valuesAt + j * rows + i]));
+      out.bytes(STATUS_BYTES[packed[statusesAt + j * rows + i] as number]!);
+      out.bytes(times[f.view]!);
+    }
+    out.bytes(end);
+  }
+}
+
+/** A string's JSON text without its quotes (strings without quotes, backslashes, control characters or surrogates are their own). */
+function jsonInner(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text).slice(1, -1);
+  }
+  return text;
+}
+
+/** A join key value as text: integers in decimal (whether the request sent 7, "7" or a bigint), strings raw. */
+function keyText(type: string, value: unknown): string {
+  if (type === "String" || typeof value === "number") return String(value);
+  return (parseInteger(type as "Int32" | "Int64", value) ?? value)?.toString() ?? "null";
+}
+
+/** JSON text of a served value of `type`: floats exact (non-finite ones as "NaN"/"Infinity" strings), timestamps RFC 3339, bytes base64. */
+function valueWriter(type: ValueType): (v: unknown) => string {
+  const scalar = scalarWriter(type);
+  return type.isArray ? (v) => (v === null || v === undefined ? "null" : `[${(v as unknown[]).map(scalar).join(",")}]`) : scalar;
+}
+
+function scalarWriter(type: ValueType): (v: unknown) => string {
+  switch (type.scalar) {
+    case "Float32":
+    case "Float64":
+      return (v) => (v === null || v === undefined ? "null" : Number.isFinite(v) ? (Object.is(v, -0) ? "-0.0" : (v as number).toString()) : `"${(v as number).toString()}"`);
+    case "Int32":
+    case "Int64":
+    case "Bool":
+      return (v) => (v === null || v === undefined ? "null" : (v as number | bigint | boolean).toString());
+    case "Timestamp":
+      return (v) => (v === null || v === undefined ? "null" : `"${feastTimestamp(v as number)}"`);
+    case "Bytes":
+      return (v) => (v === null || v === undefined ? "null" : `"${Buffer.from(v as Uint8Array).toString("base64")}"`);
+    default:
+      return (v) => (v === null || v === undefined ? "null" : JSON.stringify(v));
+  }
+}
