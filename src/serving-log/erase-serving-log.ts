@@ -1,4 +1,4 @@
-import { rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { syncDir, syncFile } from "../offline/commit-log.js";
 import { InvalidRequestError } from "../errors.js";
@@ -26,6 +26,7 @@ export async function eraseFromServingLog(duck: DuckDb, offlineRoot: string, sub
     const files = await layout.partFiles();
     if (files.length === 0) return { files: 0, rows: 0 };
     const affected = await duck.rows(subjectFilesSql(files, subject));
+    await mkdir(layout.stagingDir, { recursive: true });
     let rows = 0;
     for (const { filename, hits, total } of affected) {
       const file = filename as string;
