@@ -1,4 +1,3 @@
-import { CacheKeys } from "../online/cache/cache-keys.js";
 import type { OnlineService } from "../online/online-service.js";
 import type { ErasureRecord } from "./erasure-record.js";
 import { coversView } from "./subject.js";
@@ -14,7 +13,6 @@ import { subjectKeys } from "./subject-keys.js";
  */
 export function watchErasures(online: OnlineService, ledger: () => Promise<ErasureRecord[]>, intervalMs: number): () => void {
   if (online.cache.sharedAcrossProcesses) return () => undefined;
-  const keys = new CacheKeys(online.config.online.cache.keyPrefix, online.config.project);
   let seen: Set<string> | undefined;
   let polling = false;
   const poll = async (): Promise<void> => {
@@ -26,7 +24,7 @@ export function watchErasures(online: OnlineService, ledger: () => Promise<Erasu
     for (const erasure of fresh) {
       for (const record of snapshot.views.filter((v) => erasure.views.includes(v.name) && coversView(v.spec, erasure.subject))) {
         const ref = { view: record.name, version: record.version };
-        await online.cache.delete((await subjectKeys(online.durable, record, erasure.subject)).map((k) => keys.entry(ref, k)));
+        await online.cache.delete((await subjectKeys(online.durable, record, erasure.subject)).map((k) => online.keys.entry(ref, k)));
       }
     }
   };

@@ -1,9 +1,10 @@
-import { readdir, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { backfillTiles } from "../aggregation/backfill.js";
 import { storedView } from "../aggregation/stored-view.js";
 import type { DuckDb } from "../offline/duckdb.js";
 import { ViewVersionLayout } from "../offline/offline-layout.js";
+import { filesUnder } from "../offline/publish-ingest.js";
 import { rewritePartitions } from "../offline/rewrite-partitions.js";
 import { stringList } from "../util/sql.js";
 import type { ErasureContext, ErasureCopy } from "./erasure-copy.js";
@@ -13,8 +14,7 @@ const layoutOf = (ctx: ErasureContext, name: string, version: number): ViewVersi
 
 /** Every Parquet file under a folder, whatever its state (committed, replaced, staged): a scan for traces reads them all. */
 async function parquetFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile() && e.name.endsWith(".parquet")).map((e) => join(e.parentPath, e.name));
+  return (await filesUnder(dir).catch(() => [])).filter((f) => f.endsWith(".parquet"));
 }
 
 async function countRows(duck: DuckDb, files: readonly string[], where: string): Promise<number> {

@@ -1,5 +1,4 @@
 import { decodeEntry } from "../online/cache/cache-entry.js";
-import { CacheKeys } from "../online/cache/cache-keys.js";
 import type { ViewRef } from "../online/online-store.js";
 import { isTombstone } from "../online/tombstone.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
@@ -35,7 +34,7 @@ export const onlineCopy: ErasureCopy = {
     ];
   },
   async remaining(ctx) {
-    const keys = new CacheKeys(ctx.online.config.online.cache.keyPrefix, ctx.online.config.project);
+    const keys = ctx.online.keys;
     const boundary = ctx.erasure.boundaryMicros;
     let durable = 0;
     let states = 0;

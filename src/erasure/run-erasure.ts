@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { DuckDb } from "../offline/duckdb.js";
 import type { OnlineService } from "../online/online-service.js";
 import { nowMicros } from "../online/online-sql.js";
+import type { RegistrySnapshot } from "../registry/registry-records.js";
 import type { RegistryStore, WriteAudit } from "../registry/registry-store.js";
 import { sha256Hex } from "../util/canonical-json.js";
 import type { ErasureContext, ErasureCopy } from "./erasure-copy.js";
@@ -34,6 +35,11 @@ export interface ErasureRequest {
 /** Every copy, in the order an erasure reaches them: the online tier first, which stops resurrection at once. */
 export const ERASURE_COPIES: readonly ErasureCopy[] = [onlineCopy, offlineCopy, servingLogCopy];
 
+/** What the copies' steps of an erasure work with: the view versions it reaches in `snapshot`, and the stores. */
+function contextOf(deps: ErasureDeps, snapshot: RegistrySnapshot, erasure: ErasureRecord): ErasureContext {
+  return { erasure, views: erasedViews(snapshot, erasure.subject, erasure.views), online: deps.online, duck: deps.duck, offlineRoot: deps.offlineRoot };
+}
+
 /** The audit log names the subject by hash: the log is kept forever, the subject must not be in it. */
 export const subjectHash = (subject: Subject): string => sha256Hex(subjectLabel(subject));
 
@@ -63,13 +69,12 @@ export async function runErasure(deps: ErasureDeps, request: ErasureRequest): Pr
   };
   const object = `erasure:${erasure.id}`;
   if (unfinished === undefined) await deps.registry.saveErasure(erasure, deps.audit("erase.start", object, { subject: subjectHash(request.subject), views: erasure.views, reason: erasure.reason }));
-  const ctx = (): ErasureContext => ({ erasure, views: erasedViews(snapshot, erasure.subject, erasure.views), online: deps.online, duck: deps.duck, offlineRoot: deps.offlineRoot });
   const deferred = request.deferCompaction === true;
   for (const copy of ERASURE_COPIES) {
     if (erasure.steps.some((s) => s.step === copy.name)) continue;
     // Deferred, the offline step still rewrites aggregation views' event logs (their tiles are built from them); feature views wait for `strata compact`.
     const partial = deferred && copy === offlineCopy;
-    const context = ctx();
+    const context = contextOf(deps, snapshot, erasure);
     const reports = (await copy.erase(partial ? { ...context, views: context.views.filter((v) => v.spec.aggregation !== undefined) } : context)).map((r): CopyReport => ({ ...r, step: copy.name }));
     erasure = { ...erasure, steps: [...erasure.steps, ...reports], offlinePending: erasure.offlinePending && (copy !== offlineCopy || partial) };
     await deps.registry.saveErasure(erasure);
@@ -89,8 +94,7 @@ export async function compactErasures(deps: ErasureDeps): Promise<ErasureRecord[
   const snapshot = await deps.registry.load();
   const done: ErasureRecord[] = [];
   for (const pending of (await deps.registry.erasures()).filter((e) => e.offlinePending && e.status === "done")) {
-    const ctx: ErasureContext = { erasure: pending, views: erasedViews(snapshot, pending.subject, pending.views), online: deps.online, duck: deps.duck, offlineRoot: deps.offlineRoot };
-    const reports = (await offlineCopy.erase(ctx)).map((r): CopyReport => ({ ...r, step: offlineCopy.name }));
+    const reports = (await offlineCopy.erase(contextOf(deps, snapshot, pending))).map((r): CopyReport => ({ ...r, step: offlineCopy.name }));
     const compacted: ErasureRecord = { ...pending, offlinePending: false, steps: [...pending.steps.filter((s) => s.step !== offlineCopy.name), ...reports] };
     await deps.registry.saveErasure(compacted, deps.audit("compact", `erasure:${pending.id}`, { removed: reports.reduce((n, r) => n + r.count, 0) }));
     done.push(compacted);
@@ -106,7 +110,7 @@ export async function verifyErasure(deps: ErasureDeps, subject: Subject): Promis
   const label = subjectLabel(subject);
   const erasure = (await deps.registry.erasures()).filter((e) => subjectLabel(e.subject) === label).at(-1);
   if (erasure === undefined) return undefined;
-  const ctx: ErasureContext = { erasure, views: erasedViews(await deps.registry.load(), erasure.subject, erasure.views), online: deps.online, duck: deps.duck, offlineRoot: deps.offlineRoot };
+  const ctx = contextOf(deps, await deps.registry.load(), erasure);
   const remaining: CopyReport[] = [];
   for (const copy of ERASURE_COPIES) remaining.push(...(await copy.remaining(ctx)));
   return { erasure, remaining };

@@ -1,11 +1,9 @@
 import { eraseFromServingLog, servingLogRemaining } from "../serving-log/erase-serving-log.js";
 import type { ErasureContext, ErasureCopy } from "./erasure-copy.js";
+import { subjectTexts } from "./subject.js";
 
-/** The subject as the serving log names it: one `join_key=value` per key, integer keys in canonical decimal (it logs 42 for 042). */
-function subjectKeys(ctx: ErasureContext): string[] {
-  const types = new Map(ctx.views.flatMap((v) => v.spec.joinKeys).map((k) => [k.name, k.type]));
-  return Object.entries(ctx.erasure.subject).map(([k, v]) => `${k}=${types.get(k) !== "String" && /^-?\d+$/.test(v) ? BigInt(v).toString() : v}`);
-}
+/** The subject as the serving log names it (any view the erasure reaches has its join keys, typed alike). */
+const subjectKeys = (ctx: ErasureContext): string[] => subjectTexts(ctx.views[0]!.spec, ctx.erasure.subject);
 
 /** The serving log (responses as served): the rows of the subject's entities are removed from its files. */
 export const servingLogCopy: ErasureCopy = {

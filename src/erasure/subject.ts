@@ -93,6 +93,11 @@ function splitEntityKey(key: string): string[] {
   return parts;
 }
 
+/** The subject as `join_key=value` texts with values canonical for the view's key types (042 is 42), as the serving log records them. */
+export function subjectTexts(spec: FeatureViewSpec, subject: Subject): string[] {
+  return Object.entries(typedValues(spec.joinKeys, subject)).map(([name, v]) => `${name}=${v.toString()}`);
+}
+
 /** Whether a row (an event: join key columns by name) belongs to the subject. */
 export function rowMatches(row: Readonly<Record<string, unknown>>, subject: Subject): boolean {
   for (const name in subject) {

@@ -131,8 +131,9 @@ async function planView(
   const from = timeRange === null || ttl === null ? "" : partitionDate(timeRange.min - BigInt(ttl) * 1_000_000n);
   const to = timeRange === null ? "" : partitionDate(timeRange.max);
   const all = await readCommits(layout);
-  const files = timeRange === null ? [] : committedFiles(layout, all, datesBetween(from, to));
-  const commits = all.filter((c) => c.files.some((f) => timeRange !== null && f.date >= from && f.date <= to));
+  const inRange = timeRange === null ? () => false : datesBetween(from, to);
+  const files = committedFiles(layout, all, inRange);
+  const commits = all.filter((c) => c.files.some((f) => inRange(f.date)));
   const stored = files.length === 0 ? new Set<string>() : new Set((await duck.describe(`SELECT * FROM read_parquet(${stringList(files)}, union_by_name = true)`)).map((c) => c.name));
   return {
     joinKeys: record.spec.joinKeys.map((k) => ({ name: k.name, sqlType: duckdbType(k.type) })),

@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { PARTITION_COLUMN } from "../definitions/specs.js";
 import type { OfflineCommit } from "./commit-log.js";
 
 /**
@@ -40,6 +42,16 @@ export class ViewVersionLayout {
   static partPath(date: string, ingestId: string, index: number): string {
     return join(`date=${date}`, `part-${ingestId}-${index}.parquet`);
   }
+}
+
+/** A new id for an ingestion or a rewrite: time-ordered, unique across processes; data files carry it (`part-<id>-<n>.parquet`). */
+export function newIngestId(): string {
+  return `${Date.now().toString(36)}${randomBytes(5).toString("hex")}`;
+}
+
+/** The date of a data file path relative to a view version's folder (`date=YYYY-MM-DD/part-...`). */
+export function dateOfPartPath(path: string): string {
+  return path.slice(`${PARTITION_COLUMN}=`.length, `${PARTITION_COLUMN}=`.length + 10);
 }
 
 /** The ingest id a data file name carries (`part-<id>-<n>.parquet`), if any. */

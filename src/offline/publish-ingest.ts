@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, unlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { PARTITION_COLUMN } from "../definitions/specs.js";
@@ -7,14 +6,15 @@ import { quoteString } from "../util/sql.js";
 import { publishCommit, readCommits, syncDir, syncFile, writeAtomically, type CommitDraft, type OfflineCommit } from "./commit-log.js";
 import type { DuckDb } from "./duckdb.js";
 import type { IngestRequest } from "./ingest.js";
-import { committedFiles, ViewVersionLayout } from "./offline-layout.js";
+import { committedFiles, dateOfPartPath, newIngestId, ViewVersionLayout } from "./offline-layout.js";
 import { pendingMarker, sweepOrphans } from "./orphan-sweep.js";
 import { hasTiesWith } from "./tie-check.js";
 
 /** The validated, normalized rows of the ingestion in progress. */
 export const ROWS_TABLE = "__strata_rows";
 
-async function filesUnder(dir: string): Promise<string[]> {
+/** Every file under a folder (absolute paths). */
+export async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
@@ -28,7 +28,7 @@ export async function publishIngest(duck: DuckDb, request: IngestRequest, stats:
   const { record, offlineRoot } = request;
   const progress = request.onProgress ?? noProgress;
   const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
-  const id = `${Date.now().toString(36)}${randomBytes(5).toString("hex")}`;
+  const id = newIngestId();
   await sweepOrphans(layout);
   await writeAtomically(layout.pendingFile(id), JSON.stringify(pendingMarker(id)));
   const staging = layout.stagingDir(id);
@@ -52,7 +52,7 @@ export async function publishIngest(duck: DuckDb, request: IngestRequest, stats:
       await mkdir(dirname(target), { recursive: true });
       await rename(file, target);
       published.push(target);
-      files.push({ path, date: path.slice(`${PARTITION_COLUMN}=`.length, `${PARTITION_COLUMN}=`.length + 10), rows: counts.get(file) ?? 0 });
+      files.push({ path, date: dateOfPartPath(path), rows: counts.get(file) ?? 0 });
     }
     for (const dir of new Set(published.map((p) => dirname(p)))) await syncDir(dir);
     request.checkpoint?.("renamed");

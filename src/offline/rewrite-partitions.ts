@@ -1,11 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, unlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { PARTITION_COLUMN } from "../definitions/specs.js";
 import { quoteString, stringList } from "../util/sql.js";
 import { publishCommit, readCommits, syncDir, syncFile, writeAtomically, type OfflineCommit } from "./commit-log.js";
 import type { DuckDb } from "./duckdb.js";
-import { committedFiles, type ViewVersionLayout } from "./offline-layout.js";
+import { committedFiles, dateOfPartPath, newIngestId, ViewVersionLayout } from "./offline-layout.js";
 import { pendingMarker, sweepOrphans } from "./orphan-sweep.js";
 
 export interface RewriteReport {
@@ -49,17 +47,17 @@ export async function rewritePartitions(duck: DuckDb, layout: ViewVersionLayout,
 }
 
 async function rewriteFiles(duck: DuckDb, layout: ViewVersionLayout, commits: readonly OfflineCommit[], targets: readonly string[], dropSql: string, source: string): Promise<void> {
-  const id = `${Date.now().toString(36)}${randomBytes(5).toString("hex")}`;
+  const id = newIngestId();
   await writeAtomically(layout.pendingFile(id), JSON.stringify(pendingMarker(id)));
   const staging = layout.stagingDir(id);
   try {
     const written: { path: string; date: string; rows: number }[] = [];
     const removes = targets.map((file) => {
       const path = relative(layout.dir, file);
-      return { path, date: path.slice(`${PARTITION_COLUMN}=`.length, `${PARTITION_COLUMN}=`.length + 10) };
+      return { path, date: dateOfPartPath(path) };
     });
     for (const [i, old] of removes.entries()) {
-      const path = join(`${PARTITION_COLUMN}=${old.date}`, `part-${id}-${i}.parquet`);
+      const path = ViewVersionLayout.partPath(old.date, id, i);
       const staged = join(staging, path);
       await mkdir(dirname(staged), { recursive: true });
       // IS NOT TRUE: a row whose key is null is not the subject's and stays.

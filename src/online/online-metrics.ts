@@ -22,6 +22,7 @@ export class OnlineMetrics {
   readonly freshness: Histogram = this.registry.histogram("strata_stream_freshness_seconds", "Streaming: event time to visible in the durable online store", [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
   readonly streamEvents: Counter = this.registry.counter("strata_stream_events_total", "Streaming: events applied to aggregation state, by view");
   readonly deadLetters: Counter = this.registry.counter("strata_stream_dead_letters_total", "Streaming: events refused (late, malformed), by view and reason");
+  readonly erasedEvents: Counter = this.registry.counter("strata_stream_erased_events_total", "Streaming: events of erased subjects from at or before their erasure, dropped (a replay), by view");
   readonly consumerLag: Gauge = this.registry.gauge("strata_stream_consumer_lag", "Streaming: messages in the stream not yet delivered to the consumer, by view");
   readonly loopDelay: Gauge = this.registry.gauge("strata_event_loop_delay_seconds", "Event loop delay since the last scrape, by quantile (p50, p99, max)");
   private readonly loopMonitor = monitorEventLoopDelay({ resolution: 1 });

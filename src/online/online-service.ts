@@ -27,6 +27,8 @@ export class OnlineService {
   readonly reader: OnlineReader;
   readonly writer: OnlineWriter;
   readonly populate: PopulateQueue;
+  /** The project's cache key builder (erasure finds entries with it). */
+  readonly keys: CacheKeys;
   private snapshotAt = 0;
   private registryView: RegistrySnapshot | undefined;
   private loading: Promise<RegistrySnapshot> | undefined;
@@ -43,7 +45,7 @@ export class OnlineService {
     const cacheConfig = config.online.cache;
     this.breaker = new CircuitBreaker(cacheConfig.circuit);
     this.populate = new PopulateQueue(cache, cacheConfig.populate, metrics);
-    const keys = new CacheKeys(cacheConfig.keyPrefix, config.project);
+    const keys = (this.keys = new CacheKeys(cacheConfig.keyPrefix, config.project));
     const lifetime = new EntryLifetime(cacheConfig.ttlSeconds);
     this.reader = new OnlineReader({
       lifetime,

@@ -20,3 +20,8 @@ export function tombstone(entityKey: string, boundaryMicros: number): OnlineWrit
 export function isTombstone(record: { readonly values: string }): boolean {
   return record.values === ERASED_VALUES;
 }
+
+/** A record as readers see it: a tombstone is nothing stored. */
+export function visible<R extends { readonly values: string }>(record: R | null): R | null {
+  return record !== null && isTombstone(record) ? null : record;
+}

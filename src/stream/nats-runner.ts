@@ -74,6 +74,7 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     onVisible: (lags) => {
       for (const lag of lags) freshness.observe(lag);
     },
+    onErased: () => metrics.erasedEvents.inc({ view: record.name }),
     onDeadLetter: (reason) => {
       deadLetters++;
       metrics.deadLetters.inc({ view: record.name, reason });

@@ -47,8 +47,9 @@ export interface ProcessorDeps {
   /** Event time → visible online, per event, in seconds. */
   readonly onVisible?: (lagSeconds: number[]) => void;
   readonly onDeadLetter?: (kind: "late" | "malformed") => void;
-  /** Erasures (the ledger): events behind a replay boundary are dropped, counted, and never logged. */
+  /** Erasures (the ledger): events behind a replay boundary are dropped (onErased counts them) and never logged. */
   readonly boundaries?: ReplayBoundaries;
+  readonly onErased?: () => void;
 }
 
 /**
@@ -81,8 +82,6 @@ export class StreamProcessor {
   /** Keys of erased subjects whose state must be replaced by a tombstone at the next flush, with the boundary. */
   private readonly forgotten = new Map<string, number>();
   processed = 0;
-  /** Events dropped behind a replay boundary (an erased subject's). */
-  erasedEvents = 0;
 
   constructor(private readonly deps: ProcessorDeps) {
     const aggregation = deps.target.spec.aggregation!;
@@ -141,7 +140,7 @@ export class StreamProcessor {
     if (m.seq <= this.lastSeq) return; // a redelivery of what this run or the checkpoint already holds
     this.lastSeq = m.seq;
     if (!(event instanceof Error) && this.deps.boundaries?.drops(event.entityKey, event.row, event.ts) === true) {
-      this.erasedEvents++;
+      this.deps.onErased?.();
       return;
     }
     if (m.seq <= this.replayUntil) {
@@ -224,7 +223,11 @@ export class StreamProcessor {
 
   private async eraseForgotten(): Promise<void> {
     const byBoundary = new Map<number, string[]>();
-    for (const [key, boundary] of this.forgotten) byBoundary.set(boundary, [...(byBoundary.get(boundary) ?? []), key]);
+    for (const [key, boundary] of this.forgotten) {
+      const keys = byBoundary.get(boundary);
+      if (keys === undefined) byBoundary.set(boundary, [key]);
+      else keys.push(key);
+    }
     this.forgotten.clear();
     for (const [boundary, keys] of byBoundary) await this.deps.writer.erase(this.deps.target.ref, keys, boundary);
   }

@@ -149,6 +149,8 @@ describe("erasure reaches every copy (PostgreSQL, Redis Cluster, NATS, DuckDB)",
     await publishAll();
     await caughtUp();
     await sleep(800);
+    const metrics = await (await fetch(`${processor.url}/metrics`)).text();
+    assert.match(metrics, /strata_stream_erased_events_total\{view="customer_activity"\} 5\b/, "the subject's 5 replayed events were dropped and counted");
     await processor.stop();
     processor = undefined;
 

@@ -14,7 +14,7 @@ import { KeyState } from "../../aggregation/tile-state.js";
 import { oldestServedMicros, type FeatureStatus } from "./feature-status.js";
 import type { PopulateQueue } from "./populate-queue.js";
 import type { PlannedView, ReadPlan } from "./read-plan.js";
-import { isTombstone } from "../tombstone.js";
+import { visible } from "../tombstone.js";
 import { SingleFlight } from "./single-flight.js";
 import { TimeoutError, withTimeout } from "./with-timeout.js";
 import { shouldRefreshEarly } from "./xfetch.js";
@@ -122,7 +122,7 @@ export class OnlineReader {
       // Past its logical expiry an entry is still served (and refreshed) with XFetch; without, it has expired.
       if (entry === undefined || (!settings.xfetch.enabled && entry.expiresAt <= now)) return;
       hits++;
-      lookup.record = entry.record !== null && isTombstone(entry.record) ? null : entry.record;
+      lookup.record = visible(entry.record);
       if (settings.xfetch.enabled && shouldRefreshEarly(now, entry.expiresAt, entry.deltaMs, settings.xfetch.beta)) this.refreshEarly(lookup);
     });
     this.counters.hit.inc(hits);
@@ -168,7 +168,7 @@ export class OnlineReader {
         group.forEach((l, i) => {
           const record = records[i] ?? null;
           // A tombstone reads as nothing stored, but goes to the cache as itself: its write time keeps older populates out.
-          out.set(l.cacheKey, record !== null && isTombstone(record) ? null : record);
+          out.set(l.cacheKey, visible(record));
           if (cached) fills.push([l.cacheKey, record]);
         });
       }),
