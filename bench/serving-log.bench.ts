@@ -5,11 +5,13 @@
  * worst case): one with the serving log off, one logging 100% of the `ranking` service's responses. Single-entity
  * requests over 127.0.0.1 from oha at a fixed concurrency, the two servers alternating for
  * --rounds rounds of --seconds each (this 2-core machine is noisy; alternating spreads the noise
- * evenly). Prints throughput and p50/p99 of each, the throughput loss against the ≤ 10% target
+ * evenly; the next round starts once the log has written every row served, so its writer's work
+ * counts against its own rounds). Prints throughput and p50/p99 of each, the throughput loss against the ≤ 10% target
  * (over all rounds, and the median of the rounds' own losses, which one disturbed round moves less),
- * the rows the log wrote (checked against its files), and the servers' peak memory.
+ * each server's CPU time per request (what the log costs, less moved by the noise), the rows the
+ * log wrote (checked against its files), and the servers' peak memory.
  *
- *   npm run bench:serving-log -- [--entities 100000] [--seconds 4] [--rounds 8] [--concurrency 64] [--cache redis|memory]
+ *   npm run bench:serving-log -- [--entities 100000] [--seconds 4] [--rounds 12] [--concurrency 64] [--cache redis|memory]
  */
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -24,6 +26,7 @@ import { makeProject } from "../test/helpers/project.js";
 import { startRedis } from "../test/helpers/redis-server.js";
 import { startServerProcess, type ServerProcess } from "../test/helpers/server-process.js";
 import { oha, type LoadResult } from "./lib/oha.js";
+import { cpuSeconds } from "./lib/proc-cpu.js";
 import { peakRssMb } from "./lib/proc-memory.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -32,7 +35,7 @@ const { values: args } = parseArgs({
   options: {
     entities: { type: "string", default: "100000" },
     seconds: { type: "string", default: "4" },
-    rounds: { type: "string", default: "8" },
+    rounds: { type: "string", default: "12" },
     concurrency: { type: "string", default: "64" },
     cache: { type: "string", default: "redis" },
   },
@@ -79,6 +82,15 @@ async function project(name: string, data: string, servingLog: Record<string, un
 
 const metric = async (server: ServerProcess, name: string): Promise<number> => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
 const ok = (r: LoadResult): number => r.statuses["200"] ?? 0;
+/** Waits until the server has logged `rows` rows in all; how long that took (ms). */
+async function loggedUpTo(server: ServerProcess, rows: number): Promise<number> {
+  const start = performance.now();
+  while ((await metric(server, "strata_serving_log_rows_total")) < rows) {
+    if (performance.now() - start > 30_000) throw new Error(`the serving log did not catch up with ${rows} rows within 30 s`);
+    await sleep(50);
+  }
+  return performance.now() - start;
+}
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const line = (label: string, runs: readonly LoadResult[], extra = ""): void => {
   const requests = runs.reduce((s, r) => s + ok(r), 0);
@@ -106,14 +118,22 @@ try {
   const url = (s: ServerProcess): string => `${s.url}/get-online-features`;
   await oha(url(off), body, { seconds: 3, concurrency }); // warm-up: JIT, connections, the cache
   const warmUp = await oha(url(on), body, { seconds: 3, concurrency });
-  await sleep(1_500); // the warm-up's rows written
+  await loggedUpTo(on, ok(warmUp)); // the warm-up's rows written
   const rowsBefore = await metric(on, "strata_serving_log_rows_total");
   const results: { off: LoadResult[]; on: LoadResult[] } = { off: [], on: [] };
+  const catchUps: number[] = [];
+  const cpu = { off: 0, on: 0 };
   for (let round = 0; round < rounds; round++) {
     // Alternate who goes first, so drift over the run (thermal, other tenants) hits both alike.
-    for (const which of round % 2 === 0 ? (["off", "on"] as const) : (["on", "off"] as const)) results[which].push(await oha(url(which === "off" ? off : on), body, { seconds, concurrency }));
+    for (const which of round % 2 === 0 ? (["off", "on"] as const) : (["on", "off"] as const)) {
+      const server = which === "off" ? off : on;
+      const cpuBefore = cpuSeconds(server.child.pid!);
+      results[which].push(await oha(url(server), body, { seconds, concurrency }));
+      // The log's work left after a round would otherwise run during the other server's round, charged to it.
+      if (which === "on") catchUps.push(await loggedUpTo(on, rowsBefore + results.on.reduce((s, r) => s + ok(r), 0)));
+      cpu[which] += cpuSeconds(server.child.pid!) - cpuBefore;
+    }
   }
-  await sleep(2_000); // one flush interval and more: everything served is written
   const served = results.on.reduce((s, r) => s + ok(r), 0);
   const rows = (await metric(on, "strata_serving_log_rows_total")) - rowsBefore;
   const dropped = await metric(on, 'strata_serving_log_dropped_total\\{reason="buffer_full"\\}');
@@ -132,6 +152,9 @@ try {
   console.log(`  throughput loss with the log on: ${loss.toFixed(1)}% over all rounds, ${medianLoss.toFixed(1)}% the median round (target <= 10%): ${loss <= 10 ? "met" : "NOT met"}`);
   console.log(`  per round (off / on req/s): ${results.off.map((r, i) => `${(ok(r) / seconds).toFixed(0)} / ${(ok(results.on[i]!) / seconds).toFixed(0)}`).join(", ")}`);
   const everyResponse = Number(inFiles?.n) === ok(warmUp) + served;
+  const cpuPerRequest = (which: "off" | "on"): number => (cpu[which] * 1e6) / results[which].reduce((s, r) => s + ok(r), 0);
+  console.log(`  server CPU per request (all threads; steadier than throughput on a shared machine): off ${cpuPerRequest("off").toFixed(1)} µs, on ${cpuPerRequest("on").toFixed(1)} µs (+${((cpuPerRequest("on") / cpuPerRequest("off") - 1) * 100).toFixed(1)}%)`);
+  console.log(`  the log wrote every row served within ${Math.max(...catchUps).toFixed(0)} ms of a round's end (median ${median(catchUps).toFixed(0)} ms); the next round waited for it`);
   console.log(`\nserving log: ${rows.toLocaleString()} rows logged for ${served.toLocaleString()} responses measured; ${Number(inFiles?.n).toLocaleString()} rows in ${logFiles.length} files (${files} written) for ${(ok(warmUp) + served).toLocaleString()} responses with the warm-up: ${everyResponse ? "every response logged" : "MISMATCH"}; ${dropped} dropped (buffer full)`);
   console.log(`peak memory: server with the log off ${peakRssMb(off.child.pid!).toFixed(0)} MB, on ${peakRssMb(on.child.pid!).toFixed(0)} MB`);
 } finally {

@@ -1,5 +1,6 @@
 import { NotFoundError } from "../errors.js";
 import type { DuckDb } from "../offline/duckdb.js";
+import { feastTimestamp } from "../server/feast-format.js";
 import { parseJsonExact } from "../server/json.js";
 import { requestIdTime } from "./request-id.js";
 import { logDate, ServingLogLayout } from "./serving-log-layout.js";
@@ -58,7 +59,7 @@ export async function explainRequest(duck: DuckDb, offlineRoot: string, requestI
       version: r.version as number,
       value: r.value === null ? null : parseJsonExact(r.value as string),
       status: r.status as string,
-      eventTimestamp: r.event_timestamp as string | null,
+      eventTimestamp: r.event_time === null ? null : feastTimestamp(Number(r.event_time)),
     });
   }
   return { requestId, servedAt: first.served_at as string, service: first.service as string | null, degraded: first.degraded as boolean, rows };

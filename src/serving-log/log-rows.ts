@@ -6,6 +6,7 @@ import type { ReadPlan } from "../online/read/read-plan.js";
 import { feastTimestamp } from "../server/feast-format.js";
 import type { ByteLines } from "./byte-lines.js";
 import type { PackedBuilder } from "./packed-transfer.js";
+import { STATUS_LETTERS } from "./serving-log-sql.js";
 
 /**
  * A logged response's rows, in two steps. On the server's thread, `packResponse` copies what
@@ -59,52 +60,39 @@ export function packResponse(out: PackedBuilder, planId: number, plan: ReadPlan,
 /** What every row of a plan repeats, built once per plan. */
 export interface PlanShape {
   readonly keys: readonly { readonly name: string; readonly type: string; readonly subjectPrefix: string; readonly entityPrefix: string }[];
-  /** Per feature: the JSON bytes before its value, its value's writer, and its view's index. */
-  readonly features: readonly { readonly head: Uint8Array; readonly value: (v: unknown) => string; readonly view: number }[];
-  readonly views: number;
+  /** The `features` column's text (see LOG_COLUMNS). */
+  readonly features: string;
+  /** Per feature, its value's JSON writer. */
+  readonly values: readonly ((v: unknown) => string)[];
+  /** Per view, its key in `event_timestamps` (and the separator before it). */
+  readonly viewKeys: readonly string[];
 }
 
 export function planShape(spec: PlanSpec): PlanShape {
-  let first = true;
+  const features = spec.views.flatMap((v) => v.features.map((f) => ({ feature: `${v.view}:${f.name}`, view: v.view, version: v.version })));
   return {
     keys: spec.keys.map((k, i) => ({ ...k, subjectPrefix: `${i === 0 ? "" : ","}"${jsonInner(`${k.name}=`)}`, entityPrefix: `${i === 0 ? "{" : ","}${JSON.stringify(k.name)}:` })),
-    features: spec.views.flatMap((v, view) =>
-      v.features.map((f) => {
-        const head = `${first ? "[" : ","}{"feature":${JSON.stringify(`${v.view}:${f.name}`)},"view":${JSON.stringify(v.view)},"version":${v.version},"value":`;
-        first = false;
-        return { head: Buffer.from(head), value: valueWriter(valueTypeFromName(f.type)!), view };
-      }),
-    ),
-    views: spec.views.length,
+    features: JSON.stringify(features),
+    values: spec.views.flatMap((v) => v.features.map((f) => valueWriter(valueTypeFromName(f.type)!))),
+    viewKeys: spec.views.map((v, i) => `${i === 0 ? "" : ","}${JSON.stringify(v.view)}:`),
   };
 }
 
-/** After a value: its status and the start of its event time (the view's, shared by its features). */
-const STATUS_BYTES = STATUSES.map((s) => Buffer.from(`,"status":"${s}","event_timestamp":`));
-const LINE_END = [Buffer.from("]\tfalse\n"), Buffer.from("]\ttrue\n")];
+const LETTERS = STATUSES.map((s) => STATUS_LETTERS[s]);
 
-const NO_TIME = Buffer.from("null}");
-const timeCache = new Map<number, Uint8Array>();
-/** Distinct event times whose bytes are kept (a view's rows repeat few; every feature of the row writes them). */
-const TIME_CACHE_SIZE = 50_000;
-
-/** An event time's JSON (RFC 3339, or null) and the element's closing brace, as bytes. */
-function timeBytes(micros: number | null): Uint8Array {
-  if (micros === null) return NO_TIME;
-  let bytes = timeCache.get(micros);
-  if (bytes === undefined) {
-    if (timeCache.size >= TIME_CACHE_SIZE) timeCache.clear();
-    timeCache.set(micros, (bytes = Buffer.from(`"${feastTimestamp(micros)}"}`)));
-  }
-  return bytes;
-}
-
-/** Where rendered responses go: the lines of the batch of their date. */
+/** Where rendered responses go: the batch of their date. */
 export interface LineTarget {
-  lines(servedAt: number): ByteLines;
+  batch(servedAt: number): LineBatch;
   written(servedAt: number, rows: number): void;
   /** A response that could not be rendered (its bytes were taken back). */
   failed(rows: number): void;
+}
+
+/** The lines of one file, and the `features` texts they refer to. */
+export interface LineBatch {
+  readonly lines: ByteLines;
+  /** The plan's 1-based index among the file's `features` texts. */
+  featuresIndex(shape: PlanShape): number;
 }
 
 /** Renders each packed response in turn into its target's lines. */
@@ -113,14 +101,14 @@ export function renderPacked(packed: readonly unknown[], shapeOf: (planId: numbe
     const shape = shapeOf(packed[at + 3] as number);
     const rows = packed[at + 4] as number;
     const servedAt = packed[at + 1] as number;
-    const next = at + 6 + (shape.keys.length + 2 * shape.features.length + shape.views) * rows;
-    const out = target.lines(servedAt);
-    out.begin();
+    const next = at + 6 + (shape.keys.length + 2 * shape.values.length + shape.viewKeys.length) * rows;
+    const batch = target.batch(servedAt);
+    batch.lines.begin();
     try {
-      writeResponse(packed, at, shape, rows, out);
+      writeResponse(packed, at, shape, batch.featuresIndex(shape), rows, batch.lines);
       target.written(servedAt, rows);
     } catch {
-      out.rollback();
+      batch.lines.rollback();
       target.failed(rows);
     }
     at = next;
@@ -130,18 +118,18 @@ export function renderPacked(packed: readonly unknown[], shapeOf: (planId: numbe
 /**
  * One packed response as log lines, one tab-separated line per entity row, in the order of
  * LOG_COLUMNS: served_at in epoch milliseconds, `subject_keys` a JSON list of `join_key=value`
- * (integers in decimal, strings raw), `entity` and `features` JSON text (values as served;
- * event times RFC 3339, null when none). JSON never holds a raw tab or newline, so the fields
- * need no quoting; a null service is `\N`.
+ * (integers in decimal, strings raw), `features` the index of the plan's text, the JSON fields
+ * as LOG_COLUMNS says. JSON never holds a raw tab or newline, so the fields need no quoting; a
+ * null service is `\N`.
  */
-function writeResponse(packed: readonly unknown[], at: number, shape: PlanShape, rows: number, out: ByteLines): void {
+function writeResponse(packed: readonly unknown[], at: number, shape: PlanShape, featuresIndex: number, rows: number, out: ByteLines): void {
   const head = `${packed[at] as string}\t${packed[at + 1] as number}\t${(packed[at + 2] as string | null) ?? "\\N"}\t`;
-  const end = LINE_END[packed[at + 5] === true ? 1 : 0]!;
+  const end = packed[at + 5] === true ? "}\ttrue\n" : "}\tfalse\n";
+  const features = shape.values.length;
   const keysAt = at + 6;
   const valuesAt = keysAt + shape.keys.length * rows;
-  const statusesAt = valuesAt + shape.features.length * rows;
-  const timesAt = statusesAt + shape.features.length * rows;
-  const times = new Array<Uint8Array>(shape.views);
+  const statusesAt = valuesAt + features * rows;
+  const timesAt = statusesAt + features * rows;
   for (let i = 0; i < rows; i++) {
     let subject = "[";
     let entity = "";
@@ -151,16 +139,13 @@ function writeResponse(packed: readonly unknown[], at: number, shape: PlanShape,
       subject += `${key.subjectPrefix}${key.type === "String" ? jsonInner(text) : text}"`;
       entity += key.entityPrefix + (key.type === "String" ? JSON.stringify(text) : text);
     }
-    out.text(`${head}${i}\t${subject}]\t${entity}}\t`);
-    for (let v = 0; v < shape.views; v++) times[v] = timeBytes(packed[timesAt + v * rows + i] as number | null);
-    for (let j = 0; j < shape.features.length; j++) {
-      const f = shape.features[j]!;
-      out.bytes(f.head);
-      out.text(f.value(packed[valuesAt + j * rows + i]));
-      out.bytes(STATUS_BYTES[packed[statusesAt + j * rows + i] as number]!);
-      out.bytes(times[f.view]!);
-    }
-    out.bytes(end);
+    out.text(`${head}${i}\t${subject}]\t${entity}}\t${featuresIndex}\t[`);
+    for (let j = 0; j < features; j++) out.text(j === 0 ? shape.values[j]!(packed[valuesAt + j * rows + i]) : `,${shape.values[j]!(packed[valuesAt + j * rows + i])}`);
+    let statuses = "]\t";
+    for (let j = 0; j < features; j++) statuses += LETTERS[packed[statusesAt + j * rows + i] as number]!;
+    out.text(`${statuses}\t{`);
+    for (let v = 0; v < shape.viewKeys.length; v++) out.text(`${shape.viewKeys[v]!}${(packed[timesAt + v * rows + i] as number | null) ?? "null"}`);
+    out.text(end);
   }
 }
 

@@ -1,5 +1,5 @@
 import { ByteLines } from "./byte-lines.js";
-import { renderPacked, planShape, type LineTarget, type PlanShape, type PlanSpec } from "./log-rows.js";
+import { renderPacked, planShape, type LineBatch, type LineTarget, type PlanShape, type PlanSpec } from "./log-rows.js";
 import { unpack, type TransferablePacked } from "./packed-transfer.js";
 import type { ServingLogSink } from "./parquet-log-sink.js";
 import { logDate } from "./serving-log-layout.js";
@@ -28,18 +28,28 @@ export interface LogWriter {
   close(): Promise<void>;
 }
 
-/** Rows of one date, written as one file: log lines (bytes, off the JS heap). */
-interface Batch {
-  readonly date: string;
-  readonly lines: ByteLines;
-  rows: number;
-  responses: number;
+/** Rows of one date, written as one file: log lines (bytes, off the JS heap) and the `features` texts they refer to. */
+class Batch implements LineBatch {
+  readonly lines = new ByteLines();
+  readonly features: string[] = [];
+  private readonly indexes = new Map<PlanShape, number>();
+  rows = 0;
+  responses = 0;
+
+  constructor(readonly date: string) {}
+
+  featuresIndex(shape: PlanShape): number {
+    let index = this.indexes.get(shape);
+    if (index === undefined) this.indexes.set(shape, (index = this.features.push(shape.features)));
+    return index;
+  }
 }
 
-/** A batch whose write failed, kept for the next flush. */
+/** A batch as written (or, when its write failed, kept for the next flush). */
 interface Retry {
   readonly date: string;
   readonly chunks: Buffer[];
+  readonly features: readonly string[];
   readonly rows: number;
   readonly responses: number;
   attempts: number;
@@ -71,11 +81,11 @@ export class LineBatches implements LogWriter {
     const batchOf = (servedAt: number): Batch => {
       const date = logDate(servedAt);
       let batch = this.staged.get(date);
-      if (batch === undefined) this.staged.set(date, (batch = { date, lines: new ByteLines(), rows: 0, responses: 0 }));
+      if (batch === undefined) this.staged.set(date, (batch = new Batch(date)));
       return batch;
     };
     const target: LineTarget = {
-      lines: (servedAt) => batchOf(servedAt).lines,
+      batch: batchOf,
       written: (servedAt, n) => {
         const batch = batchOf(servedAt);
         batch.rows += n;
@@ -104,7 +114,7 @@ export class LineBatches implements LogWriter {
   }
 
   async flush(): Promise<FlushReport> {
-    const batches: Retry[] = [...this.retry, ...[...this.staged.values()].map((b) => ({ date: b.date, chunks: b.lines.chunks(), rows: b.rows, responses: b.responses, attempts: 0 }))];
+    const batches: Retry[] = [...this.retry, ...[...this.staged.values()].map((b) => ({ date: b.date, chunks: b.lines.chunks(), features: b.features, rows: b.rows, responses: b.responses, attempts: 0 }))];
     this.retry = [];
     this.staged = new Map();
     const report = { files: 0, rows: 0, responses: 0, failures: 0, writeFailed: { responses: 0, rows: 0 }, unloggable: this.unloggable };
@@ -112,7 +122,7 @@ export class LineBatches implements LogWriter {
     for (const batch of batches) {
       if (batch.responses === 0) continue;
       try {
-        await this.sink.write(batch.date, batch.chunks);
+        await this.sink.write(batch.date, batch.chunks, batch.features);
         report.files++;
         report.rows += batch.rows;
         report.responses += batch.responses;

@@ -6,8 +6,8 @@ import { linesToParquetSql } from "./serving-log-sql.js";
 
 /** Where the serving log's buffered rows go: one file per call, visible whole or not at all. */
 export interface ServingLogSink {
-  /** Writes the rows (log lines, see renderPacked, in chunks) as one file of the date partition. */
-  write(date: string, chunks: readonly Buffer[]): Promise<void>;
+  /** Writes the rows (log lines, see renderPacked, in chunks; `features` the texts they refer to) as one file of the date partition. */
+  write(date: string, chunks: readonly Buffer[], features: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,7 +39,7 @@ export class ParquetLogSink implements ServingLogSink {
     return this.duck;
   }
 
-  async write(date: string, chunks: readonly Buffer[]): Promise<void> {
+  async write(date: string, chunks: readonly Buffer[], features: readonly string[]): Promise<void> {
     const duck = await this.engine();
     const id = newPartId();
     const lines = this.layout.stagingFile(id, "tsv");
@@ -58,7 +58,7 @@ export class ParquetLogSink implements ServingLogSink {
         await handle.close();
       }
       // On this thread (the log's writer, at its lower priority), not Node's shared pool.
-      await duck.runHere(linesToParquetSql(lines, parquet));
+      await duck.runHere(linesToParquetSql(lines, parquet, features));
       await syncFile(parquet);
       const dir = this.layout.partitionDir(date);
       await mkdir(dir, { recursive: true });

@@ -3,6 +3,8 @@ import { randomBytes } from "node:crypto";
 /** Distinguishes this process's ids from every other server's (with the counter: unique without coordination). */
 const processTag = randomBytes(4).toString("hex");
 let counter = 0;
+let prefixMs = -1;
+let prefix = "";
 
 /**
  * A request id that starts with its time, `<epoch ms, base 36>-<process tag><counter, base 36>`,
@@ -12,7 +14,12 @@ let counter = 0;
  * newRequestId(1714557600000); // "lvmr5c00-9f3a1b2c1"
  */
 export function newRequestId(nowMs: number): string {
-  return `${nowMs.toString(36)}-${processTag}${(++counter).toString(36)}`;
+  // Many requests share a millisecond: their common start is formatted once.
+  if (nowMs !== prefixMs) {
+    prefixMs = nowMs;
+    prefix = `${nowMs.toString(36)}-${processTag}`;
+  }
+  return prefix + (++counter).toString(36);
 }
 
 /** The time (epoch ms) a request id was made at; undefined when the text is not such an id. */

@@ -7,6 +7,7 @@ import { TrainingSet, type ViewMatch } from "../offline/training-set.js";
 import { noProgress, type ProgressListener } from "../util/progress.js";
 import { requestIdTime } from "./request-id.js";
 import { logDate, ServingLogLayout } from "./serving-log-layout.js";
+import { SERVED_LIST_TYPE } from "./serving-log-sql.js";
 import { featureListSql, loggedKeysSql, matchedSql, resultSql, servedFeaturesSql, type OutputFeature, type RowMatch } from "./training-set-sql.js";
 
 export interface ServingLogTrainingRequest {
@@ -56,7 +57,7 @@ export async function trainingSetFromServingLog(duck: DuckDb, offlineRoot: strin
     progress({ phase: "joining" });
     const files = await new ServingLogLayout(offlineRoot).partFiles(await requestDates(duck, labels));
     const match = files.length === 0 ? undefined : await rowMatch(duck, files, labels, names);
-    await duck.run(`CREATE TEMP TABLE ${matched} AS ${match === undefined ? "SELECT NULL::BIGINT AS label_row, NULL::TIMESTAMPTZ AS served_at, NULL::VARCHAR AS features WHERE false" : matchedSql(files, labels, match)}`);
+    await duck.run(`CREATE TEMP TABLE ${matched} AS ${match === undefined ? `SELECT NULL::BIGINT AS label_row, NULL::TIMESTAMPTZ AS served_at, NULL::${SERVED_LIST_TYPE} AS served WHERE false` : matchedSql(files, labels, match)}`);
     await duck.run(`CREATE TEMP TABLE ${features} AS ${servedFeaturesSql(matched)}`);
     const outputs = outputFeatures(await duck.rows(featureListSql(features)), typeOf, request.fullFeatureNames === true, names);
     await duck.run(`CREATE TEMP TABLE ${result} AS ${resultSql(labels, matched, features, outputs)}`);

@@ -1,7 +1,7 @@
 import type { ValueType } from "../definitions/value-type.js";
 import { duckdbType } from "../offline/duckdb-types.js";
 import { quoteIdent, quoteString, stringList } from "../util/sql.js";
-import { FEATURE_STRUCTURE } from "./serving-log-sql.js";
+import { servedListSql } from "./serving-log-sql.js";
 
 /**
  * SQL for a training set from the serving log: label rows (request_id, then row_index or the
@@ -13,7 +13,7 @@ export type RowMatch = { readonly by: "row_index" } | { readonly by: "keys"; rea
 
 /** The logged rows of the labels' requests, once each (a row written twice by a retried flush counts once). */
 function loggedSql(files: readonly string[], labels: string): string {
-  return `SELECT request_id, row_index, served_at, subject_keys, entity, features FROM read_parquet(${stringList(files)})
+  return `SELECT request_id, row_index, served_at, subject_keys, entity, ${servedListSql()} AS served FROM read_parquet(${stringList(files)})
     WHERE request_id IN (SELECT CAST(request_id AS VARCHAR) FROM ${labels})
     QUALIFY row_number() OVER (PARTITION BY request_id, row_index ORDER BY served_at) = 1`;
 }
@@ -34,7 +34,7 @@ export function matchedSql(files: readonly string[], labels: string, match: RowM
       ? "g.row_index = l.row_index"
       : `list_has_all(g.subject_keys, [${match.keys.map((k) => `${quoteString(`${k}=`)} || CAST(l.${quoteIdent(k)} AS VARCHAR)`).join(", ")}])`;
   return `WITH logged AS (${loggedSql(files, labels)})
-    SELECT l.rowid AS label_row, g.served_at, g.features
+    SELECT l.rowid AS label_row, g.served_at, g.served
     FROM ${labels} l JOIN logged g ON g.request_id = CAST(l.request_id AS VARCHAR) AND ${condition}
     QUALIFY row_number() OVER (PARTITION BY l.rowid ORDER BY g.row_index) = 1`;
 }
@@ -42,7 +42,7 @@ export function matchedSql(files: readonly string[], labels: string, match: RowM
 /** The matched rows' features, one row per (label row, feature), with their position in the response. */
 export function servedFeaturesSql(matched: string): string {
   return `SELECT label_row, f.feature, f.view, f.version, f.value, position
-    FROM (SELECT label_row, unnest(fs) AS f, generate_subscripts(fs, 1) AS position FROM (SELECT label_row, from_json(features, ${FEATURE_STRUCTURE}) AS fs FROM ${matched}))`;
+    FROM (SELECT label_row, unnest(served) AS f, generate_subscripts(served, 1) AS position FROM ${matched})`;
 }
 
 /** Each served feature once, in order of first appearance, with the view versions that served it. */

@@ -67,7 +67,7 @@ describe("erasing a subject from the serving log", () => {
     const untouched = [...fileBytes].find(([, bytes]) => !bytes.includes(SUBJECT))![0];
     assert.deepEqual(await readFile(untouched), fileBytes.get(untouched), "a file without the subject is not rewritten");
     const [scan] = await duck.rows(
-      `SELECT count(*) AS n FROM read_parquet([${files.map((f) => `'${f}'`).join(", ")}]) WHERE concat_ws('|', request_id, service, entity, features, array_to_string(subject_keys, '|')) LIKE '%${SUBJECT}%'`,
+      `SELECT count(*) AS n FROM read_parquet([${files.map((f) => `'${f}'`).join(", ")}]) WHERE concat_ws('|', request_id, service, entity, features, feature_values, event_timestamps, array_to_string(subject_keys, '|')) LIKE '%${SUBJECT}%'`,
     );
     assert.equal(scan?.n, 0n, "DuckDB finds the subject in no column");
     assert.equal(await servingLogRemaining(duck, root, [`customer_id=${SUBJECT}`]), 0);

@@ -11,6 +11,9 @@ export interface LoggedRow {
   readonly subject_keys: string[];
   readonly entity: string;
   readonly features: string;
+  readonly feature_values: string;
+  readonly statuses: string;
+  readonly event_timestamps: string;
   readonly degraded: boolean;
 }
 
@@ -20,7 +23,7 @@ export async function loggedRows(duck: DuckDb, offlineRoot: string): Promise<Log
   if (files.length === 0) return [];
   const list = files.map((f) => `'${f}'`).join(", ");
   return (await duck.rows(
-    `SELECT request_id, strftime(served_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS served_at, service, row_index, subject_keys, entity, features, degraded FROM read_parquet([${list}]) ORDER BY request_id, row_index`,
+    `SELECT request_id, strftime(served_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS served_at, service, row_index, subject_keys, entity, features, feature_values, statuses, event_timestamps, degraded FROM read_parquet([${list}]) ORDER BY request_id, row_index`,
   )) as unknown as LoggedRow[];
 }
 
@@ -38,10 +41,28 @@ interface LoggedFeature {
   version: number;
   value: unknown;
   status: string;
-  event_timestamp: string | null;
+  /** Epoch microseconds. */
+  event_time: number | null;
 }
 
-const EPOCH = "1970-01-01T00:00:00Z";
+const STATUS_NAMES: Readonly<Record<string, string>> = { P: "PRESENT", N: "NULL_VALUE", M: "NOT_FOUND", O: "OUTSIDE_MAX_AGE", D: "DEFAULTED" };
+
+/** A row's features decoded from its columns as the README describes them (independently of the log's own SQL). */
+export function loggedFeatures(row: LoggedRow): LoggedFeature[] {
+  const identities = JSON.parse(row.features) as { feature: string; view: string; version: number }[];
+  const values = parseJsonExact(row.feature_values) as unknown[];
+  const times = JSON.parse(row.event_timestamps) as Record<string, number | null>;
+  assert.equal(values.length, identities.length, "a value per feature");
+  assert.equal(row.statuses.length, identities.length, "a status per feature");
+  return identities.map((f, j) => ({ ...f, value: values[j], status: STATUS_NAMES[row.statuses[j]!]!, event_time: times[f.view] ?? null }));
+}
+
+/** Epoch microseconds of an RFC 3339 time in UTC, to the microsecond ("…T12:00:00.123456Z"). */
+function micros(text: string): number {
+  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?Z$/.exec(text);
+  assert.ok(match !== null, `an RFC 3339 UTC time: ${text}`);
+  return Date.parse(`${match[1]!}Z`) * 1000 + Number((match[2] ?? "").padEnd(6, "0"));
+}
 
 /** The oracle: the log's rows of a response hold exactly what the response served, row by row, feature by feature. */
 export function assertLoggedAsServed(rows: readonly LoggedRow[], served: Served, timestampFeatures: ReadonlySet<string> = new Set()): void {
@@ -55,7 +76,7 @@ export function assertLoggedAsServed(rows: readonly LoggedRow[], served: Served,
     const i = row.row_index;
     assert.equal(row.service, served.service);
     assert.equal(row.degraded, served.body.degraded ?? false);
-    const features = parseJsonExact(row.features) as LoggedFeature[];
+    const features = loggedFeatures(row);
     const keys = names.length - features.length;
     const entity = parseJsonExact(row.entity) as Record<string, unknown>;
     assert.deepEqual(Object.keys(entity).sort(), names.slice(0, keys).sort(), "the row's join keys");
@@ -72,7 +93,7 @@ export function assertLoggedAsServed(rows: readonly LoggedRow[], served: Served,
       const value = timestampFeatures.has(f.feature) && typeof f.value === "string" ? Math.floor(Date.parse(f.value) / 1000) : f.value;
       assert.deepEqual(value, column.values[i], `${where}: value`);
       assert.equal(f.status, column.statuses[i], `${where}: status`);
-      assert.equal(f.event_timestamp ?? EPOCH, column.event_timestamps[i], `${where}: event time`);
+      assert.equal(f.event_time ?? 0, micros(column.event_timestamps[i]!), `${where}: event time`);
     });
   }
 }

@@ -5,7 +5,7 @@ import { parseJsonExact } from "../../src/server/json.js";
 import { ParquetLogSink, type ServingLogSink } from "../../src/serving-log/parquet-log-sink.js";
 import { requestIdTime } from "../../src/serving-log/request-id.js";
 import { ServingLogLayout } from "../../src/serving-log/serving-log-layout.js";
-import { assertLoggedAsServed, loggedRows, type Served } from "./logged-rows.js";
+import { assertLoggedAsServed, loggedFeatures, loggedRows, type Served } from "./logged-rows.js";
 import { openLoggedProject, writeValues, type LoggedProject } from "./logged-project.js";
 import { readdir } from "node:fs/promises";
 
@@ -58,9 +58,8 @@ describe("serving log at 100% sampling", () => {
     for (const s of served) assertLoggedAsServed(rows, s, new Set(["customer_profile:seen_at"]));
 
     const customer = rows.find((r) => r.service === null && r.subject_keys.includes("customer_id=zq-subject-7f3e9a"))!;
-    const features = parseJsonExact(customer.features) as { feature: string; value: unknown }[];
     assert.deepEqual(
-      features.map((f) => f.value),
+      loggedFeatures(customer).map((f) => f.value),
       [9007199254740993n, "2024-05-01T10:00:00.654321Z", [0.5, -1.25]],
       "Int64 beyond 2^53 exact, timestamps to the microsecond",
     );
@@ -130,11 +129,11 @@ function gatedSink(real: ServingLogSink, options: { failures?: number } = {}) {
   let release: () => void = () => undefined;
   const gate = { open: new Promise<void>((resolve) => (release = resolve)), calls: 0, failures: options.failures ?? 0 };
   const sink: ServingLogSink = {
-    async write(date, chunks) {
+    async write(date, chunks, features) {
       gate.calls++;
       if (gate.calls <= gate.failures) throw new Error("disk full");
       await gate.open;
-      return real.write(date, chunks);
+      return real.write(date, chunks, features);
     },
     close: () => real.close(),
   };

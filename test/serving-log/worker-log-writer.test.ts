@@ -46,9 +46,15 @@ describe("serving log writer thread", () => {
     const duck = await DuckDb.open();
     try {
       const files = await new ServingLogLayout(root).partFiles();
-      const rows = await duck.rows(`SELECT request_id, features FROM read_parquet([${files.map((f) => `'${f}'`).join(", ")}]) ORDER BY request_id`);
+      const rows = await duck.rows(`SELECT request_id, features, feature_values, statuses, event_timestamps FROM read_parquet([${files.map((f) => `'${f}'`).join(", ")}]) ORDER BY request_id`);
       assert.deepEqual(rows.map((r) => (r.request_id as string).slice(-2)), ["a1", "a4"]);
-      assert.match(rows[1]!.features as string, /"view":"stats","version":2,"value":0.75,"status":"PRESENT","event_timestamp":"2024-05-01T10:00:00Z"/);
+      assert.deepEqual({ ...rows[1] }, {
+        request_id: rows[1]!.request_id,
+        features: '[{"feature":"stats:rate","view":"stats","version":2}]',
+        feature_values: "[0.75]",
+        statuses: "P",
+        event_timestamps: `{"stats":${Date.parse("2024-05-01T10:00:00Z") * 1000}}`,
+      });
     } finally {
       duck.close();
     }
