@@ -258,7 +258,7 @@ export class FeatureStore {
   }
 
   private async erasureDeps(online: OnlineService, onStep?: (step: string) => void): Promise<ErasureDeps> {
-    return { registry: this.registry, online, duck: await this.engine(), offlineRoot: this.config.offline.path, actor: this.actor, audit: (a, o, d) => this.auditOf(a, o, d), onStep };
+    return { project: this.config.project, registry: this.registry, online, duck: await this.engine(), offlineRoot: this.config.offline.path, actor: this.actor, audit: (a, o, d) => this.auditOf(a, o, d), onStep };
   }
 
   /**

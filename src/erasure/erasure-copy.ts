@@ -6,6 +6,8 @@ import type { CopyReport, ErasureRecord } from "./erasure-record.js";
 /** What every copy's step works with: the erasure (subject, boundary), the view versions it reaches, and the stores. */
 export interface ErasureContext {
   readonly erasure: ErasureRecord;
+  /** The project (it names stream consumers). */
+  readonly project: string;
   readonly views: readonly ViewVersionRecord[];
   readonly online: OnlineService;
   readonly duck: DuckDb;
@@ -13,7 +15,7 @@ export interface ErasureContext {
 }
 
 /**
- * One place a data subject's values live (durable store and cache, offline files, serving log).
+ * One place a data subject's values live (durable store and cache, offline files, serving log, stream dead letters).
  * `erase` is idempotent (a resumed erasure runs it again); `remaining` scans the copy and
  * reports what of the subject from at or before the boundary it still holds.
  */

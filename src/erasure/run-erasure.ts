@@ -7,12 +7,14 @@ import type { RegistryStore, WriteAudit } from "../registry/registry-store.js";
 import { sha256Hex } from "../util/canonical-json.js";
 import type { ErasureContext, ErasureCopy } from "./erasure-copy.js";
 import { subjectLabel, type CopyReport, type ErasureRecord } from "./erasure-record.js";
+import { deadLetterCopy } from "./dead-letter-copy.js";
 import { offlineCopy } from "./offline-copy.js";
 import { onlineCopy } from "./online-copy.js";
 import { servingLogCopy } from "./serving-log-copy.js";
 import { erasedViews, type Subject } from "./subject.js";
 
 export interface ErasureDeps {
+  readonly project: string;
   readonly registry: RegistryStore;
   readonly online: OnlineService;
   readonly duck: DuckDb;
@@ -33,11 +35,11 @@ export interface ErasureRequest {
 }
 
 /** Every copy, in the order an erasure reaches them: the online tier first, which stops resurrection at once. */
-export const ERASURE_COPIES: readonly ErasureCopy[] = [onlineCopy, offlineCopy, servingLogCopy];
+export const ERASURE_COPIES: readonly ErasureCopy[] = [onlineCopy, offlineCopy, servingLogCopy, deadLetterCopy];
 
 /** What the copies' steps of an erasure work with: the view versions it reaches in `snapshot`, and the stores. */
 function contextOf(deps: ErasureDeps, snapshot: RegistrySnapshot, erasure: ErasureRecord): ErasureContext {
-  return { erasure, views: erasedViews(snapshot, erasure.subject, erasure.views), online: deps.online, duck: deps.duck, offlineRoot: deps.offlineRoot };
+  return { erasure, project: deps.project, views: erasedViews(snapshot, erasure.subject, erasure.views), online: deps.online, duck: deps.duck, offlineRoot: deps.offlineRoot };
 }
 
 /** The audit log names the subject by hash: the log is kept forever, the subject must not be in it. */

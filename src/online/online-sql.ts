@@ -1,5 +1,5 @@
 import type { SqlDialect } from "../registry/registry-sql.js";
-import type { MaterializationJob, SavedCheckpoint, StoredRecord } from "./online-store.js";
+import type { MaterializationJob, StoredDeadLetter, SavedCheckpoint, StoredRecord } from "./online-store.js";
 
 /**
  * SQL shared by the SQLite and PostgreSQL online stores (pure). A dialect supplies
@@ -103,12 +103,26 @@ export function insertDeadLetterSql(d: OnlineDialect): string {
   return `INSERT INTO ${d.table("dead_letters")} (project, consumer, seq, reason, payload, recorded_at) VALUES (${p.join(", ")}) ON CONFLICT (project, consumer, seq) DO NOTHING`;
 }
 
+export function deadLetterFromRow(row: Record<string, unknown>): StoredDeadLetter {
+  return { seq: Number(row.seq), reason: row.reason as string, payload: row.payload as string, recordedAt: row.recorded_at as string };
+}
+
 export function checkpointFromRow(row: Record<string, unknown>): SavedCheckpoint {
   return { seq: Number(row.seq), watermark: Number(row.watermark), deadLetters: Number(row.dead_letters) };
 }
 
 export function loadCheckpointSql(d: OnlineDialect): string {
   return `SELECT seq, watermark, dead_letters FROM ${d.table("stream_checkpoints")} WHERE project = ${d.param(1)} AND consumer = ${d.param(2)}`;
+}
+
+/** Params: project, consumer, after seq, limit. A page of a consumer's dead letters, in sequence order. */
+export function deadLettersPageSql(d: OnlineDialect): string {
+  return `SELECT seq, reason, payload, recorded_at FROM ${d.table("dead_letters")} WHERE project = ${d.param(1)} AND consumer = ${d.param(2)} AND seq > ${d.param(3)} ORDER BY seq LIMIT ${d.param(4)}`;
+}
+
+/** Params: payload, project, consumer, seq, payload again (SQLite's `?` are positional). The row (and its sequence, which a replay skips) stays; its payload is replaced. */
+export function redactDeadLetterSql(d: OnlineDialect): string {
+  return `UPDATE ${d.table("dead_letters")} SET payload = ${d.param(1)} WHERE project = ${d.param(2)} AND consumer = ${d.param(3)} AND seq = ${d.param(4)} AND payload <> ${d.param(5)}`;
 }
 
 export function deadLetterSeqsSql(d: OnlineDialect): string {

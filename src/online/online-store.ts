@@ -51,6 +51,10 @@ export interface OnlineStore {
   loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined>;
   /** The sequences in [from, to] a consumer refused (recorded as dead letters). */
   deadLetterSeqs(consumer: string, from: number, to: number): Promise<Set<number>>;
+  /** Up to `limit` of a consumer's dead letters with sequences above `afterSeq`, in order (an erasure's scan). */
+  deadLetters(consumer: string, afterSeq: number, limit: number): Promise<StoredDeadLetter[]>;
+  /** Replaces the payloads of these dead letters, keeping the rows (a replay still skips them); returns how many changed. */
+  redactDeadLetters(consumer: string, seqs: readonly number[], payload: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -59,6 +63,11 @@ export interface DeadLetter {
   readonly seq: number;
   readonly reason: string;
   readonly payload: string;
+}
+
+export interface StoredDeadLetter extends DeadLetter {
+  /** When its commit recorded it (RFC 3339). */
+  readonly recordedAt: string;
 }
 
 export interface StreamCheckpoint {

@@ -1,8 +1,8 @@
 import pg from "pg";
 import { StorageError } from "../errors.js";
-import { checkpointFromRow, deadLetterSeqsSql, eraseTail, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { checkpointFromRow, deadLetterFromRow, deadLetterSeqsSql, deadLettersPageSql, eraseTail, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
 import { ERASED_VALUES, TOMBSTONE_CREATED_TS } from "./tombstone.js";
-import { newestPerKey, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
+import { newestPerKey, type StoredDeadLetter, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
 /**
  * The durable online store on PostgreSQL, for teams and for more than one server. A batch is
@@ -101,6 +101,15 @@ export class PostgresOnlineStore implements OnlineStore {
 
   async deadLetterSeqs(consumer: string, from: number, to: number): Promise<Set<number>> {
     return new Set((await this.query(deadLetterSeqsSql(this.dialect), [this.project, consumer, from, to])).map((r) => Number(r.seq)));
+  }
+
+  async deadLetters(consumer: string, afterSeq: number, limit: number): Promise<StoredDeadLetter[]> {
+    return (await this.query(deadLettersPageSql(this.dialect), [this.project, consumer, afterSeq, limit])).map(deadLetterFromRow);
+  }
+
+  async redactDeadLetters(consumer: string, seqs: readonly number[], payload: string): Promise<number> {
+    const sql = `UPDATE ${this.dialect.table("dead_letters")} SET payload = $1 WHERE project = $2 AND consumer = $3 AND seq = ANY($4::bigint[]) AND payload <> $1 RETURNING seq`;
+    return (await this.query(sql, [payload, this.project, consumer, [...seqs]])).length;
   }
 
   async readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]> {

@@ -1,10 +1,10 @@
 import type Database from "better-sqlite3";
 import { openSqlite } from "../util/open-sqlite.js";
-import { checkpointFromRow, deadLetterSeqsSql, eraseTail, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql } from "./online-sql.js";
+import { checkpointFromRow, deadLetterFromRow, deadLetterSeqsSql, deadLettersPageSql, redactDeadLetterSql, eraseTail, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql } from "./online-sql.js";
 import { SqliteCommitThread } from "./sqlite-commit-thread.js";
 import { ERASED_VALUES, tombstone } from "./tombstone.js";
 import { appliedRecords, sqliteDialect, SqliteRecordWriter } from "./sqlite-record-writer.js";
-import { type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
+import { type StoredDeadLetter, type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
 /** Keys per `IN (...)` read; SQLite allows many more parameters, this keeps statements cacheable. */
 const READ_CHUNK = 256;
@@ -50,6 +50,16 @@ export class SqliteOnlineStore implements OnlineStore {
   deadLetterSeqs(consumer: string, from: number, to: number): Promise<Set<number>> {
     const rows = this.db.prepare(deadLetterSeqsSql(sqliteDialect)).all(this.project, consumer, from, to) as { seq: number }[];
     return Promise.resolve(new Set(rows.map((r) => Number(r.seq))));
+  }
+
+  deadLetters(consumer: string, afterSeq: number, limit: number): Promise<StoredDeadLetter[]> {
+    const rows = this.db.prepare(deadLettersPageSql(sqliteDialect)).all(this.project, consumer, afterSeq, limit) as Record<string, unknown>[];
+    return Promise.resolve(rows.map(deadLetterFromRow));
+  }
+
+  redactDeadLetters(consumer: string, seqs: readonly number[], payload: string): Promise<number> {
+    const redact = this.db.prepare(redactDeadLetterSql(sqliteDialect));
+    return Promise.resolve(this.db.transaction(() => seqs.reduce((n, seq) => n + redact.run(payload, this.project, consumer, seq, payload).changes, 0))());
   }
 
   readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]> {

@@ -9,6 +9,7 @@ import { ReplayBoundaries } from "../erasure/replay-boundaries.js";
 import { JetStreamFeed } from "./jetstream-feed.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { StreamProcessor } from "./stream-processor.js";
+import { consumerName } from "./consumer-name.js";
 
 /** The `stream` section of strata.yaml (see project-config.ts for each setting). */
 export type StreamSettings = ProjectConfig["stream"];
@@ -33,9 +34,6 @@ export interface StreamRunSummary {
 
 /** A backlog of more than this many batches means the processor is behind. */
 const BACKLOG_BATCHES = 20;
-
-/** The durable JetStream consumer of one view version (NATS names allow letters, digits, _ and -). */
-const consumerName = (project: string, record: ViewVersionRecord): string => `strata_${project}_${record.name}_v${record.version}`.replace(/[^A-Za-z0-9_-]/g, "_");
 
 /**
  * Consumes each aggregation view's JetStream subject with a durable consumer (see JetStreamFeed):

@@ -92,6 +92,8 @@ describe("erasure reaches every copy (PostgreSQL, Redis Cluster, NATS, DuckDB)",
     // Every copy holds the subject: online store + cache (materialize populates it), stream state, event log, tiles.
     processor = await startCliProcess(["-C", dir, "stream", "run", "--port", "0"]);
     await publishAll();
+    // Two malformed events (refused, kept as dead letters with their raw payloads): the subject's and another's.
+    for (const id of [SUBJECT, OTHERS[0]!]) await nc.jetstream().publish("pay.a", new TextEncoder().encode(`{"customer_id":"${id}","amount":`));
     await caughtUp();
     await sleep(600); // the event log append (offlineFlushMs)
     await store.materialize({ end: new Date(now) });
@@ -144,6 +146,7 @@ describe("erasure reaches every copy (PostgreSQL, Redis Cluster, NATS, DuckDB)",
     assert.equal(count("offline-store"), 12 + 12 + 5, "offline rows: 12 profile, 12 customer × merchant, 5 events");
     assert.ok(count("cache") >= 4);
     assert.equal(count("serving-log"), 2, "the subject's two logged response rows");
+    assert.equal(count("dead-letters"), 1, "the subject's malformed event");
 
     // A replay of the whole stream after the erase: the subject's events are dropped, the others' counted again.
     await publishAll();
@@ -159,8 +162,11 @@ describe("erasure reaches every copy (PostgreSQL, Redis Cluster, NATS, DuckDB)",
     assert.deepEqual(result.columns.map((c) => c.statuses[0]), ["NOT_FOUND", "NULL_VALUE", "PRESENT"]);
     assert.deepEqual(result.columns.map((c) => c.values[0]), [null, null, 0], "an erased aggregation key reads as an empty window");
     assert.equal(Number(result.columns[2]!.values[1]), 10, "another customer's events were counted (twice: the replay is not late)");
-    const saved = await online.durable.loadCheckpoint(`strata_${store.config.project}_customer_activity_v1`.replace(/[^A-Za-z0-9_-]/g, "_"));
-    assert.equal(saved?.deadLetters, 0, "the subject's replayed events were dropped by the boundary, not refused as late");
+    const consumer = `strata_${store.config.project}_customer_activity_v1`.replace(/[^A-Za-z0-9_-]/g, "_");
+    const saved = await online.durable.loadCheckpoint(consumer);
+    assert.equal(saved?.deadLetters, 2, "only the two malformed events: the subject's replayed events were dropped by the boundary, not refused as late");
+    const letters = await online.durable.deadLetters(consumer, 0, 100);
+    assert.deepEqual(letters.map((d) => d.payload), ["!erased", `{"customer_id":"${OTHERS[0]!}","amount":`], "the subject's payload erased (its row kept, so a replay skips it), the other's untouched");
     const [cachedAfter] = await online.cache.getMany([keys().entry(ref, subjectKey)]);
     const entry = decodeEntry(cachedAfter!, subjectKey);
     assert.ok(entry?.record != null && isTombstone(entry.record), "the cache holds the tombstone, not the populated old value");
@@ -180,7 +186,7 @@ describe("erasure reaches every copy (PostgreSQL, Redis Cluster, NATS, DuckDB)",
     assert.equal(verify.code, 0, verify.stderr + verify.stdout);
     const report = JSON.parse(verify.stdout) as { clean: boolean; remaining: { copy: string; count: number }[] };
     assert.equal(report.clean, true, verify.stdout);
-    assert.deepEqual([...new Set(report.remaining.map((r) => r.copy))].sort(), ["cache", "durable-online-store", "offline-store", "serving-log", "streaming-state"]);
+    assert.deepEqual([...new Set(report.remaining.map((r) => r.copy))].sort(), ["cache", "dead-letters", "durable-online-store", "offline-store", "serving-log", "streaming-state"]);
     assert.deepEqual(await filesHoldingBytes(store.config.offline.path, SUBJECT), [], "no file of the offline store holds the subject's bytes");
     assert.deepEqual(await parquetFilesMentioning(await store.engine(), store.config.offline.path, SUBJECT), [], "no decoded row mentions the subject");
 

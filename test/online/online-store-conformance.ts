@@ -507,6 +507,30 @@ export function onlineStoreConformance(backend: OnlineStoreBackend): void {
         assert.deepEqual([...(await store.deadLetterSeqs("c1", 5, 12))].sort((a, b) => a - b), [11, 12]);
         assert.deepEqual([...(await store.deadLetterSeqs("c2", 0, 100))], []);
       });
+
+      it("pages through a consumer's dead letters in order, and redacts payloads keeping the rows", async () => {
+        const store = stores.store("p");
+        const letters = Array.from({ length: 7 }, (_, i) => ({ seq: 20 + i * 3, reason: `late ${i}`, payload: `{"card":${i}}` }));
+        await store.commitCheckpoint(VIEW_A1, [], { consumer: "c3", seq: 40, watermark: T0, deadLetters: letters.slice(0, 4) });
+        await store.commitCheckpoint(VIEW_A1, [], { consumer: "c3", seq: 50, watermark: T0, deadLetters: letters.slice(4) });
+        await stores.store("q").commitCheckpoint(VIEW_A1, [], { consumer: "c3", seq: 50, watermark: T0, deadLetters: [{ seq: 21, reason: "other project", payload: "x" }] });
+        const pages: number[][] = [];
+        for (let after = 0; ; ) {
+          const page = await store.deadLetters("c3", after, 3);
+          if (page.length === 0) break;
+          pages.push(page.map((d) => d.seq));
+          after = page.at(-1)!.seq;
+        }
+        assert.deepEqual(pages, [[20, 23, 26], [29, 32, 35], [38]], "pages of 3 after the last sequence seen; the other project's letter is not among them");
+        const [first] = await store.deadLetters("c3", 0, 1);
+        assert.deepEqual({ ...first, recordedAt: undefined }, { ...letters[0], recordedAt: undefined });
+        assert.ok(Math.abs(Date.parse(first!.recordedAt) - Date.now()) < 60_000, `recorded now: ${first!.recordedAt}`);
+        assert.equal(await store.redactDeadLetters("c3", [23, 29, 99], "!gone"), 2, "unknown sequences change nothing");
+        assert.equal(await store.redactDeadLetters("c3", [23], "!gone"), 0, "a payload already redacted is not counted again");
+        assert.deepEqual((await store.deadLetters("c3", 0, 10)).map((d) => d.payload), ['{"card":0}', "!gone", '{"card":2}', "!gone", '{"card":4}', '{"card":5}', '{"card":6}']);
+        assert.deepEqual([...(await store.deadLetterSeqs("c3", 0, 100))].sort((a, b) => a - b), [20, 23, 26, 29, 32, 35, 38], "the rows stay: a replay still skips them");
+        assert.deepEqual((await stores.store("q").deadLetters("c3", 0, 10)).map((d) => d.payload), ["x"]);
+      });
     });
 
     describe("concurrency", () => {
