@@ -258,7 +258,10 @@ export class FeatureStore {
   }
 
   private async erasureDeps(online: OnlineService, onStep?: (step: string) => void): Promise<ErasureDeps> {
-    return { project: this.config.project, registry: this.registry, online, duck: await this.engine(), offlineRoot: this.config.offline.path, actor: this.actor, audit: (a, o, d) => this.auditOf(a, o, d), onStep };
+    // Servers write what they logged every flush interval: two of them cover a write in progress.
+    const logged = this.config.servingLog.featureRefs > 0 || Object.values(this.config.servingLog.services).some((rate) => rate > 0);
+    const servingLogSettleMs = logged ? 2 * this.config.servingLog.flushIntervalMs : 0;
+    return { project: this.config.project, servingLogSettleMs, registry: this.registry, online, duck: await this.engine(), offlineRoot: this.config.offline.path, actor: this.actor, audit: (a, o, d) => this.auditOf(a, o, d), onStep };
   }
 
   /**

@@ -8,6 +8,8 @@ export interface ErasureContext {
   readonly erasure: ErasureRecord;
   /** The project (it names stream consumers). */
   readonly project: string;
+  /** How long after the boundary servers may still hold rows served before it, unwritten (ms; 0 when nothing is logged). */
+  readonly servingLogSettleMs: number;
   readonly views: readonly ViewVersionRecord[];
   readonly online: OnlineService;
   readonly duck: DuckDb;

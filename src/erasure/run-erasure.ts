@@ -15,6 +15,7 @@ import { erasedViews, type Subject } from "./subject.js";
 
 export interface ErasureDeps {
   readonly project: string;
+  readonly servingLogSettleMs: number;
   readonly registry: RegistryStore;
   readonly online: OnlineService;
   readonly duck: DuckDb;
@@ -39,7 +40,7 @@ export const ERASURE_COPIES: readonly ErasureCopy[] = [onlineCopy, offlineCopy, 
 
 /** What the copies' steps of an erasure work with: the view versions it reaches in `snapshot`, and the stores. */
 function contextOf(deps: ErasureDeps, snapshot: RegistrySnapshot, erasure: ErasureRecord): ErasureContext {
-  return { erasure, project: deps.project, views: erasedViews(snapshot, erasure.subject, erasure.views), online: deps.online, duck: deps.duck, offlineRoot: deps.offlineRoot };
+  return { erasure, project: deps.project, servingLogSettleMs: deps.servingLogSettleMs, views: erasedViews(snapshot, erasure.subject, erasure.views), online: deps.online, duck: deps.duck, offlineRoot: deps.offlineRoot };
 }
 
 /** The audit log names the subject by hash: the log is kept forever, the subject must not be in it. */

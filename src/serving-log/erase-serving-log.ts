@@ -15,17 +15,18 @@ import { countSubjectSql, rewriteWithoutSql, subjectFilesSql } from "./serving-l
  * (staging files) are deleted too. Idempotent; erasures run one at a time (a lock file), as two
  * rewriting the same file at once would each put back what the other removed.
  *
- * Rows still buffered in a running server are written after this returns:
- * servingLogRemaining finds them, and erasing again removes them.
+ * With `servedUpTo` (µs, an erasure's boundary) only rows served at or before it go: later
+ * requests for the subject are new data. Rows still buffered in a running server are written
+ * after this returns: servingLogRemaining finds them, and erasing again removes them.
  */
-export async function eraseFromServingLog(duck: DuckDb, offlineRoot: string, subject: readonly string[]): Promise<{ files: number; rows: number }> {
+export async function eraseFromServingLog(duck: DuckDb, offlineRoot: string, subject: readonly string[], servedUpTo?: number): Promise<{ files: number; rows: number }> {
   checkSubject(subject);
   const layout = new ServingLogLayout(offlineRoot);
   return withFileLock(join(layout.dir, "_erase.lock"), async () => {
     for (const file of await layout.abandonedStagingFiles()) await rm(file, { force: true });
     const files = await layout.partFiles();
     if (files.length === 0) return { files: 0, rows: 0 };
-    const affected = await duck.rows(subjectFilesSql(files, subject));
+    const affected = await duck.rows(subjectFilesSql(files, subject, servedUpTo));
     await mkdir(layout.stagingDir, { recursive: true });
     let rows = 0;
     for (const { filename, hits, total } of affected) {
@@ -35,7 +36,7 @@ export async function eraseFromServingLog(duck: DuckDb, offlineRoot: string, sub
       else {
         const tmp = layout.stagingFile(newPartId(), "parquet");
         try {
-          await duck.run(rewriteWithoutSql(file, subject, tmp));
+          await duck.run(rewriteWithoutSql(file, subject, tmp, servedUpTo));
           await syncFile(tmp);
           await rename(tmp, file);
         } finally {
@@ -49,14 +50,15 @@ export async function eraseFromServingLog(duck: DuckDb, offlineRoot: string, sub
 }
 
 /**
- * How many logged rows still hold the subject, plus one per leftover of a crashed write (a
- * staging file: it may hold any subject's rows until an erasure deletes it).
+ * How many logged rows (served at or before `servedUpTo`, when given) still hold the subject,
+ * plus one per leftover of a crashed write (a staging file: it may hold any subject's rows
+ * until an erasure deletes it).
  */
-export async function servingLogRemaining(duck: DuckDb, offlineRoot: string, subject: readonly string[]): Promise<number> {
+export async function servingLogRemaining(duck: DuckDb, offlineRoot: string, subject: readonly string[], servedUpTo?: number): Promise<number> {
   checkSubject(subject);
   const layout = new ServingLogLayout(offlineRoot);
   const files = await layout.partFiles();
-  const [counted] = files.length === 0 ? [] : await duck.rows(countSubjectSql(files, subject));
+  const [counted] = files.length === 0 ? [] : await duck.rows(countSubjectSql(files, subject, servedUpTo));
   return Number((counted?.n as bigint | undefined) ?? 0n) + (await layout.abandonedStagingFiles()).length;
 }
 

@@ -1,5 +1,5 @@
 import type { FeatureStatus } from "../online/read/feature-status.js";
-import { quoteString, stringList } from "../util/sql.js";
+import { quoteString, stringList, timestampLiteral } from "../util/sql.js";
 
 /**
  * The serving log's columns, one row per (request, entity row). The JSON text columns:
@@ -65,24 +65,25 @@ export function readLogSql(files: readonly string[]): string {
   return `read_parquet(${stringList(files)})`;
 }
 
-/** Rows whose subject keys (`join_key=value`) include every one given. */
-export function subjectFilterSql(subject: readonly string[]): string {
-  return `list_has_all(subject_keys, ${subject.length === 0 ? "[]::VARCHAR[]" : stringList(subject)})`;
+/** Rows whose subject keys (`join_key=value`) include every one given, served at or before `servedUpTo` (µs) when given. */
+export function subjectFilterSql(subject: readonly string[], servedUpTo?: number): string {
+  const keys = `list_has_all(subject_keys, ${subject.length === 0 ? "[]::VARCHAR[]" : stringList(subject)})`;
+  return servedUpTo === undefined ? keys : `(${keys} AND served_at <= ${timestampLiteral(BigInt(Math.floor(servedUpTo)))})`;
 }
 
-/** Per file holding the subject: its rows of the subject and its rows in all. */
-export function subjectFilesSql(files: readonly string[], subject: readonly string[]): string {
-  return `SELECT filename, count(*) FILTER (WHERE ${subjectFilterSql(subject)}) AS hits, count(*) AS total
+/** Per file holding the subject's rows: their count and its rows in all. */
+export function subjectFilesSql(files: readonly string[], subject: readonly string[], servedUpTo?: number): string {
+  return `SELECT filename, count(*) FILTER (WHERE ${subjectFilterSql(subject, servedUpTo)}) AS hits, count(*) AS total
     FROM read_parquet(${stringList(files)}, filename = true) GROUP BY filename HAVING hits > 0 ORDER BY filename`;
 }
 
 /** One file, rewritten without the subject's rows (order kept). */
-export function rewriteWithoutSql(file: string, subject: readonly string[], out: string): string {
-  return `COPY (SELECT * FROM read_parquet(${quoteString(file)}) WHERE NOT ${subjectFilterSql(subject)}) TO ${quoteString(out)} (FORMAT parquet)`;
+export function rewriteWithoutSql(file: string, subject: readonly string[], out: string, servedUpTo?: number): string {
+  return `COPY (SELECT * FROM read_parquet(${quoteString(file)}) WHERE NOT ${subjectFilterSql(subject, servedUpTo)}) TO ${quoteString(out)} (FORMAT parquet)`;
 }
 
-export function countSubjectSql(files: readonly string[], subject: readonly string[]): string {
-  return `SELECT count(*) AS n FROM ${readLogSql(files)} WHERE ${subjectFilterSql(subject)}`;
+export function countSubjectSql(files: readonly string[], subject: readonly string[], servedUpTo?: number): string {
+  return `SELECT count(*) AS n FROM ${readLogSql(files)} WHERE ${subjectFilterSql(subject, servedUpTo)}`;
 }
 
 /** One request's rows, each feature a row of its own (in served order), entity rows in order. */

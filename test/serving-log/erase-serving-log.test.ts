@@ -94,4 +94,23 @@ describe("erasing a subject from the serving log", () => {
     assert.equal(await servingLogRemaining(duck, root, ["customer_id=c-3"]), 0, "neither rewrite put back what the other removed");
     assert.deepEqual((await readdir(layout.dir)).filter((n) => n.includes("lock")), [], "no lock left");
   });
+
+  it("with a boundary, removes the rows served at or before it and keeps later requests (new data)", async () => {
+    const subject = ["customer_id=zq-later-91c2"];
+    const read = () => p.post("/v1/online-features", { features: ["customer_profile:segment"], entities: { customer_id: ["zq-later-91c2"] } });
+    const servedAt = async (): Promise<number> => {
+      const { json } = await read();
+      await p.log!.flush();
+      const [row] = (await loggedRows(duck, root)).filter((r) => r.request_id === json.request_id);
+      return Date.parse(row!.served_at) * 1000;
+    };
+    const first = await servedAt();
+    const second = await servedAt();
+    assert.ok(second > first, "served a millisecond or more apart");
+    assert.equal(await servingLogRemaining(duck, root, subject, first), 1, "the boundary is inclusive");
+    assert.equal(await servingLogRemaining(duck, root, subject, first - 1), 0);
+    assert.deepEqual(await eraseFromServingLog(duck, root, subject, first), { files: 1, rows: 1 });
+    assert.equal(await servingLogRemaining(duck, root, subject), 1, "the later request's row stays");
+    assert.equal(await servingLogRemaining(duck, root, subject, first), 0);
+  });
 });
