@@ -29,12 +29,6 @@ export class ByteLines {
     this.off = this.start;
   }
 
-  bytes(piece: Uint8Array): void {
-    if (this.off + piece.length > this.buf.length) this.grow(piece.length);
-    this.buf.set(piece, this.off);
-    this.off += piece.length;
-  }
-
   text(piece: string): void {
     const n = piece.length;
     if (this.off + 3 * n > this.buf.length) this.grow(3 * n);

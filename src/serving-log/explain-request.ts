@@ -3,7 +3,7 @@ import type { DuckDb } from "../offline/duckdb.js";
 import { feastTimestamp } from "../server/feast-format.js";
 import { parseJsonExact } from "../server/json.js";
 import { requestIdTime } from "./request-id.js";
-import { logDate, ServingLogLayout } from "./serving-log-layout.js";
+import { datesAround, ServingLogLayout } from "./serving-log-layout.js";
 import { requestFeaturesSql } from "./serving-log-sql.js";
 
 /** One feature value a response served: from which view version, with which status and event time. */
@@ -33,8 +33,6 @@ export interface Explanation {
   readonly rows: readonly ExplainedRow[];
 }
 
-const DAY_MS = 86_400_000;
-
 /**
  * Looks a request up in the serving log. Its id starts with its time, so only that date's
  * partition (and the days either side, for clocks at midnight) is read.
@@ -42,7 +40,7 @@ const DAY_MS = 86_400_000;
 export async function explainRequest(duck: DuckDb, offlineRoot: string, requestId: string): Promise<Explanation> {
   const at = requestIdTime(requestId);
   if (at === undefined) throw new NotFoundError("request", requestId, "not a request id (they start with their time, e.g. lvmr5c00-9f3a1b2c1)");
-  const dates = [at - DAY_MS, at, at + DAY_MS].map(logDate);
+  const dates = datesAround(at);
   const files = await new ServingLogLayout(offlineRoot).partFiles(dates);
   const found = files.length === 0 ? [] : await duck.rows(requestFeaturesSql(files, requestId));
   const first = found[0];

@@ -30,7 +30,7 @@ export function planSpec(plan: ReadPlan): PlanSpec {
   };
 }
 
-const STATUSES: readonly FeatureStatus[] = ["PRESENT", "NULL_VALUE", "NOT_FOUND", "OUTSIDE_MAX_AGE", "DEFAULTED"];
+const STATUSES = Object.keys(STATUS_LETTERS) as FeatureStatus[];
 const STATUS_CODE = Object.fromEntries(STATUSES.map((s, i) => [s, i])) as Readonly<Record<FeatureStatus, number>>;
 
 /** Appends one response to `out` (see the layout above). */
@@ -79,6 +79,9 @@ export function planShape(spec: PlanSpec): PlanShape {
 }
 
 const LETTERS = STATUSES.map((s) => STATUS_LETTERS[s]);
+const unknownStatus = (code: unknown): never => {
+  throw new Error(`serving log: unknown status code ${String(code)}`);
+};
 
 /** Where rendered responses go: the batch of their date. */
 export interface LineTarget {
@@ -137,12 +140,12 @@ function writeResponse(packed: readonly unknown[], at: number, shape: PlanShape,
       const key = shape.keys[k]!;
       const text = keyText(key.type, packed[keysAt + k * rows + i]);
       subject += `${key.subjectPrefix}${key.type === "String" ? jsonInner(text) : text}"`;
-      entity += key.entityPrefix + (key.type === "String" ? JSON.stringify(text) : text);
+      entity += key.entityPrefix + (key.type === "String" ? jsonString(text) : text);
     }
     out.text(`${head}${i}\t${subject}]\t${entity}}\t${featuresIndex}\t[`);
     for (let j = 0; j < features; j++) out.text(j === 0 ? shape.values[j]!(packed[valuesAt + j * rows + i]) : `,${shape.values[j]!(packed[valuesAt + j * rows + i])}`);
     let statuses = "]\t";
-    for (let j = 0; j < features; j++) statuses += LETTERS[packed[statusesAt + j * rows + i] as number]!;
+    for (let j = 0; j < features; j++) statuses += LETTERS[packed[statusesAt + j * rows + i] as number] ?? unknownStatus(packed[statusesAt + j * rows + i]);
     out.text(`${statuses}\t{`);
     for (let v = 0; v < shape.viewKeys.length; v++) out.text(`${shape.viewKeys[v]!}${(packed[timesAt + v * rows + i] as number | null) ?? "null"}`);
     out.text(end);
@@ -153,9 +156,24 @@ function writeResponse(packed: readonly unknown[], at: number, shape: PlanShape,
 function jsonInner(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text).slice(1, -1);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return jsonString(text).slice(1, -1);
   }
   return text;
+}
+
+/** ES2024 string methods, which Node 20 has (the project's lib is ES2023). */
+interface WellFormed {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/**
+ * A string's JSON text, lone surrogates (a request may send "\ud800") replaced by U+FFFD:
+ * DuckDB's JSON reader refuses them, which would fail the whole file, everyone's rows with it.
+ */
+function jsonString(text: string): string {
+  const s = text as unknown as WellFormed;
+  return JSON.stringify(s.isWellFormed() ? text : s.toWellFormed());
 }
 
 /** A join key value as text: integers in decimal (whether the request sent 7, "7" or a bigint), strings raw. */
@@ -184,6 +202,6 @@ function scalarWriter(type: ValueType): (v: unknown) => string {
     case "Bytes":
       return (v) => (v === null || v === undefined ? "null" : `"${Buffer.from(v as Uint8Array).toString("base64")}"`);
     default:
-      return (v) => (v === null || v === undefined ? "null" : JSON.stringify(v));
+      return (v) => (v === null || v === undefined ? "null" : typeof v === "string" ? jsonString(v) : JSON.stringify(v));
   }
 }

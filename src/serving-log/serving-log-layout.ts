@@ -67,6 +67,11 @@ export function logDate(ms: number): string {
   return cachedDate;
 }
 
+/** The date partitions that may hold a request made at `ms`: its date and, for clocks near midnight, the days either side. */
+export function datesAround(ms: number): string[] {
+  return [ms - DAY_MS, ms, ms + DAY_MS].map(logDate);
+}
+
 async function list(dir: string): Promise<string[]> {
   return readdir(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return [];

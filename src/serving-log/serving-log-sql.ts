@@ -58,7 +58,7 @@ export function servedListSql(): string {
   const status = `CASE substr(statuses, i, 1) ${Object.entries(STATUS_LETTERS).map(([name, letter]) => `WHEN '${letter}' THEN '${name}'`).join(" ")} END`;
   const eventTime = `CAST(json_extract_string(event_timestamps, '$."' || f.view || '"') AS BIGINT)`;
   return `list_transform(from_json(features, '[{"feature":"VARCHAR","view":"VARCHAR","version":"INTEGER"}]'),
-    (f, i) -> {feature: f.feature, view: f.view, version: f.version, value: json_extract(feature_values, i - 1), status: ${status}, event_time: ${eventTime}})`;
+    lambda f, i: {feature: f.feature, view: f.view, version: f.version, value: json_extract(feature_values, i - 1), status: ${status}, event_time: ${eventTime}})`;
 }
 
 export function readLogSql(files: readonly string[]): string {
@@ -79,7 +79,8 @@ export function subjectFilesSql(files: readonly string[], subject: readonly stri
 
 /** One file, rewritten without the subject's rows (order kept). */
 export function rewriteWithoutSql(file: string, subject: readonly string[], out: string, servedUpTo?: number): string {
-  return `COPY (SELECT * FROM read_parquet(${quoteString(file)}) WHERE NOT ${subjectFilterSql(subject, servedUpTo)}) TO ${quoteString(out)} (FORMAT parquet)`;
+  // Not hive-partitioned: the file's path would add its `date` as a column.
+  return `COPY (SELECT * FROM read_parquet(${quoteString(file)}, hive_partitioning = false) WHERE NOT ${subjectFilterSql(subject, servedUpTo)}) TO ${quoteString(out)} (FORMAT parquet)`;
 }
 
 export function countSubjectSql(files: readonly string[], subject: readonly string[], servedUpTo?: number): string {

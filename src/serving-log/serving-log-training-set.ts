@@ -6,7 +6,7 @@ import { loadEntities } from "../offline/entity-table.js";
 import { TrainingSet, type ViewMatch } from "../offline/training-set.js";
 import { noProgress, type ProgressListener } from "../util/progress.js";
 import { requestIdTime } from "./request-id.js";
-import { logDate, ServingLogLayout } from "./serving-log-layout.js";
+import { datesAround, ServingLogLayout } from "./serving-log-layout.js";
 import { SERVED_LIST_TYPE } from "./serving-log-sql.js";
 import { featureListSql, loggedKeysSql, matchedSql, resultSql, servedFeaturesSql, type OutputFeature, type RowMatch } from "./training-set-sql.js";
 
@@ -32,7 +32,6 @@ export interface ServingLogTrainingSet {
 /** A feature's type in a view version (from the registry); undefined when unknown. */
 export type FeatureTypeOf = (view: string, version: number, feature: string) => ValueType | undefined;
 
-const DAY_MS = 86_400_000;
 let sequence = 0;
 
 /**
@@ -83,7 +82,7 @@ async function requestDates(duck: DuckDb, labels: string): Promise<string[]> {
   const dates = new Set<string>();
   for (const { id } of prefixes) {
     const at = requestIdTime(id as string);
-    if (at !== undefined) for (const t of [at - DAY_MS, at, at + DAY_MS]) dates.add(logDate(t));
+    if (at !== undefined) for (const date of datesAround(at)) dates.add(date);
   }
   return [...dates];
 }

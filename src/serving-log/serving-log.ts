@@ -51,6 +51,8 @@ export class ServingLog {
   private packedResponses = 0;
   /** Rows recorded and neither written nor given up: what maxBufferedRows bounds. */
   private pending = 0;
+  /** Rows recorded and never written (write failures given up, unloggable). */
+  private givenUp = 0;
   private drainScheduled = false;
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -103,8 +105,8 @@ export class ServingLog {
     return this.flushing;
   }
 
-  /** Stops the timer and writes everything still held, retrying failures up to their limit. */
-  async close(): Promise<void> {
+  /** Stops the timer and writes everything still held, retrying failures up to their limit; resolves with the rows given up since start. */
+  async close(): Promise<number> {
     this.closed = true;
     clearInterval(this.timer);
     await this.flushing;
@@ -113,6 +115,7 @@ export class ServingLog {
       if (this.pending <= 0) break;
     }
     await this.writer.close();
+    return this.givenUp;
   }
 
   /** Packs what was recorded since the last turn; hands the packed values to the writer once there are enough of them (or on a flush). */
@@ -121,14 +124,17 @@ export class ServingLog {
     const recorded = this.recorded;
     this.recorded = [];
     for (const r of recorded) {
+      // The plan id first: a new one may hand the packed values over, and the mark must be in the values that follow.
+      const planId = this.planId(r.plan);
       const mark = this.packed.mark();
       try {
-        packResponse(this.packed, this.planId(r.plan), r.plan, r.requestId, r.servedAt, r.service, r.entities, r.result);
+        packResponse(this.packed, planId, r.plan, r.requestId, r.servedAt, r.service, r.entities, r.result);
       } catch {
         // A response the log cannot read (a bug): skipped, and counted; what it packed is taken back.
         this.packed.rollback(mark);
         this.metrics.dropped.inc({ reason: "unloggable" });
         this.pending -= r.result.rows;
+        this.givenUp += r.result.rows;
         continue;
       }
       this.packedRows += r.result.rows;
@@ -170,5 +176,6 @@ export class ServingLog {
     if (report.writeFailed.responses > 0) this.metrics.dropped.inc({ reason: "write_failed" }, report.writeFailed.responses);
     if (report.unloggable.responses > 0) this.metrics.dropped.inc({ reason: "unloggable" }, report.unloggable.responses);
     this.pending -= report.rows + report.writeFailed.rows + report.unloggable.rows;
+    this.givenUp += report.writeFailed.rows + report.unloggable.rows;
   }
 }

@@ -78,6 +78,23 @@ describe("serving log at 100% sampling", () => {
   });
 });
 
+describe("serving log: a lone surrogate in a request", () => {
+  it("is logged as U+FFFD, and the other responses of its file are written too", async () => {
+    const p = await openLoggedProject({ featureRefs: 1, flushIntervalMs: 60_000 });
+    try {
+      // JSON.stringify escapes the lone surrogate as \ud800, as a client would send it.
+      for (const customer of ["c-2", "\ud800x", "c-3"]) assert.equal((await p.post("/v1/online-features", { features: ["customer_profile:segment"], entities: { customer_id: [customer] } })).status, 200);
+      await p.log!.flush();
+      const rows = await loggedRows(await p.store.engine(), p.store.config.offline.path);
+      assert.deepEqual(rows.map((r) => (JSON.parse(r.entity) as { customer_id: string }).customer_id).sort(), ["c-2", "c-3", "\ufffdx"]);
+      assert.deepEqual(rows.map((r) => r.subject_keys[0]).sort(), ["customer_id=c-2", "customer_id=c-3", "customer_id=\ufffdx"]);
+      assert.equal(p.log!.metrics.dropped.value({ reason: "write_failed" }), 0);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe("serving log sampling", () => {
   it("logs nothing at rate 0 (per service, and for feature lists by default)", async () => {
     const p = await openLoggedProject({ services: { ranking: 0, scoring: 1 }, flushIntervalMs: 60_000 });

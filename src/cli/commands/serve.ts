@@ -41,6 +41,9 @@ export function registerServe(program: Command): void {
           .then(() => publisher.close())
           .then(() => reads?.drained())
           .then(() => servingLog?.close())
+          .then((lost) => {
+            if (lost !== undefined && lost > 0) console.error(`serving log: ${lost} row(s) could not be written and were given up (strata_serving_log_dropped_total has them by reason)`);
+          })
           .then(() => store.close()).finally(() => process.exit(0));
       };
       process.once("SIGINT", stop);
