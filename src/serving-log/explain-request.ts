@@ -3,7 +3,8 @@ import type { DuckDb } from "../offline/duckdb.js";
 import { feastTimestamp } from "../server/feast-format.js";
 import { parseJsonExact } from "../server/json.js";
 import { requestIdTime } from "./request-id.js";
-import { datesAround, ServingLogLayout } from "./serving-log-layout.js";
+import { readableLogFiles } from "./readable-log-files.js";
+import { datesAround } from "./serving-log-layout.js";
 import { requestFeaturesSql } from "./serving-log-sql.js";
 
 /** One feature value a response served: from which view version, with which status and event time. */
@@ -41,7 +42,7 @@ export async function explainRequest(duck: DuckDb, offlineRoot: string, requestI
   const at = requestIdTime(requestId);
   if (at === undefined) throw new NotFoundError("request", requestId, "not a request id (they start with their time, e.g. lvmr5c00-9f3a1b2c1)");
   const dates = datesAround(at);
-  const files = await new ServingLogLayout(offlineRoot).partFiles(dates);
+  const files = await readableLogFiles(duck, offlineRoot, dates);
   const found = files.length === 0 ? [] : await duck.rows(requestFeaturesSql(files, requestId));
   const first = found[0];
   if (first === undefined) {

@@ -61,6 +61,11 @@ export function servedListSql(): string {
     lambda f, i: {feature: f.feature, view: f.view, version: f.version, value: json_extract(feature_values, i - 1), status: ${status}, event_time: ${eventTime}})`;
 }
 
+/** The first of the files written in the log's earlier format (one JSON object per feature, no `feature_values`), if any. */
+export function earlierFormatFileSql(files: readonly string[]): string {
+  return `SELECT file_name FROM parquet_schema(${stringList(files)}) GROUP BY file_name HAVING NOT bool_or(name = 'feature_values') ORDER BY file_name LIMIT 1`;
+}
+
 export function readLogSql(files: readonly string[]): string {
   return `read_parquet(${stringList(files)})`;
 }

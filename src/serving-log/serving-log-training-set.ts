@@ -6,7 +6,8 @@ import { loadEntities } from "../offline/entity-table.js";
 import { TrainingSet, type ViewMatch } from "../offline/training-set.js";
 import { noProgress, type ProgressListener } from "../util/progress.js";
 import { requestIdTime } from "./request-id.js";
-import { datesAround, ServingLogLayout } from "./serving-log-layout.js";
+import { readableLogFiles } from "./readable-log-files.js";
+import { datesAround } from "./serving-log-layout.js";
 import { SERVED_LIST_TYPE } from "./serving-log-sql.js";
 import { featureListSql, loggedKeysSql, matchedSql, resultSql, servedFeaturesSql, type OutputFeature, type RowMatch } from "./training-set-sql.js";
 
@@ -54,7 +55,7 @@ export async function trainingSetFromServingLog(duck: DuckDb, offlineRoot: strin
       if (names.has(reserved)) throw new InvalidRequestError(`label column "${reserved}": that name is reserved (${reserved === "served_at" ? "the output's time of serving" : 'names starting with "__"'})`);
     }
     progress({ phase: "joining" });
-    const files = await new ServingLogLayout(offlineRoot).partFiles(await requestDates(duck, labels));
+    const files = await readableLogFiles(duck, offlineRoot, await requestDates(duck, labels));
     const match = files.length === 0 ? undefined : await rowMatch(duck, files, labels, names);
     await duck.run(`CREATE TEMP TABLE ${matched} AS ${match === undefined ? `SELECT NULL::BIGINT AS label_row, NULL::TIMESTAMPTZ AS served_at, NULL::${SERVED_LIST_TYPE} AS served WHERE false` : matchedSql(files, labels, match)}`);
     await duck.run(`CREATE TEMP TABLE ${features} AS ${servedFeaturesSql(matched)}`);

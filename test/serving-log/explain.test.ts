@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseJsonExact } from "../../src/server/json.js";
+import { ServingLogLayout } from "../../src/serving-log/serving-log-layout.js";
 import { cliJson, runCli } from "../helpers/cli.js";
 import { openLoggedProject, writeValues, type LoggedProject } from "./logged-project.js";
 
@@ -87,5 +90,17 @@ describe("strata explain", () => {
     const bad = await runCli(["-C", p.dir, "explain", "no such id"]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /NOT_FOUND.*not a request id/);
+  });
+
+  it("names a file of the earlier row format instead of failing on a missing column, and reads on once it is moved out", async () => {
+    const duck = await p.store.engine();
+    const [first] = await new ServingLogLayout(p.store.config.offline.path).partFiles();
+    const earlier = join(dirname(first!), "part-earlier.parquet");
+    await duck.run(`COPY (SELECT 'x' AS request_id, now() AS served_at, NULL::VARCHAR AS service, 0 AS row_index, ['driver_id=3'] AS subject_keys, '{}' AS entity, '[]' AS features, false AS degraded) TO '${earlier}' (FORMAT parquet)`);
+    const result = await runCli(["-C", p.dir, "explain", single]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`STORAGE_FAILED.*${earlier.replaceAll("/", "\\/").replaceAll(".", "\\.")} is in the earlier row format`));
+    await rm(earlier);
+    assert.equal((await runCli(["-C", p.dir, "explain", single])).code, 0);
   });
 });
