@@ -29,6 +29,12 @@ export class ByteLines {
     this.off = this.start;
   }
 
+  /** One ASCII character, by its code (a separator: no string to make or walk). */
+  ascii(code: number): void {
+    if (this.off === this.buf.length) this.grow(1);
+    this.buf[this.off++] = code;
+  }
+
   text(piece: string): void {
     const n = piece.length;
     if (this.off + 3 * n > this.buf.length) this.grow(3 * n);

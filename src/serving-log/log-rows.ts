@@ -78,7 +78,11 @@ export function planShape(spec: PlanSpec): PlanShape {
   };
 }
 
-const LETTERS = STATUSES.map((s) => STATUS_LETTERS[s]);
+const LETTER_CODES = STATUSES.map((s) => STATUS_LETTERS[s].charCodeAt(0));
+const TAB = 0x09;
+const COMMA = 0x2c;
+const LIST_END = "]\t";
+const STATUSES_END = "\t{";
 const unknownStatus = (code: unknown): never => {
   throw new Error(`serving log: unknown status code ${String(code)}`);
 };
@@ -128,6 +132,7 @@ export function renderPacked(packed: readonly unknown[], shapeOf: (planId: numbe
 function writeResponse(packed: readonly unknown[], at: number, shape: PlanShape, featuresIndex: number, rows: number, out: ByteLines): void {
   const head = `${packed[at] as string}\t${packed[at + 1] as number}\t${(packed[at + 2] as string | null) ?? "\\N"}\t`;
   const end = packed[at + 5] === true ? "}\ttrue\n" : "}\tfalse\n";
+  const index = `}\t${featuresIndex}\t[`;
   const features = shape.values.length;
   const keysAt = at + 6;
   const valuesAt = keysAt + shape.keys.length * rows;
@@ -142,12 +147,26 @@ function writeResponse(packed: readonly unknown[], at: number, shape: PlanShape,
       subject += `${key.subjectPrefix}${key.type === "String" ? jsonInner(text) : text}"`;
       entity += key.entityPrefix + (key.type === "String" ? jsonString(text) : text);
     }
-    out.text(`${head}${i}\t${subject}]\t${entity}}\t${featuresIndex}\t[`);
-    for (let j = 0; j < features; j++) out.text(j === 0 ? shape.values[j]!(packed[valuesAt + j * rows + i]) : `,${shape.values[j]!(packed[valuesAt + j * rows + i])}`);
-    let statuses = "]\t";
-    for (let j = 0; j < features; j++) statuses += LETTERS[packed[statusesAt + j * rows + i] as number] ?? unknownStatus(packed[statusesAt + j * rows + i]);
-    out.text(`${statuses}\t{`);
-    for (let v = 0; v < shape.viewKeys.length; v++) out.text(`${shape.viewKeys[v]!}${(packed[timesAt + v * rows + i] as number | null) ?? "null"}`);
+    // Piece by piece: a joined string would be flattened (copied) before its bytes are copied again.
+    out.text(head);
+    out.text(String(i));
+    out.ascii(TAB);
+    out.text(subject);
+    out.text(LIST_END);
+    out.text(entity);
+    out.text(index);
+    for (let j = 0; j < features; j++) {
+      if (j > 0) out.ascii(COMMA);
+      out.text(shape.values[j]!(packed[valuesAt + j * rows + i]));
+    }
+    out.text(LIST_END);
+    for (let j = 0; j < features; j++) out.ascii(LETTER_CODES[packed[statusesAt + j * rows + i] as number] ?? unknownStatus(packed[statusesAt + j * rows + i]));
+    out.text(STATUSES_END);
+    for (let v = 0; v < shape.viewKeys.length; v++) {
+      out.text(shape.viewKeys[v]!);
+      const time = packed[timesAt + v * rows + i] as number | null;
+      out.text(time === null ? "null" : String(time));
+    }
     out.text(end);
   }
 }
