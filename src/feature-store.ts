@@ -32,6 +32,7 @@ import type { ProgressListener } from "./util/progress.js";
 import { OnlineService } from "./online/online-service.js";
 import { explainRequest, type Explanation } from "./serving-log/explain-request.js";
 import { trainingSetFromServingLog, type ServingLogTrainingRequest, type ServingLogTrainingSet } from "./serving-log/serving-log-training-set.js";
+import { logsAnything } from "./serving-log/serving-log.js";
 import { valueTypeFromName } from "./definitions/value-type.js";
 import { materializeViews, type MaterializeOptions } from "./online/materialize/materialize-views.js";
 import type { MaterializeReport } from "./online/materialize/materialize.js";
@@ -259,8 +260,7 @@ export class FeatureStore {
 
   private async erasureDeps(online: OnlineService, onStep?: (step: string) => void): Promise<ErasureDeps> {
     // Servers write what they logged every flush interval: two of them cover a write in progress.
-    const logged = this.config.servingLog.featureRefs > 0 || Object.values(this.config.servingLog.services).some((rate) => rate > 0);
-    const servingLogSettleMs = logged ? 2 * this.config.servingLog.flushIntervalMs : 0;
+    const servingLogSettleMs = logsAnything(this.config.servingLog) ? 2 * this.config.servingLog.flushIntervalMs : 0;
     return { project: this.config.project, servingLogSettleMs, registry: this.registry, online, duck: await this.engine(), offlineRoot: this.config.offline.path, actor: this.actor, audit: (a, o, d) => this.auditOf(a, o, d), onStep };
   }
 

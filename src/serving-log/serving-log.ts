@@ -10,6 +10,9 @@ import { WorkerLogWriter } from "./worker-log-writer.js";
 
 export type ServingLogSettings = ProjectConfig["servingLog"];
 
+/** Whether the settings log any response at all. */
+export const logsAnything = (settings: ServingLogSettings): boolean => settings.featureRefs > 0 || Object.values(settings.services).some((rate) => rate > 0);
+
 /** Packed values handed to the writer at once: a few turns' worth, so a message's fixed cost is shared. */
 const HAND_OVER_VALUES = 16_384;
 /** The writer thread's nice value: serving first, the log when there is CPU to spare. */
@@ -51,8 +54,6 @@ export class ServingLog {
   private packedResponses = 0;
   /** Rows recorded and neither written nor given up: what maxBufferedRows bounds. */
   private pending = 0;
-  /** Rows recorded and never written (write failures given up, unloggable). */
-  private givenUp = 0;
   private drainScheduled = false;
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -75,7 +76,7 @@ export class ServingLog {
   /** The project's serving log, or undefined when its settings log nothing (then serving pays nothing). */
   static fromConfig(config: ProjectConfig, registry: MetricsRegistry, writer?: LogWriter): ServingLog | undefined {
     const settings = config.servingLog;
-    if (settings.featureRefs === 0 && Object.values(settings.services).every((rate) => rate === 0)) return undefined;
+    if (!logsAnything(settings)) return undefined;
     const duck = config.duckdb.memoryLimit === undefined ? {} : { memoryLimit: config.duckdb.memoryLimit };
     return new ServingLog(settings, writer ?? new WorkerLogWriter({ offlineRoot: config.offline.path, duck, maxWriteAttempts: settings.maxWriteAttempts, niceness: WRITER_NICENESS }), new ServingLogMetrics(registry));
   }
@@ -105,8 +106,8 @@ export class ServingLog {
     return this.flushing;
   }
 
-  /** Stops the timer and writes everything still held, retrying failures up to their limit; resolves with the rows given up since start. */
-  async close(): Promise<number> {
+  /** Stops the timer and writes everything still held, retrying failures up to their limit. */
+  async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
     await this.flushing;
@@ -115,7 +116,6 @@ export class ServingLog {
       if (this.pending <= 0) break;
     }
     await this.writer.close();
-    return this.givenUp;
   }
 
   /** Packs what was recorded since the last turn; hands the packed values to the writer once there are enough of them (or on a flush). */
@@ -134,7 +134,6 @@ export class ServingLog {
         this.packed.rollback(mark);
         this.metrics.dropped.inc({ reason: "unloggable" });
         this.pending -= r.result.rows;
-        this.givenUp += r.result.rows;
         continue;
       }
       this.packedRows += r.result.rows;
@@ -176,6 +175,5 @@ export class ServingLog {
     if (report.writeFailed.responses > 0) this.metrics.dropped.inc({ reason: "write_failed" }, report.writeFailed.responses);
     if (report.unloggable.responses > 0) this.metrics.dropped.inc({ reason: "unloggable" }, report.unloggable.responses);
     this.pending -= report.rows + report.writeFailed.rows + report.unloggable.rows;
-    this.givenUp += report.writeFailed.rows + report.unloggable.rows;
   }
 }

@@ -13,7 +13,7 @@ export type RowMatch = { readonly by: "row_index" } | { readonly by: "keys"; rea
 
 /** The logged rows of the labels' requests, once each (a row written twice by a retried flush counts once). */
 function loggedSql(files: readonly string[], labels: string): string {
-  return `SELECT request_id, row_index, served_at, subject_keys, entity, ${servedListSql()} AS served FROM read_parquet(${stringList(files)})
+  return `SELECT request_id, row_index, served_at, subject_keys, entity, features, feature_values, statuses, event_timestamps FROM read_parquet(${stringList(files)})
     WHERE request_id IN (SELECT CAST(request_id AS VARCHAR) FROM ${labels})
     QUALIFY row_number() OVER (PARTITION BY request_id, row_index ORDER BY served_at) = 1`;
 }
@@ -33,10 +33,14 @@ export function matchedSql(files: readonly string[], labels: string, match: RowM
     match.by === "row_index"
       ? "g.row_index = l.row_index"
       : `list_has_all(g.subject_keys, [${match.keys.map((k) => `${quoteString(`${k}=`)} || CAST(l.${quoteIdent(k)} AS VARCHAR)`).join(", ")}])`;
-  return `WITH logged AS (${loggedSql(files, labels)})
-    SELECT l.rowid AS label_row, g.served_at, g.served
-    FROM ${labels} l JOIN logged g ON g.request_id = CAST(l.request_id AS VARCHAR) AND ${condition}
-    QUALIFY row_number() OVER (PARTITION BY l.rowid ORDER BY g.row_index) = 1`;
+  // The served list is decoded for the matched rows only, outside the join (label columns cannot clash with the log's).
+  return `WITH logged AS (${loggedSql(files, labels)}),
+    m AS (
+      SELECT l.rowid AS label_row, g.served_at, g.features, g.feature_values, g.statuses, g.event_timestamps
+      FROM ${labels} l JOIN logged g ON g.request_id = CAST(l.request_id AS VARCHAR) AND ${condition}
+      QUALIFY row_number() OVER (PARTITION BY l.rowid ORDER BY g.row_index) = 1
+    )
+    SELECT label_row, served_at, ${servedListSql()} AS served FROM m`;
 }
 
 /** The matched rows' features, one row per (label row, feature), with their position in the response. */

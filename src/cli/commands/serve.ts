@@ -41,8 +41,10 @@ export function registerServe(program: Command): void {
           .then(() => publisher.close())
           .then(() => reads?.drained())
           .then(() => servingLog?.close())
-          .then((lost) => {
-            if (lost !== undefined && lost > 0) console.error(`serving log: ${lost} row(s) could not be written and were given up (strata_serving_log_dropped_total has them by reason)`);
+          .then(() => {
+            const dropped = servingLog?.metrics.dropped;
+            const lost = (dropped?.value({ reason: "write_failed" }) ?? 0) + (dropped?.value({ reason: "unloggable" }) ?? 0);
+            if (lost > 0) console.error(`serving log: ${lost} response(s) could not be written and were given up (strata_serving_log_dropped_total has them by reason)`);
           })
           .then(() => store.close()).finally(() => process.exit(0));
       };
