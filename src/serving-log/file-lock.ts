@@ -8,13 +8,27 @@ import { processAlive } from "./serving-log-layout.js";
 const POLL_MS = 50;
 const WAIT_MS = 120_000;
 
+/** Per lock path, the end of this process's last holder's turn. */
+const queues = new Map<string, Promise<unknown>>();
+
 /**
  * Runs `work` holding an exclusive lock file holding the owner's pid (written first, then
  * hard-linked into place: the link fails if the lock exists, and a lock is never empty). A lock
  * whose owner has exited is taken over, so a killed holder never blocks the next one.
- * Host-local, as the pid check is.
+ * Host-local, as the pid check is. A pid names a process, not a holder: callers in one process
+ * take turns before they reach the file, or two of them could take over the same dead owner's
+ * lock, the second removing the first's.
  */
 export async function withFileLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+  const before = queues.get(path) ?? Promise.resolve();
+  const turn = before.catch(() => undefined).then(() => withFileLockHeld(path, work));
+  const settled = turn.catch(() => undefined);
+  queues.set(path, settled);
+  void settled.then(() => queues.get(path) === settled && queues.delete(path));
+  return turn;
+}
+
+async function withFileLockHeld<T>(path: string, work: () => Promise<T>): Promise<T> {
   await mkdir(dirname(path), { recursive: true });
   const mine = `${path}.${process.pid}-${randomBytes(4).toString("hex")}`;
   await writeFile(mine, String(process.pid));
