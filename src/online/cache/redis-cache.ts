@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Cluster, Redis, type ClusterNode } from "ioredis";
 import type { FeatureCache, PopulateEntry } from "./feature-cache.js";
 import { POPULATE_SCRIPT } from "./redis-scripts.js";
+import { CoalescedReads } from "./coalesced-reads.js";
 
 export interface RedisCacheOptions {
   /** A single server: redis://host:port; or the seed nodes of a cluster. */
@@ -19,7 +20,7 @@ type WithPopulate = { strataPopulate(key: string, writeTs: string, payload: stri
  * The cache on Redis or Redis Cluster. Commands fail at once while disconnected (no offline
  * queue): the reader's timeout and circuit breaker decide what a request does then.
  *
- * Single server: one MGET for all keys (auto-pipelined with other requests' commands).
+ * Single server: one MGET for the keys of every request of an event-loop turn (CoalescedReads).
  *
  * Cluster: reads scatter-gather, one GET per key, all issued at once: the client routes each
  * to the shard that owns its slot, commands for one shard leave in one socket write (one round
@@ -32,6 +33,7 @@ export class RedisCache implements FeatureCache {
   readonly sharedAcrossProcesses = true;
   private readonly client: (Redis | Cluster) & WithPopulate;
   private readonly clustered: boolean;
+  private readonly reads: CoalescedReads<string | null>;
 
   constructor(options: RedisCacheOptions) {
     const common = { enableOfflineQueue: false, maxRetriesPerRequest: 1 } as const;
@@ -44,9 +46,10 @@ export class RedisCache implements FeatureCache {
       this.client = new Cluster(nodes, { ...common, redisOptions: auth, slotsRefreshTimeout: options.connectTimeoutMs }) as Cluster & WithPopulate;
       this.clustered = true;
     } else {
-      this.client = new Redis(options.url ?? "redis://127.0.0.1:6379", { ...common, ...auth, enableAutoPipelining: true }) as Redis & WithPopulate;
+      this.client = new Redis(options.url ?? "redis://127.0.0.1:6379", { ...common, ...auth, enableAutoPipelining: false }) as Redis & WithPopulate;
       this.clustered = false;
     }
+    this.reads = new CoalescedReads((keys) => this.client.mget(keys));
     this.client.on("error", () => undefined); // surfaced per command; reconnection is automatic
     this.client.defineCommand("strataPopulate", { numberOfKeys: 1, lua: POPULATE_SCRIPT });
   }
@@ -65,14 +68,26 @@ export class RedisCache implements FeatureCache {
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return [];
-    if (!this.clustered) return this.client.mget([...keys]);
+    if (!this.clustered) return this.reads.get(keys);
     // All GETs are issued in one tick: those bound for the same shard leave in one socket write.
     return Promise.all(keys.map((key) => this.client.get(key)));
   }
 
   async populate(entries: readonly PopulateEntry[]): Promise<number> {
-    const results = await Promise.all(entries.map((e) => this.client.strataPopulate(e.key, String(e.writeTs), e.payload, String(Math.max(1, Math.round(e.ttlMs))))));
-    return results.reduce((n, stored) => n + Number(stored), 0);
+    const args = (e: PopulateEntry): [string, string, string, string] => [e.key, String(e.writeTs), e.payload, String(Math.max(1, Math.round(e.ttlMs)))];
+    if (this.clustered) {
+      const results = await Promise.all(entries.map((e) => this.client.strataPopulate(...args(e))));
+      return results.reduce((n, stored) => n + Number(stored), 0);
+    }
+    // One socket write for the batch; a failed script fails the batch (the populate queue retries it).
+    const pipeline = this.client.pipeline() as ReturnType<Redis["pipeline"]> & { strataPopulate(...a: string[]): unknown };
+    for (const e of entries) pipeline.strataPopulate(...args(e));
+    let stored = 0;
+    for (const [error, result] of (await pipeline.exec()) ?? []) {
+      if (error !== null) throw error;
+      stored += Number(result);
+    }
+    return stored;
   }
 
   async delete(keys: readonly string[]): Promise<void> {
