@@ -2,7 +2,7 @@ import type { FeatureViewSpec } from "../definitions/specs.js";
 import { InvalidRequestError } from "../errors.js";
 import type { CacheKeys } from "./cache/cache-keys.js";
 import type { EntryLifetime } from "./cache/entry-lifetime.js";
-import type { FeatureCache } from "./cache/feature-cache.js";
+import { cachesView, type FeatureCache } from "./cache/feature-cache.js";
 import { coerceValue, parseTimestampMicros } from "./coerce-value.js";
 import { entityKey } from "./entity-key.js";
 import type { OnlineMetrics } from "./online-metrics.js";
@@ -81,6 +81,7 @@ export class OnlineWriter {
 
   /** Queues cache populates for records just committed (their commit time starts the consistency window). */
   private populateCommitted(target: WriteTarget, records: readonly StoredRecord[]): void {
+    if (!cachesView(this.deps.cache, target.spec.aggregation !== undefined)) return;
     const committedAt = Date.now();
     this.deps.populate.enqueue(records.map((record) => this.deps.lifetime.populate(this.deps.keys.entry(target.ref, record.entityKey), record, committedAt)));
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64 } from "../../src/index.js";
 import type { FeatureStore } from "../../src/feature-store.js";
-import type { OnlineService } from "../../src/online/online-service.js";
+import { OnlineService } from "../../src/online/online-service.js";
 import { RateLimiter } from "../../src/stream/rate-limiter.js";
 import { StreamProcessor, type StreamMessage } from "../../src/stream/stream-processor.js";
 import { openProject } from "../helpers/project.js";
@@ -65,6 +65,24 @@ describe("stream processor", () => {
       assert.ok(written <= rate * (seconds + 1) + 1, `${written} rows by ${seconds.toFixed(2)} s exceeds ${rate}/s plus one second's burst`);
     }
     assert.ok((performance.now() - started) / 1000 >= (1500 - rate) / rate - 0.05, "the limit held the flush back");
+  });
+
+  it("commits state to the durable store only: a serving process's in-process cache, which other processes' commits never reach, gets none", async () => {
+    const serving = await OnlineService.open(store.config, store.registry, { role: "serving" });
+    try {
+      assert.equal(serving.cache.sharedAcrossProcesses, false, "the embedded default cache");
+      const target = await serving.target("tx");
+      const p = new StreamProcessor({ target, consumer: "uncached", durable: serving.durable, writer: serving.writer, limiter: new RateLimiter(100_000), appendOffline: () => Promise.resolve(), offlineUpTo: 0, offlineFlushEvents: 1, offlineFlushMs: 0 });
+      await p.start();
+      await p.applyBatch([message(1, { card_id: 8101, ts: new Date(Date.UTC(2024, 0, 1)).toISOString(), amount: 3 })]);
+      await p.flush();
+      await serving.populate.drain();
+      const [stored] = await serving.durable.readMany(target.ref, ["8101"]);
+      assert.ok(stored !== undefined, "the state is in the durable store");
+      assert.deepEqual(await serving.cache.getMany([serving.keys.entry(target.ref, "8101")]), [null]);
+    } finally {
+      await serving.close();
+    }
   });
 
   it("counts late and malformed events as dead letters, applies the rest, and records the watermark", async () => {

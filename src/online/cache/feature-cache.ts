@@ -29,3 +29,8 @@ export interface FeatureCache {
   tryLock(key: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** Whether a view's records are read from and put into `cache` (see FeatureCache.sharedAcrossProcesses). */
+export function cachesView(cache: FeatureCache, isAggregation: boolean): boolean {
+  return !isAggregation || cache.sharedAcrossProcesses;
+}

@@ -3,7 +3,7 @@ import { InvalidRequestError } from "../../errors.js";
 import { decodeEntry } from "../cache/cache-entry.js";
 import type { CacheKeys } from "../cache/cache-keys.js";
 import type { EntryLifetime } from "../cache/entry-lifetime.js";
-import type { FeatureCache } from "../cache/feature-cache.js";
+import { cachesView, type FeatureCache } from "../cache/feature-cache.js";
 import { entityKey } from "../entity-key.js";
 import type { OnlineMetrics } from "../online-metrics.js";
 import type { OnlineStore, StoredRecord } from "../online-store.js";
@@ -97,9 +97,8 @@ export class OnlineReader {
     return this.assemble(plan, rowLookups, rows, readTimeMs * 1000);
   }
 
-  /** Whether a view's records go through the cache (see FeatureCache.sharedAcrossProcesses). */
   private usesCache(view: PlannedView): boolean {
-    return view.tileGroups === undefined || this.deps.cache.sharedAcrossProcesses;
+    return cachesView(this.deps.cache, view.tileGroups !== undefined);
   }
 
   /** Fills lookups from the cache; returns why the request must be degraded, if it must. */
