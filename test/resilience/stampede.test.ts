@@ -54,10 +54,15 @@ describe("stampede on a hot key at expiry", () => {
     );
   }
 
-  /** Steady state: the same burst against a warm entry (all cache hits). */
+  /**
+   * Steady state: the same burst against a warm entry (all cache hits); the median p99 of three
+   * bursts, since one burst's p99 (CPU-bound, ~0.3 s) swung from 200 to 450 ms on this machine.
+   */
   async function steadyP99(online: OnlineService): Promise<number> {
     await burst(online); // warm-up: connections, JIT
-    return percentile(await burst(online), 99);
+    const p99s: number[] = [];
+    for (let i = 0; i < 3; i++) p99s.push(percentile(await burst(online), 99));
+    return p99s.sort((a, b) => a - b)[1]!;
   }
 
   it("reads the durable store at most twice and keeps p99 flat with XFetch and single-flight", async () => {
