@@ -120,9 +120,13 @@ export function deadLettersPageSql(d: OnlineDialect): string {
   return `SELECT seq, reason, payload, recorded_at FROM ${d.table("dead_letters")} WHERE project = ${d.param(1)} AND consumer = ${d.param(2)} AND seq > ${d.param(3)} ORDER BY seq LIMIT ${d.param(4)}`;
 }
 
-/** Params: payload, project, consumer, seq, payload again (SQLite's `?` are positional). The row (and its sequence, which a replay skips) stays; its payload is replaced. */
-export function redactDeadLetterSql(d: OnlineDialect): string {
-  return `UPDATE ${d.table("dead_letters")} SET payload = ${d.param(1)} WHERE project = ${d.param(2)} AND consumer = ${d.param(3)} AND seq = ${d.param(4)} AND payload <> ${d.param(5)}`;
+/**
+ * Params: payload, project, consumer, the sequences (`seqsIn`: the dialect's set of them from
+ * param 4), payload again (SQLite's `?` are positional). The rows (and their sequences, which a
+ * replay skips) stay; their payloads are replaced. Returns the sequences changed.
+ */
+export function redactDeadLettersSql(d: OnlineDialect, seqsIn: string): string {
+  return `UPDATE ${d.table("dead_letters")} SET payload = ${d.param(1)} WHERE project = ${d.param(2)} AND consumer = ${d.param(3)} AND seq IN (${seqsIn}) AND payload <> ${d.param(5)} RETURNING seq`;
 }
 
 export function deadLetterSeqsSql(d: OnlineDialect): string {

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { StorageError } from "../errors.js";
-import { checkpointFromRow, deadLetterFromRow, deadLetterSeqsSql, deadLettersPageSql, eraseTail, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { checkpointFromRow, deadLetterFromRow, deadLetterSeqsSql, deadLettersPageSql, eraseTail, redactDeadLettersSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
 import { ERASED_VALUES, TOMBSTONE_CREATED_TS } from "./tombstone.js";
 import { newestPerKey, type StoredDeadLetter, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
@@ -108,8 +108,8 @@ export class PostgresOnlineStore implements OnlineStore {
   }
 
   async redactDeadLetters(consumer: string, seqs: readonly number[], payload: string): Promise<number> {
-    const sql = `UPDATE ${this.dialect.table("dead_letters")} SET payload = $1 WHERE project = $2 AND consumer = $3 AND seq = ANY($4::bigint[]) AND payload <> $1 RETURNING seq`;
-    return (await this.query(sql, [payload, this.project, consumer, [...seqs]])).length;
+    const sql = redactDeadLettersSql(this.dialect, "SELECT unnest($4::bigint[])");
+    return (await this.query(sql, [payload, this.project, consumer, [...seqs], payload])).length;
   }
 
   async readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]> {

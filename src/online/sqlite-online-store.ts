@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { openSqlite } from "../util/open-sqlite.js";
-import { checkpointFromRow, deadLetterFromRow, deadLetterSeqsSql, deadLettersPageSql, redactDeadLetterSql, eraseTail, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql } from "./online-sql.js";
+import { checkpointFromRow, deadLetterFromRow, deadLetterSeqsSql, deadLettersPageSql, redactDeadLettersSql, eraseTail, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql } from "./online-sql.js";
 import { SqliteCommitThread } from "./sqlite-commit-thread.js";
 import { ERASED_VALUES, tombstone } from "./tombstone.js";
 import { appliedRecords, sqliteDialect, SqliteRecordWriter } from "./sqlite-record-writer.js";
@@ -58,8 +58,8 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   redactDeadLetters(consumer: string, seqs: readonly number[], payload: string): Promise<number> {
-    const redact = this.db.prepare(redactDeadLetterSql(sqliteDialect));
-    return Promise.resolve(this.db.transaction(() => seqs.reduce((n, seq) => n + redact.run(payload, this.project, consumer, seq, payload).changes, 0))());
+    const sql = redactDeadLettersSql(sqliteDialect, "SELECT value FROM json_each(?)");
+    return Promise.resolve(this.db.prepare(sql).all(payload, this.project, consumer, JSON.stringify(seqs), payload).length);
   }
 
   readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]> {

@@ -160,7 +160,10 @@ function writeResponse(packed: readonly unknown[], at: number, shape: PlanShape,
       out.text(shape.values[j]!(packed[valuesAt + j * rows + i]));
     }
     out.text(LIST_END);
-    for (let j = 0; j < features; j++) out.ascii(LETTER_CODES[packed[statusesAt + j * rows + i] as number] ?? unknownStatus(packed[statusesAt + j * rows + i]));
+    for (let j = 0; j < features; j++) {
+      const code = packed[statusesAt + j * rows + i] as number;
+      out.ascii(LETTER_CODES[code] ?? unknownStatus(code));
+    }
     out.text(STATUSES_END);
     for (let v = 0; v < shape.viewKeys.length; v++) {
       out.text(shape.viewKeys[v]!);

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { payloadMatches, REDACTED_PAYLOAD } from "../../src/erasure/dead-letter-copy.js";
+import { payloadMatcher, REDACTED_PAYLOAD } from "../../src/erasure/dead-letter-copy.js";
+import type { Subject } from "../../src/erasure/subject.js";
+
+const payloadMatches = (payload: string, subject: Subject): boolean => payloadMatcher(subject)(payload);
 
 /** Which refused events' payloads an erasure takes as the subject's. */
 describe("dead-letter payloads of a subject", () => {
