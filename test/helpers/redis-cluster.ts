@@ -24,9 +24,11 @@ export interface RedisCluster {
   migrateSlot(slot: number, from: number, to: number): Promise<void>;
   /**
    * Phase 1: marks `slot` IMPORTING on `to` and MIGRATING on `from`, then MIGRATEs up to `keys`
-   * (default: all) of its keys. `from` still owns the slot, so it answers `-ASK` for moved keys.
+   * (default: all) of its keys, or exactly the keys listed (a slot may also hold earlier tests'
+   * keys, so a count does not say which move). `from` still owns the slot, so it answers `-ASK`
+   * for moved keys.
    */
-  beginSlotMigration(slot: number, from: number, to: number, options?: { keys?: number }): Promise<void>;
+  beginSlotMigration(slot: number, from: number, to: number, options?: { keys?: number | readonly string[] }): Promise<void>;
   /** Phase 2: MIGRATEs the remaining keys, then CLUSTER SETSLOT NODE on every master (`to` first, then `from`). */
   finishSlotMigration(slot: number): Promise<void>;
 }
@@ -119,7 +121,10 @@ export async function startRedisCluster(options: { masters?: number } = {}): Pro
       await redisCommand(server(to).port, "CLUSTER", "SETSLOT", slot, "IMPORTING", await nodeId(from));
       await redisCommand(server(from).port, "CLUSTER", "SETSLOT", slot, "MIGRATING", await nodeId(to));
       pending.set(slot, { from, to });
-      await moveKeys(slot, from, to, keys);
+      if (typeof keys === "object") {
+        const target = server(to);
+        await rawRedisCommand(server(from).port, ["MIGRATE", target.host, target.port, "", 0, MIGRATE_TIMEOUT_MS, "KEYS", ...keys]);
+      } else await moveKeys(slot, from, to, keys);
     },
     async finishSlotMigration(slot) {
       const migration = pending.get(slot);

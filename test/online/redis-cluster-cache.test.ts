@@ -130,7 +130,7 @@ describe("Redis Cluster cache: shards and moving slots", () => {
     assert.equal(await cache.populate(entries), entries.length);
     assert.deepEqual(await cache.getMany(entries.map((e) => e.key)), entries.map((e) => e.payload), "before: the client learns the slot map");
     const from = await cluster.slotOwner(slot);
-    await cluster.beginSlotMigration(slot, from, (from + 1) % 3, { keys: 4 });
+    await cluster.beginSlotMigration(slot, from, (from + 1) % 3, { keys: entities.slice(0, 4).map(key) });
     try {
       const asks = (await Promise.all(entities.map((e) => getOn(cluster, from, key(e))))).filter((r) => r instanceof RedisError && r.message.startsWith("ASK "));
       assert.equal(asks.length, 4, "4 of the slot's 8 keys moved: the source answers ASK for them");
@@ -161,7 +161,7 @@ describe("Redis Cluster cache: shards and moving slots", () => {
     assert.equal(await cache.populate(first), 8);
     const from = await cluster.slotOwner(slot);
     const to = (from + 2) % 3;
-    await cluster.beginSlotMigration(slot, from, to, { keys: 4 });
+    await cluster.beginSlotMigration(slot, from, to, { keys: entities.slice(0, 4).map(key) });
     try {
       const status = await Promise.all(first.map((e) => getOn(cluster, from, e.key)));
       const movedIdx = status.flatMap((r, i) => (r instanceof RedisError && r.message.startsWith("ASK") ? [i] : []));
