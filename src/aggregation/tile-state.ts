@@ -1,8 +1,9 @@
 import type { AggregateSpec } from "../definitions/specs.js";
-import { decodeHopTiles, encodeHopTiles, NEVER, type HopTiles } from "./key-state-codec.js";
+import { decodeFloats, encodeFloats, NEVER, type EventValue } from "./key-state-codec.js";
+import { TILE, tileLayout, type ColumnSlots, type GroupLayout } from "./tile-layout.js";
 import type { HopGroup } from "./tile-partials.js";
 
-export type EventValue = number | string | boolean | null;
+export type { EventValue } from "./key-state-codec.js";
 
 /** One event as the streaming side holds it: event and created (arrival) times in µs, column values. */
 export interface StateEvent {
@@ -11,8 +12,11 @@ export interface StateEvent {
   readonly values: Readonly<Record<string, EventValue>>;
 }
 
-/** Per column: non-null count, sum, min, max, and the last value with its (ts, cr). */
-export interface ColumnTile {
+const floorTo = (x: number, step: number): number => x - (((x % step) + step) % step);
+
+/** A window's partials for one column while merging tiles (lo, hi and l are null when c is 0). */
+interface Merged {
+  n: number;
   c: number;
   s: number;
   lo: EventValue;
@@ -22,144 +26,281 @@ export interface ColumnTile {
   lc: number;
 }
 
-export interface Tile {
-  n: number;
-  maxTs: number;
-  cols: Record<string, ColumnTile>;
-  /** The tile's events while it is open (the watermark has not passed its end), so reads at a t inside it are exact. */
-  raw?: StateEvent[];
-}
-
-const floorTo = (x: number, step: number): number => x - (((x % step) + step) % step);
-const later = (ts: number, cr: number, than: { lt: number; lc: number }): boolean => ts > than.lt || (ts === than.lt && cr > than.lc);
-
-function foldColumn(col: ColumnTile | undefined, v: EventValue, ts: number, cr: number): ColumnTile {
-  const t = col ?? { c: 0, s: 0, lo: null, hi: null, l: null, lt: NEVER, lc: NEVER };
-  if (v === null) return t;
-  t.c++;
-  if (typeof v === "number") t.s += v;
-  if (t.lo === null || v < t.lo) t.lo = v;
-  if (t.hi === null || v > t.hi) t.hi = v;
-  if (later(ts, cr, t)) Object.assign(t, { l: v, lt: ts, lc: cr });
-  return t;
-}
-
-function mergeColumn(into: ColumnTile | undefined, from: ColumnTile): ColumnTile {
-  if (into === undefined) return { ...from };
-  into.c += from.c;
-  into.s += from.s;
-  if (from.lo !== null && (into.lo === null || from.lo < into.lo)) into.lo = from.lo;
-  if (from.hi !== null && (into.hi === null || from.hi > into.hi)) into.hi = from.hi;
-  if (from.c > 0 && later(from.lt, from.lc, into)) Object.assign(into, { l: from.l, lt: from.lt, lc: from.lc });
-  return into;
-}
-
 /**
  * The streaming form of an aggregation view's state for one entity key: per hop, the tiles
- * (partial aggregates) that some window may still need. Reading at t merges the whole tiles in
- * [he - W, he) (he = floor(t / H) * H) with the head tile's events before t: DESIGN.md's window
- * contract, the same one the batch plan compiles to SQL.
+ * (partial aggregates) that some window may still need, and the raw events of open tiles.
+ * Reading at t merges the whole tiles in [he - W, he) (he = floor(t / H) * H) with the head
+ * tile's events before t: DESIGN.md's window contract, the same one the batch plan compiles to SQL.
+ *
+ * The state lives in one Float64Array in its stored layout (key-state-codec.ts), so storing it
+ * is a byte copy, and 100k keys of ~50 tiles are a few hundred thousand objects for the garbage
+ * collector rather than millions. Values that are not numbers sit in `others` by float index.
  */
 export class KeyState {
   private constructor(
-    private readonly groups: readonly HopGroup[],
-    private readonly hops: HopTiles,
+    private readonly layout: readonly GroupLayout[],
+    private f: Float64Array,
+    private used: number,
+    private others: Map<number, EventValue>,
   ) {}
 
   static empty(groups: readonly HopGroup[]): KeyState {
-    return new KeyState(groups, new Map(groups.map((g) => [g.hopSeconds, new Map<number, Tile>()])));
+    const layout = tileLayout(groups);
+    return new KeyState(layout, new Float64Array(layout.length), layout.length, new Map());
   }
 
-  /** A state as `encode` stored it (see key-state-codec.ts). */
+  /** A state as `encode` stored it. */
   static decode(groups: readonly HopGroup[], text: string): KeyState {
-    return new KeyState(groups, decodeHopTiles(groups, text));
+    const layout = tileLayout(groups);
+    const { floats, used, others } = decodeFloats(layout, text);
+    return new KeyState(layout, floats, used, new Map(others));
   }
 
   encode(): string {
-    return encodeHopTiles(this.groups, this.hops);
+    return encodeFloats({ floats: this.f, used: this.used, others: this.others });
   }
 
   add(event: StateEvent, watermark: number): void {
-    for (const g of this.groups) {
-      const hop = g.hopSeconds * 1e6;
-      const start = floorTo(event.ts, hop);
-      const tiles = this.hops.get(g.hopSeconds)!;
-      let tile = tiles.get(start);
-      if (tile === undefined) tiles.set(start, (tile = { n: 0, maxTs: -Infinity, cols: {} }));
-      tile.n++;
-      tile.maxTs = Math.max(tile.maxTs, event.ts);
-      for (const c of g.columns) tile.cols[c.column] = foldColumn(tile.cols[c.column], event.values[c.column] ?? null, event.ts, event.cr);
-      if (start + hop > watermark) (tile.raw ??= []).push(event);
+    let base = 0;
+    for (const g of this.layout) {
+      const start = floorTo(event.ts, g.hopMicros);
+      let tile = -1;
+      let at = base + 1;
+      for (let k = this.f[base]!; k > 0; k--) {
+        if (this.f[at] === start) tile = at;
+        at = this.tileEnd(g, at);
+      }
+      if (tile < 0) {
+        tile = at;
+        this.newTile(g, base, tile, start, start + g.hopMicros > watermark);
+      }
+      const f = this.f;
+      f[tile + TILE.events]!++;
+      f[tile + TILE.maxTs] = Math.max(f[tile + TILE.maxTs]!, event.ts);
+      for (const c of g.columns) this.fold(tile, c, event.values[c.column] ?? null, event.ts, event.cr);
+      if (start + g.hopMicros > watermark) this.appendRaw(g, tile, event);
+      base = this.groupEnd(g, base);
     }
   }
 
   /** Drops what no read at or after the watermark needs: tiles before every window, raw events of closed tiles. */
   compact(watermark: number): void {
-    for (const g of this.groups) {
-      const hop = g.hopSeconds * 1e6;
-      const oldest = floorTo(watermark, hop) - g.longestWindowSeconds * 1e6;
-      const tiles = this.hops.get(g.hopSeconds)!;
-      for (const [start, tile] of tiles) {
-        if (start < oldest) tiles.delete(start);
-        else if (start + hop <= watermark) delete tile.raw;
+    let read = 0;
+    let write = 0;
+    for (const g of this.layout) {
+      const oldest = floorTo(watermark, g.hopMicros) - g.longestWindowMicros;
+      const countAt = write;
+      let kept = 0;
+      const count = this.f[read]!;
+      this.move(read++, write++, 1);
+      for (let k = 0; k < count; k++) {
+        const end = this.tileEnd(g, read);
+        const start = this.f[read]!;
+        if (start >= oldest) {
+          const closes = start + g.hopMicros <= watermark && this.f[read + TILE.rawCount]! >= 0;
+          this.move(read, write, closes ? g.tileWidth : end - read);
+          if (closes) this.f[write + TILE.rawCount] = -1;
+          write += closes ? g.tileWidth : end - read;
+          kept++;
+        }
+        read = end;
       }
+      this.f[countAt] = kept;
     }
+    if (this.others.size > 0) for (const at of this.others.keys()) if (at >= write) this.others.delete(at);
+    this.used = write;
   }
 
   get empty(): boolean {
-    return [...this.hops.values()].every((t) => t.size === 0);
+    let base = 0;
+    for (const g of this.layout) {
+      if (this.f[base]! > 0) return false;
+      base = this.groupEnd(g, base);
+    }
+    return true;
   }
 
   /** The aggregates' values at time t (µs): count 0 and null for the others on an empty window. */
   valuesAt(t: number): Record<string, EventValue> {
     const out: Record<string, EventValue> = {};
-    for (const g of this.groups) {
-      const hop = g.hopSeconds * 1e6;
-      const he = floorTo(t, hop);
-      const tiles = this.hops.get(g.hopSeconds)!;
-      const headTile = tiles.get(he);
-      const head = headTile === undefined ? undefined : headTile.raw === undefined || headTile.maxTs < t ? headTile : foldEvents(headTile.raw.filter((e) => e.ts < t), g);
-      for (const a of g.aggregates) out[a.name] = value(a, mergeWindow(tiles, he - a.windowSeconds * 1e6, he, head));
+    let base = 0;
+    for (const g of this.layout) {
+      const he = floorTo(t, g.hopMicros);
+      for (const a of g.aggregates) {
+        const m: Merged = { n: 0, c: 0, s: 0, lo: null, hi: null, l: null, lt: NEVER, lc: NEVER };
+        let at = base + 1;
+        for (let k = this.f[base]!; k > 0; k--) {
+          const start = this.f[at]!;
+          if (start >= he - a.windowMicros && start < he) this.mergeTile(m, at, a.slots);
+          else if (start === he) {
+            if (this.f[at + TILE.rawCount]! >= 0 && this.f[at + TILE.maxTs]! >= t) this.mergeRaw(m, g, at, a.slots, t);
+            else this.mergeTile(m, at, a.slots);
+          }
+          at = this.tileEnd(g, at);
+        }
+        out[a.spec.name] = value(a.spec, m);
+      }
+      base = this.groupEnd(g, base);
     }
     return out;
   }
-}
 
-function foldEvents(events: readonly StateEvent[], g: HopGroup): Tile {
-  const tile: Tile = { n: 0, maxTs: -Infinity, cols: {} };
-  for (const e of events) {
-    tile.n++;
-    for (const c of g.columns) tile.cols[c.column] = foldColumn(tile.cols[c.column], e.values[c.column] ?? null, e.ts, e.cr);
+  private get(at: number): EventValue {
+    const v = this.f[at]!;
+    return Number.isNaN(v) ? (this.others.get(at) ?? null) : v;
   }
-  return tile;
+
+  private set(at: number, v: EventValue): void {
+    if (typeof v === "number" && !Number.isNaN(v)) {
+      this.f[at] = v;
+      this.others.delete(at);
+    } else {
+      this.f[at] = NaN;
+      if (v === null || typeof v === "number") this.others.delete(at);
+      else this.others.set(at, v);
+    }
+  }
+
+  private tileEnd(g: GroupLayout, tile: number): number {
+    return tile + g.tileWidth + Math.max(0, this.f[tile + TILE.rawCount]!) * g.rawWidth;
+  }
+
+  private groupEnd(g: GroupLayout, base: number): number {
+    let at = base + 1;
+    for (let k = this.f[base]!; k > 0; k--) at = this.tileEnd(g, at);
+    return at;
+  }
+
+  private newTile(g: GroupLayout, base: number, at: number, start: number, open: boolean): void {
+    this.insert(at, g.tileWidth);
+    const f = this.f;
+    f[base]!++;
+    f[at + TILE.start] = start;
+    f[at + TILE.events] = 0;
+    f[at + TILE.maxTs] = -Infinity;
+    f[at + TILE.rawCount] = open ? 0 : -1;
+    for (const c of g.columns) {
+      f[at + c.count] = 0;
+      if (c.sum >= 0) f[at + c.sum] = 0;
+      if (c.min >= 0) f[at + c.min] = NaN;
+      if (c.max >= 0) f[at + c.max] = NaN;
+      if (c.last >= 0) f.set([NaN, NEVER, NEVER], at + c.last);
+    }
+  }
+
+  private fold(tile: number, c: ColumnSlots, v: EventValue, ts: number, cr: number): void {
+    if (v === null) return;
+    const f = this.f;
+    f[tile + c.count]!++;
+    if (c.sum >= 0 && typeof v === "number") f[tile + c.sum]! += v;
+    if (c.min >= 0) {
+      const lo = this.get(tile + c.min);
+      if (lo === null || v < lo) this.set(tile + c.min, v);
+    }
+    if (c.max >= 0) {
+      const hi = this.get(tile + c.max);
+      if (hi === null || v > hi) this.set(tile + c.max, v);
+    }
+    if (c.last >= 0 && later(ts, cr, f[tile + c.last + 1]!, f[tile + c.last + 2]!)) {
+      this.set(tile + c.last, v);
+      f[tile + c.last + 1] = ts;
+      f[tile + c.last + 2] = cr;
+    }
+  }
+
+  /** Appends the event to an open tile's raw events (a tile closed earlier reopens with only the later ones, as the window contract never reads it raw). */
+  private appendRaw(g: GroupLayout, tile: number, event: StateEvent): void {
+    const raw = Math.max(0, this.f[tile + TILE.rawCount]!);
+    const at = tile + g.tileWidth + raw * g.rawWidth;
+    this.insert(at, g.rawWidth);
+    this.f[tile + TILE.rawCount] = raw + 1;
+    this.f[at] = event.ts;
+    this.f[at + 1] = event.cr;
+    g.columns.forEach((c, i) => this.set(at + 2 + i, event.values[c.column] ?? null));
+  }
+
+  private mergeTile(m: Merged, tile: number, slots: ColumnSlots | undefined): void {
+    m.n += this.f[tile + TILE.events]!;
+    if (slots === undefined) return;
+    const c = this.f[tile + slots.count]!;
+    if (c === 0) return;
+    m.c += c;
+    if (slots.sum >= 0) m.s += this.f[tile + slots.sum]!;
+    if (slots.min >= 0) m.lo = lower(m.lo, this.get(tile + slots.min));
+    if (slots.max >= 0) m.hi = higher(m.hi, this.get(tile + slots.max));
+    if (slots.last >= 0 && later(this.f[tile + slots.last + 1]!, this.f[tile + slots.last + 2]!, m.lt, m.lc)) {
+      m.l = this.get(tile + slots.last);
+      m.lt = this.f[tile + slots.last + 1]!;
+      m.lc = this.f[tile + slots.last + 2]!;
+    }
+  }
+
+  /** Folds the head tile's raw events before t, in arrival order. */
+  private mergeRaw(m: Merged, g: GroupLayout, tile: number, slots: ColumnSlots | undefined, t: number): void {
+    const column = slots === undefined ? -1 : g.columns.indexOf(slots);
+    let at = tile + g.tileWidth;
+    for (let r = this.f[tile + TILE.rawCount]!; r > 0; r--, at += g.rawWidth) {
+      const ts = this.f[at]!;
+      if (ts >= t) continue;
+      m.n++;
+      const v = column < 0 ? null : this.get(at + 2 + column);
+      if (v === null) continue;
+      m.c++;
+      if (typeof v === "number") m.s += v;
+      m.lo = lower(m.lo, v);
+      m.hi = higher(m.hi, v);
+      if (later(ts, this.f[at + 1]!, m.lt, m.lc)) {
+        m.l = v;
+        m.lt = ts;
+        m.lc = this.f[at + 1]!;
+      }
+    }
+  }
+
+  /** Makes room for `width` floats at `at`, moving what follows (and its non-number values). */
+  private insert(at: number, width: number): void {
+    if (this.used + width > this.f.length) {
+      const grown = new Float64Array(Math.max(16, Math.ceil((this.used + width) * 1.5)));
+      grown.set(this.f.subarray(0, this.used));
+      this.f = grown;
+    }
+    this.f.copyWithin(at + width, at, this.used);
+    this.used += width;
+    if (this.others.size > 0) this.others = new Map([...this.others].map(([i, v]) => [i >= at ? i + width : i, v]));
+  }
+
+  /** Moves `width` floats from `from` down to `to` (to <= from), with their non-number values. */
+  private move(from: number, to: number, width: number): void {
+    if (from === to) return;
+    this.f.copyWithin(to, from, from + width);
+    if (this.others.size === 0) return;
+    const moved: [number, EventValue][] = [];
+    for (const [i, v] of this.others) {
+      if (i >= from && i < from + width) moved.push([i - from + to, v]);
+      if ((i >= from && i < from + width) || (i >= to && i < to + width)) this.others.delete(i);
+    }
+    for (const [i, v] of moved) this.others.set(i, v);
+  }
 }
 
-function mergeWindow(tiles: ReadonlyMap<number, Tile>, from: number, to: number, head: Tile | undefined): Tile {
-  const merged: Tile = { n: 0, maxTs: -Infinity, cols: {} };
-  const add = (tile: Tile): void => {
-    merged.n += tile.n;
-    for (const [c, col] of Object.entries(tile.cols)) merged.cols[c] = mergeColumn(merged.cols[c], col);
-  };
-  for (const [start, tile] of tiles) if (start >= from && start < to) add(tile);
-  if (head !== undefined) add(head);
-  return merged;
-}
+const later = (ts: number, cr: number, lt: number, lc: number): boolean => ts > lt || (ts === lt && cr > lc);
+const lower = (a: EventValue, b: EventValue): EventValue => (b !== null && (a === null || b < a) ? b : a);
+const higher = (a: EventValue, b: EventValue): EventValue => (b !== null && (a === null || b > a) ? b : a);
 
-function value(a: AggregateSpec, w: Tile): EventValue {
-  if (a.column === null) return w.n;
-  const col = w.cols[a.column];
-  if (a.function === "count") return col?.c ?? 0;
-  if (col === undefined || col.c === 0) return null;
+function value(a: AggregateSpec, m: Merged): EventValue {
+  if (a.column === null) return m.n;
+  if (a.function === "count") return m.c;
+  if (m.c === 0) return null;
   switch (a.function) {
     case "sum":
-      return col.s;
+      return m.s;
     case "mean":
-      return col.s / col.c;
+      return m.s / m.c;
     case "min":
-      return col.lo;
+      return m.lo;
     case "max":
-      return col.hi;
+      return m.hi;
     case "last":
-      return col.l;
+      return m.l;
   }
 }
