@@ -260,7 +260,7 @@ export class KeyState {
   /** Makes room for `width` floats at `at`, moving what follows (and its non-number values). */
   private insert(at: number, width: number): void {
     if (this.used + width > this.f.length) {
-      const grown = new Float64Array(Math.max(16, Math.ceil((this.used + width) * 1.5)));
+      const grown = new Float64Array(Math.max(64, Math.ceil((this.used + width) * 1.5)));
       grown.set(this.f.subarray(0, this.used));
       this.f = grown;
     }

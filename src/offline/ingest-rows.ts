@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { storedView } from "../aggregation/stored-view.js";
@@ -8,6 +8,7 @@ import { quoteIdent, quoteString } from "../util/sql.js";
 import type { DuckDb } from "./duckdb.js";
 import { duckdbType } from "./duckdb-types.js";
 import { ingestFile, type IngestReport } from "./ingest.js";
+import { writeJsonLines } from "./json-lines.js";
 
 /**
  * Ingests rows given in memory (a push to the offline store) through the same validation and
@@ -39,7 +40,7 @@ export async function ingestRows(
       ...spec.features.map((f): [string, string] => [f.name, valueTypeFromName(f.type)?.scalar === "Bytes" && valueTypeFromName(f.type)?.isArray === false ? "VARCHAR" : duckdbType(f.type)]),
     ];
     const json = join(dir, "rows.json");
-    await writeFile(json, rows.map((r) => JSON.stringify(Object.fromEntries(columns.map(([c]) => [c, jsonSafe(c === "created_timestamp" ? createdOf(r) : r[c])])))).join("\n"));
+    await writeJsonLines(json, rows, columns.map(([c]) => ({ name: c, read: c === "created_timestamp" ? createdOf : (r: Readonly<Record<string, unknown>>) => r[c] })));
     const parquet = join(dir, "rows.parquet");
     const select = columns.map(([c, type]) => {
       if (type === "VARCHAR" && spec.features.some((f) => f.name === c && f.type === "Bytes")) return `from_base64(${quoteIdent(c)}) AS ${quoteIdent(c)}`;
@@ -53,10 +54,4 @@ export async function ingestRows(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function jsonSafe(value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
-  return value ?? null;
 }
