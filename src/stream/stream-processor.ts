@@ -79,6 +79,8 @@ export class StreamProcessor {
   private replayUntil = 0;
   private refused = new Set<number>();
   private lastOfflineAppend = Date.now();
+  private appending: Promise<void> | undefined;
+  private appendFailure: Error | undefined;
   /** Keys of erased subjects whose state must be replaced by a tombstone at the next flush, with the boundary. */
   private readonly forgotten = new Map<string, number>();
   processed = 0;
@@ -186,24 +188,45 @@ export class StreamProcessor {
 
   /**
    * Commits the changed states with the checkpoint and dead letters (rate-limited, in parts; one
-   * transaction each), then, when enough events wait (or `final`), appends them to the event log.
-   * A flush takes what it commits when it starts, so the caller may go on applying messages while
+   * transaction each), then, when enough events wait, starts appending them to the event log
+   * (`final`: appends all and waits for it). A flush takes what it commits when it starts, so the caller may go on applying messages while
    * it runs (one flush at a time): those belong to the next flush. A key's state may hold events
    * beyond the checkpoint; its own sequence says which, so a replay skips them.
    */
   async flush(final = false): Promise<void> {
+    if (this.appendFailure !== undefined) throw this.appendFailure;
     if (this.forgotten.size > 0) await this.eraseForgotten();
     if (this.lastSeq > this.checkpointSeq) await this.commitState();
     const due = this.offlineRows.length >= this.deps.offlineFlushEvents || Date.now() - this.lastOfflineAppend >= this.deps.offlineFlushMs;
-    if (this.offlineRows.length > 0 && (final || due)) {
-      const rows = this.offlineRows;
-      const label = eventLogLabel(this.deps.consumer, this.offlineFrom, this.lastSeq);
-      const upTo = this.lastSeq;
-      this.offlineRows = [];
-      this.lastOfflineAppend = Date.now();
-      await this.deps.appendOffline(rows, label);
-      this.offlineUpTo = upTo;
-    } else if (this.offlineRows.length === 0) this.offlineUpTo = Math.max(this.offlineUpTo, this.lastSeq);
+    if (final) await this.appending;
+    if (this.appending === undefined && this.offlineRows.length > 0 && (final || due)) this.appending = this.appendOffline();
+    else if (this.appending === undefined && this.offlineRows.length === 0) this.offlineUpTo = Math.max(this.offlineUpTo, this.lastSeq);
+    if (final) await this.appending;
+    const failure = this.appendFailure as Error | undefined; // set by the append awaited just above
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * Appends the waiting events to the event log, alongside later state commits (an append takes
+   * seconds, which would hold every commit behind it); one at a time, so the log's sequence
+   * ranges stay in order. A failure fails the next flush.
+   */
+  private appendOffline(): Promise<void> {
+    const rows = this.offlineRows;
+    const label = eventLogLabel(this.deps.consumer, this.offlineFrom, this.lastSeq);
+    const upTo = this.lastSeq;
+    this.offlineRows = [];
+    this.lastOfflineAppend = Date.now();
+    return this.deps.appendOffline(rows, label).then(
+      () => {
+        this.offlineUpTo = upTo;
+        this.appending = undefined;
+      },
+      (error: unknown) => {
+        this.appendFailure = error instanceof Error ? error : new Error(String(error));
+        this.appending = undefined;
+      },
+    );
   }
 
   /**
