@@ -18,7 +18,7 @@ import { checkSources, sourcePath, type SourceCheck } from "./offline/check-sour
 import { DuckDb } from "./offline/duckdb.js";
 import { retrieveHistorical, type HistoricalRequest } from "./offline/historical-retrieval.js";
 import { ingestFile, type IngestReport } from "./offline/ingest.js";
-import { ingestRows } from "./offline/ingest-rows.js";
+import { ingestEventLines, ingestRows } from "./offline/ingest-rows.js";
 import type { TrainingSet } from "./offline/training-set.js";
 import { applyRepo, type ApplyResult } from "./registry/apply.js";
 import { lineage, type Lineage } from "./registry/lineage.js";
@@ -136,12 +136,18 @@ export class FeatureStore {
   }
 
   /**
-   * Ingests rows given in memory into a view version (a push to the offline store, a stream
-   * processor's events; `sourceLabel` is what the commit records as its source).
+   * Ingests rows given in memory into a view version (a push to the offline store;
+   * `sourceLabel` is what the commit records as its source).
    */
   async ingestRows(record: ViewVersionRecord, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string, options: Parameters<typeof ingestRows>[5] = {}): Promise<IngestReport> {
     const dropRows = erasuresRowSql(record, await this.registry.erasures());
     return this.serially(async () => ingestRows(await this.engine(), record, this.config.offline.path, rows, timestampField, { ...options, dropRows }));
+  }
+
+  /** Ingests a stream processor's accepted events, as JSON lines (stream/event-log-line.ts), into its view version's event log. */
+  async ingestEventLines(record: ViewVersionRecord, lines: readonly string[], sourceLabel: string): Promise<IngestReport> {
+    const dropRows = erasuresRowSql(record, await this.registry.erasures());
+    return this.serially(async () => ingestEventLines(await this.engine(), record, this.config.offline.path, lines, record.spec.source.timestampField, { sourceLabel, dropRows }));
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {

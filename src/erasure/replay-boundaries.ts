@@ -30,11 +30,13 @@ export class ReplayBoundaries {
     return fresh;
   }
 
-  /** Whether an event (its entity key, join key fields and event time, µs) falls behind an erasure. */
-  drops(entityKey: string, row: Readonly<Record<string, unknown>>, eventTs: number): boolean {
+  /** Whether an event (its entity key, join key fields, or a function making them only when needed, and event time, µs) falls behind an erasure. */
+  drops(entityKey: string, row: Readonly<Record<string, unknown>> | (() => Readonly<Record<string, unknown>>), eventTs: number): boolean {
     const boundary = this.byKey.get(entityKey);
     if (boundary !== undefined && eventTs <= boundary) return true;
-    return this.partial.length > 0 && this.partial.some((p) => eventTs <= p.boundary && rowMatches(row, p.subject));
+    if (this.partial.length === 0) return false;
+    const fields = typeof row === "function" ? row() : row;
+    return this.partial.some((p) => eventTs <= p.boundary && rowMatches(fields, p.subject));
   }
 
   /** Whether a stored state (newest event at `maxTs`) is from before an erasure of its key: then it is not loaded. */

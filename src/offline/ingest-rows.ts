@@ -8,30 +8,47 @@ import { quoteIdent, quoteString } from "../util/sql.js";
 import type { DuckDb } from "./duckdb.js";
 import { duckdbType } from "./duckdb-types.js";
 import { ingestFile, type IngestReport } from "./ingest.js";
-import { writeJsonLines } from "./json-lines.js";
+import { writeJsonLines, writeLines } from "./json-lines.js";
+
+/** Options of an in-memory ingestion: the commit's source label, µs times (a stream processor's), the erasures' row filter. */
+export interface IngestRowsOptions {
+  readonly sourceLabel?: string;
+  readonly timesInMicros?: boolean;
+  readonly dropRows?: string;
+}
 
 /**
  * Ingests rows given in memory (a push to the offline store) through the same validation and
  * atomic commit as files: they are written as a typed Parquet file (via newline-delimited
  * JSON read with the view's column types) and ingested from there. Rows name features and
  * join keys as the view does, and carry `timestampField` (and optionally `created_timestamp`):
- * ISO text, or with `timesInMicros` numbers of µs since the epoch (a stream processor's rows,
- * which skip formatting a date per event).
+ * ISO text, or with `timesInMicros` numbers of µs since the epoch.
  */
-export async function ingestRows(
+export function ingestRows(duck: DuckDb, record: ViewVersionRecord, offlineRoot: string, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string, options: IngestRowsOptions = {}): Promise<IngestReport> {
+  // Feast's clients send the created time as `created`.
+  const createdOf = (r: Readonly<Record<string, unknown>>): unknown => r.created_timestamp ?? r.created ?? null;
+  const hasCreated = rows.some((r) => createdOf(r) !== null);
+  return ingestJson(duck, record, offlineRoot, { timestampField, hasCreated, ...options }, (path, columns) =>
+    writeJsonLines(path, rows, columns.map((c) => ({ name: c, read: c === "created_timestamp" ? createdOf : (r: Readonly<Record<string, unknown>>) => r[c] }))),
+  );
+}
+
+/** Ingests a stream processor's events, already JSON lines with µs times and a created time (see stream/event-log-line.ts). */
+export function ingestEventLines(duck: DuckDb, record: ViewVersionRecord, offlineRoot: string, lines: readonly string[], timestampField: string, options: Omit<IngestRowsOptions, "timesInMicros"> = {}): Promise<IngestReport> {
+  return ingestJson(duck, record, offlineRoot, { timestampField, hasCreated: true, timesInMicros: true, ...options }, (path) => writeLines(path, lines));
+}
+
+async function ingestJson(
   duck: DuckDb,
   record: ViewVersionRecord,
   offlineRoot: string,
-  rows: readonly Readonly<Record<string, unknown>>[],
-  timestampField: string,
-  options: { readonly sourceLabel?: string; readonly timesInMicros?: boolean; readonly dropRows?: string } = {},
+  options: IngestRowsOptions & { readonly timestampField: string; readonly hasCreated: boolean },
+  write: (path: string, columns: readonly string[]) => Promise<void>,
 ): Promise<IngestReport> {
+  const { timestampField, hasCreated } = options;
   const dir = await mkdtemp(join(tmpdir(), "strata-push-"));
   try {
     const spec = storedView(record.spec);
-    // Feast's clients send the created time as `created`.
-    const createdOf = (r: Readonly<Record<string, unknown>>): unknown => r.created_timestamp ?? r.created ?? null;
-    const hasCreated = rows.some((r) => createdOf(r) !== null);
     const time = options.timesInMicros === true ? "BIGINT" : "TIMESTAMPTZ";
     const columns: [string, string][] = [
       ...spec.joinKeys.map((k): [string, string] => [k.name, duckdbType(k.type)]),
@@ -40,7 +57,7 @@ export async function ingestRows(
       ...spec.features.map((f): [string, string] => [f.name, valueTypeFromName(f.type)?.scalar === "Bytes" && valueTypeFromName(f.type)?.isArray === false ? "VARCHAR" : duckdbType(f.type)]),
     ];
     const json = join(dir, "rows.json");
-    await writeJsonLines(json, rows, columns.map(([c]) => ({ name: c, read: c === "created_timestamp" ? createdOf : (r: Readonly<Record<string, unknown>>) => r[c] })));
+    await write(json, columns.map(([c]) => c));
     const parquet = join(dir, "rows.parquet");
     const select = columns.map(([c, type]) => {
       if (type === "VARCHAR" && spec.features.some((f) => f.name === c && f.type === "Bytes")) return `from_base64(${quoteIdent(c)}) AS ${quoteIdent(c)}`;

@@ -32,7 +32,18 @@ export async function writeJsonLines<Row>(path: string, rows: readonly Row[], co
   }
 }
 
-function jsonValue(value: unknown): string {
+/** Writes lines built elsewhere (each one JSON object), in awaited chunks like `writeJsonLines`. */
+export async function writeLines(path: string, lines: readonly string[]): Promise<void> {
+  const file = await open(path, "w");
+  try {
+    for (let from = 0; from < lines.length; from += CHUNK_ROWS) await file.write(`${lines.slice(from, from + CHUNK_ROWS).join("\n")}\n`);
+  } finally {
+    await file.close();
+  }
+}
+
+/** A value as JSON text, as DuckDB reads it for the column types ingestion gives (bigints and bytes as text). */
+export function jsonValue(value: unknown): string {
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : "null";
   if (typeof value === "bigint") return `"${value}"`;
   if (value instanceof Uint8Array) return `"${Buffer.from(value).toString("base64")}"`;

@@ -1,5 +1,5 @@
 import type { FeatureViewSpec } from "../definitions/specs.js";
-import { valueTypeFromName } from "../definitions/value-type.js";
+import { valueTypeFromName, type ValueType } from "../definitions/value-type.js";
 import type { EventValue } from "../aggregation/tile-state.js";
 import { coerceValue, parseTimestampMicros } from "../online/coerce-value.js";
 import { encodeValue } from "../online/value-codec.js";
@@ -7,34 +7,39 @@ import { entityKey } from "../online/entity-key.js";
 
 export interface DecodedEvent {
   readonly entityKey: string;
+  /** Event time, µs. */
   readonly ts: number;
+  /** The event columns' values as the tile state folds them. */
   readonly values: Record<string, EventValue>;
-  /** The event as a row of the offline event log (join keys, the timestamp field in µs, event columns). */
-  readonly row: Record<string, unknown>;
+  /** The join keys' values, then the event columns' (coerced), in the order of the view's event log columns (see event-log-line.ts). */
+  readonly fields: readonly unknown[];
 }
 
+/** Decodes one message for an aggregation view (see `eventDecoder`). */
+export type EventDecoder = (data: Uint8Array | string) => DecodedEvent;
+
 /**
- * Decodes one message (a JSON object: join keys, the source's timestamp field as ISO text or
- * epoch milliseconds, event columns) for an aggregation view; throws with the reason when it
- * is malformed. Values are coerced as the online write path does (Float32 rounded, so streaming
- * sums what the offline Parquet holds).
+ * A decoder of messages (JSON objects: join keys, the source's timestamp field as ISO text or
+ * epoch milliseconds, event columns) for an aggregation view; it throws with the reason when a
+ * message is malformed. Values are coerced as the online write path does (Float32 rounded, so
+ * streaming sums what the offline Parquet holds). The column types are resolved once, here.
  */
-export function decodeEvent(spec: FeatureViewSpec, data: Uint8Array | string): DecodedEvent {
-  const text = typeof data === "string" ? data : Buffer.from(data).toString("utf8");
-  const parsed: unknown = JSON.parse(text);
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("the message is not a JSON object");
-  const message = parsed as Record<string, unknown>;
+export function eventDecoder(spec: FeatureViewSpec): EventDecoder {
   const field = spec.source.timestampField;
-  const raw = message[field];
-  const ts = typeof raw === "number" && Number.isFinite(raw) ? Math.round(raw * 1000) : parseTimestampMicros(raw, `field "${field}"`);
-  const values: Record<string, EventValue> = {};
-  const row: Record<string, unknown> = { [field]: ts };
-  for (const k of spec.joinKeys) row[k.name] = message[k.name];
-  for (const column of spec.aggregation!.events) {
-    const type = valueTypeFromName(column.type)!;
-    const value = coerceValue(type, message[column.name] ?? null, `field "${column.name}"`);
-    values[column.name] = value === null ? null : (encodeValue(type, value) as EventValue);
-    row[column.name] = value;
-  }
-  return { entityKey: entityKey(spec.joinKeys, message), ts, values, row };
+  const columns = spec.aggregation!.events.map((c): [string, ValueType] => [c.name, valueTypeFromName(c.type)!]);
+  return (data) => {
+    const parsed: unknown = JSON.parse(typeof data === "string" ? data : Buffer.from(data).toString("utf8"));
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("the message is not a JSON object");
+    const message = parsed as Record<string, unknown>;
+    const raw = message[field];
+    const ts = typeof raw === "number" && Number.isFinite(raw) ? Math.round(raw * 1000) : parseTimestampMicros(raw, `field "${field}"`);
+    const values: Record<string, EventValue> = {};
+    const fields: unknown[] = spec.joinKeys.map((k) => message[k.name]);
+    for (const [name, type] of columns) {
+      const value = coerceValue(type, message[name] ?? null, `field "${name}"`);
+      values[name] = value === null ? null : (encodeValue(type, value) as EventValue);
+      fields.push(value);
+    }
+    return { entityKey: entityKey(spec.joinKeys, message), ts, values, fields };
+  };
 }

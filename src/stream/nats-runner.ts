@@ -17,7 +17,7 @@ export type StreamSettings = ProjectConfig["stream"];
 export interface StreamRunDeps {
   readonly project: string;
   readonly online: OnlineService;
-  readonly appendOffline: (record: ViewVersionRecord, rows: readonly Record<string, unknown>[], label: string) => Promise<void>;
+  readonly appendOffline: (record: ViewVersionRecord, lines: readonly string[], label: string) => Promise<void>;
   readonly offlineSources: (record: ViewVersionRecord) => Promise<string[]>;
   /** The erasure ledger (replay boundaries). */
   readonly erasures: () => Promise<ErasureRecord[]>;
@@ -65,7 +65,7 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     durable: online.durable,
     writer: online.writer,
     limiter: new RateLimiter(settings.maxWritesPerSecond),
-    appendOffline: (rows, label) => deps.appendOffline(record, rows, label),
+    appendOffline: (lines, label) => deps.appendOffline(record, lines, label),
     offlineUpTo: eventLogUpTo(await deps.offlineSources(record), durable),
     offlineFlushEvents: settings.offlineFlushEvents,
     offlineFlushMs: settings.offlineFlushMs,

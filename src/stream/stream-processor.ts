@@ -2,7 +2,8 @@ import { hopGroups, type HopGroup } from "../aggregation/tile-partials.js";
 import { KeyState } from "../aggregation/tile-state.js";
 import type { OnlineStore, OnlineWrite, DeadLetter } from "../online/online-store.js";
 import type { OnlineWriter, WriteTarget } from "../online/online-writer.js";
-import { decodeEvent, type DecodedEvent } from "./event-decoder.js";
+import { eventDecoder, type DecodedEvent, type EventDecoder } from "./event-decoder.js";
+import { eventLogFormat, type EventLogFormat } from "./event-log-line.js";
 import { eventLogLabel } from "./event-log-label.js";
 import type { ReplayBoundaries } from "../erasure/replay-boundaries.js";
 import type { ErasureRecord } from "../erasure/erasure-record.js";
@@ -37,8 +38,8 @@ export interface ProcessorDeps {
   readonly durable: OnlineStore;
   readonly writer: OnlineWriter;
   readonly limiter: RateLimiter;
-  /** Appends accepted events to the view's offline event log, labelled with their sequence range. */
-  readonly appendOffline: (rows: readonly Record<string, unknown>[], label: string) => Promise<void>;
+  /** Appends accepted events (JSON lines, see event-log-line.ts) to the view's offline event log, labelled with their sequence range. */
+  readonly appendOffline: (lines: readonly string[], label: string) => Promise<void>;
   /** The last sequence already in the offline event log (from its commits' labels). */
   readonly offlineUpTo: number;
   /** Append to the event log once this many events wait, or this long after the last append. */
@@ -64,13 +65,15 @@ export interface ProcessorDeps {
  */
 export class StreamProcessor {
   private readonly groups: readonly HopGroup[];
+  private readonly decode: EventDecoder;
+  private readonly logFormat: EventLogFormat;
   private readonly live = new Map<string, Live>();
   private readonly lateness: number;
   private maxTs = -Infinity;
   private checkpointSeq = 0;
   private lastSeq = 0;
   private deadLetters: DeadLetter[] = [];
-  private offlineRows: Record<string, unknown>[] = [];
+  private offlineLines: string[] = [];
   private offlineFrom = 0;
   private offlineUpTo: number;
   private pendingTimes: number[] = [];
@@ -88,6 +91,8 @@ export class StreamProcessor {
   constructor(private readonly deps: ProcessorDeps) {
     const aggregation = deps.target.spec.aggregation!;
     this.groups = hopGroups(aggregation.aggregates);
+    this.decode = eventDecoder(deps.target.spec);
+    this.logFormat = eventLogFormat(deps.target.spec);
     this.lateness = aggregation.allowedLatenessSeconds * 1e6;
     this.offlineUpTo = deps.offlineUpTo;
   }
@@ -120,7 +125,7 @@ export class StreamProcessor {
   async applyBatch(messages: readonly StreamMessage[]): Promise<void> {
     const decoded = messages.map((m): DecodedEvent | Error => {
       try {
-        return decodeEvent(this.deps.target.spec, m.data);
+        return this.decode(m.data);
       } catch (error) {
         return error as Error;
       }
@@ -141,7 +146,7 @@ export class StreamProcessor {
   private apply(m: StreamMessage, event: DecodedEvent | Error): void {
     if (m.seq <= this.lastSeq) return; // a redelivery of what this run or the checkpoint already holds
     this.lastSeq = m.seq;
-    if (!(event instanceof Error) && this.deps.boundaries?.drops(event.entityKey, event.row, event.ts) === true) {
+    if (!(event instanceof Error) && this.deps.boundaries?.drops(event.entityKey, () => this.logFormat.keys(event), event.ts) === true) {
       this.deps.onErased?.();
       return;
     }
@@ -172,9 +177,8 @@ export class StreamProcessor {
 
   private logEvent(m: StreamMessage, event: DecodedEvent): void {
     if (m.seq <= this.offlineUpTo) return;
-    if (this.offlineRows.length === 0) this.offlineFrom = m.seq;
-    event.row.created_timestamp = m.arrivedMicros;
-    this.offlineRows.push(event.row);
+    if (this.offlineLines.length === 0) this.offlineFrom = m.seq;
+    this.offlineLines.push(this.logFormat.line(event, m.arrivedMicros));
   }
 
   private deadLetter(m: StreamMessage, kind: "late" | "malformed", detail: string): void {
@@ -197,10 +201,10 @@ export class StreamProcessor {
     if (this.appendFailure !== undefined) throw this.appendFailure;
     if (this.forgotten.size > 0) await this.eraseForgotten();
     if (this.lastSeq > this.checkpointSeq) await this.commitState();
-    const due = this.offlineRows.length >= this.deps.offlineFlushEvents || Date.now() - this.lastOfflineAppend >= this.deps.offlineFlushMs;
+    const due = this.offlineLines.length >= this.deps.offlineFlushEvents || Date.now() - this.lastOfflineAppend >= this.deps.offlineFlushMs;
     if (final) await this.appending;
-    if (this.appending === undefined && this.offlineRows.length > 0 && (final || due)) this.appending = this.appendOffline();
-    else if (this.appending === undefined && this.offlineRows.length === 0) this.offlineUpTo = Math.max(this.offlineUpTo, this.lastSeq);
+    if (this.appending === undefined && this.offlineLines.length > 0 && (final || due)) this.appending = this.appendOffline();
+    else if (this.appending === undefined && this.offlineLines.length === 0) this.offlineUpTo = Math.max(this.offlineUpTo, this.lastSeq);
     if (final) await this.appending;
     const failure = this.appendFailure as Error | undefined; // set by the append awaited just above
     if (failure !== undefined) throw failure;
@@ -212,12 +216,12 @@ export class StreamProcessor {
    * ranges stay in order. A failure fails the next flush.
    */
   private appendOffline(): Promise<void> {
-    const rows = this.offlineRows;
+    const lines = this.offlineLines;
     const label = eventLogLabel(this.deps.consumer, this.offlineFrom, this.lastSeq);
     const upTo = this.lastSeq;
-    this.offlineRows = [];
+    this.offlineLines = [];
     this.lastOfflineAppend = Date.now();
-    return this.deps.appendOffline(rows, label).then(
+    return this.deps.appendOffline(lines, label).then(
       () => {
         this.offlineUpTo = upTo;
         this.appending = undefined;

@@ -28,8 +28,8 @@ export function registerStream(program: Command): void {
       const deps = {
         project: store.config.project,
         online,
-        appendOffline: async (record: ViewVersionRecord, rows: readonly Record<string, unknown>[], label: string) => {
-          await store.ingestRows(record, rows, record.spec.source.timestampField, { sourceLabel: label, timesInMicros: true });
+        appendOffline: async (record: ViewVersionRecord, lines: readonly string[], label: string) => {
+          await store.ingestEventLines(record, lines, label);
         },
         erasures: () => store.registry.erasures(),
         offlineSources: async (record: ViewVersionRecord) => (await readCommits(new ViewVersionLayout(store.config.offline.path, record.name, record.version))).map((c) => c.source),
