@@ -28,7 +28,8 @@ export function eventDecoder(spec: FeatureViewSpec): EventDecoder {
   const field = spec.source.timestampField;
   const columns = spec.aggregation!.events.map((c): [string, ValueType] => [c.name, valueTypeFromName(c.type)!]);
   return (data) => {
-    const parsed: unknown = JSON.parse(typeof data === "string" ? data : Buffer.from(data).toString("utf8"));
+    // A view of the message's bytes (Buffer.from(data) alone would copy them).
+    const parsed: unknown = JSON.parse(typeof data === "string" ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8"));
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("the message is not a JSON object");
     const message = parsed as Record<string, unknown>;
     const raw = message[field];

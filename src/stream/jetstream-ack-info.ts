@@ -23,17 +23,36 @@ export interface AckInfo {
  */
 export function parseAckSubject(subject: string | undefined): AckInfo | undefined {
   if (subject === undefined || !subject.startsWith("$JS.ACK.")) return undefined;
-  const t = subject.split(".");
-  const at = t.length === 9 ? 4 : t.length >= 11 ? 6 : -1;
+  // Token bounds by scanning, without splitting: this runs for every message a processor takes.
+  let tokens = 1;
+  for (let i = 0; i < subject.length && tokens <= MAX_TOKENS; i++) if (subject.charCodeAt(i) === DOT) dots[tokens++ - 1] = i;
+  const at = tokens === 9 ? 4 : tokens >= 11 && tokens <= MAX_TOKENS ? 6 : -1;
   if (at < 0) return undefined;
-  const delivered = Number(t[at]);
-  const nanos = t[at + 3]!;
+  dots[tokens - 1] = subject.length;
+  const token = (k: number): number => digits(subject, dots[k - 1]! + 1, dots[k]!);
+  const nanosEnd = dots[at + 3]!;
   return {
-    streamSeq: Number(t[at + 1]),
-    deliverySeq: Number(t[at + 2]),
-    redelivered: delivered > 1,
-    // The nanosecond count has 19 digits, beyond a double's exact range: cut to µs as text first.
-    storedMicros: Number(nanos.slice(0, -3) || "0"),
-    pending: Number(t[at + 4]),
+    streamSeq: token(at + 1),
+    deliverySeq: token(at + 2),
+    redelivered: token(at) > 1,
+    // The nanosecond count has 19 digits, beyond a double's exact range: its µs digits only.
+    storedMicros: digits(subject, dots[at + 2]! + 1, Math.max(dots[at + 2]! + 1, nanosEnd - 3)),
+    pending: token(at + 4),
   };
+}
+
+const DOT = 46;
+const MAX_TOKENS = 16;
+/** Index of each dot, then the subject's length after the last token. */
+const dots = new Int32Array(MAX_TOKENS);
+
+/** The decimal number in s[from, to): NaN if anything else is there, 0 if empty. */
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
 }

@@ -76,7 +76,8 @@ export class JetStreamFeed {
 
   private receive(sub: Subscription, m: Msg): void {
     if (sub !== this.sub || this.broken) return;
-    const info = parseAckSubject(m.reply);
+    const reply = m.reply; // decoded from bytes on each access
+    const info = parseAckSubject(reply);
     if (info === undefined) return;
     if (info.deliverySeq !== this.nextDelivery) {
       this.broken = true;
@@ -87,7 +88,7 @@ export class JetStreamFeed {
     // Delivered before on this inbox with no gap: queued or applied already. (A cumulative ack of
     // it would also cover only up to its own, older, sequence.)
     if (info.redelivered) return;
-    this.queue.push({ seq: info.streamSeq, arrivedMicros: info.storedMicros, data: m.data, reply: m.reply! });
+    this.queue.push({ seq: info.streamSeq, arrivedMicros: info.storedMicros, data: m.data, reply: reply! });
   }
 
   /** Everything delivered since the last call, in order; it counts as unacknowledged until `ackUpTo`. */

@@ -131,7 +131,11 @@ export class StreamProcessor {
       }
     });
     // Keys whose stored state this batch will change (replayed messages only go to the event log).
-    const missing = [...new Set(decoded.flatMap((d, i) => (d instanceof Error || messages[i]!.seq <= this.replayUntil || this.live.has(d.entityKey) ? [] : [d.entityKey])))];
+    const unseen = new Set<string>();
+    decoded.forEach((d, i) => {
+      if (!(d instanceof Error) && messages[i]!.seq > this.replayUntil && !this.live.has(d.entityKey)) unseen.add(d.entityKey);
+    });
+    const missing = [...unseen];
     if (missing.length > 0) {
       const stored = await this.deps.durable.readMany(this.deps.target.ref, missing);
       missing.forEach((key, i) => {
