@@ -197,9 +197,10 @@ export class StreamProcessor {
   /**
    * Commits the changed states with the checkpoint and dead letters (rate-limited, in parts; one
    * transaction each), then, when enough events wait, starts appending them to the event log
-   * (`final`: appends all and waits for it). A flush takes what it commits when it starts, so the caller may go on applying messages while
-   * it runs (one flush at a time): those belong to the next flush. A key's state may hold events
-   * beyond the checkpoint; its own sequence says which, so a replay skips them.
+   * (`final`: appends all and waits for it). A flush takes what it commits when it starts, so the
+   * caller may go on applying messages while it runs (one flush at a time): those belong to the
+   * next flush. A key's state may hold events beyond the checkpoint; its own sequence says which,
+   * so a replay skips them.
    */
   async flush(final = false): Promise<void> {
     if (this.appendFailure !== undefined) throw this.appendFailure;

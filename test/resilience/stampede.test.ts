@@ -65,16 +65,30 @@ describe("stampede on a hot key at expiry", () => {
     return p99s.sort((a, b) => a - b)[1]!;
   }
 
+  /**
+   * Three expiries, each met by one burst once the entry has expired (every reader misses at
+   * once): the median p99, as for the steady state, and each expiry's durable reads.
+   */
+  async function expiries(online: OnlineService, exact: boolean): Promise<{ p99: number; reads: number[] }> {
+    const p99s: number[] = [];
+    const reads: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await sleep(TTL_SECONDS * 1000 + 50);
+      const before = durableReads(online);
+      p99s.push(percentile(await burst(online, exact), 99));
+      await online.populate.drain();
+      reads.push(durableReads(online) - before);
+    }
+    return { p99: p99s.sort((a, b) => a - b)[1]!, reads };
+  }
+
   it("reads the durable store at most twice and keeps p99 flat with XFetch and single-flight", async () => {
     const { store, online } = await open(true);
     try {
       const steady = await steadyP99(online);
-      const before = durableReads(online);
-      await sleep(TTL_SECONDS * 1000 + 50); // the entry has expired: every reader misses at once
-      const stampede = percentile(await burst(online), 99);
-      await online.populate.drain();
-      assert.ok(durableReads(online) - before <= 2, `${durableReads(online) - before} durable reads`);
-      assert.ok(stampede <= 3 * steady, `p99 ${stampede.toFixed(1)} ms at expiry vs ${steady.toFixed(1)} ms steady`);
+      const stampede = await expiries(online, true);
+      assert.ok(Math.max(...stampede.reads) <= 2, `durable reads per expiry: ${stampede.reads.join(", ")}`);
+      assert.ok(stampede.p99 <= 3 * steady, `p99 ${stampede.p99.toFixed(1)} ms at expiry vs ${steady.toFixed(1)} ms steady`);
     } finally {
       await store.close();
     }
@@ -104,12 +118,9 @@ describe("stampede on a hot key at expiry", () => {
     const { store, online } = await open(false);
     try {
       const steady = await steadyP99(online);
-      const before = durableReads(online);
-      await sleep(TTL_SECONDS * 1000 + 50);
-      const stampede = percentile(await burst(online, false), 99);
-      const reads = durableReads(online) - before;
-      assert.ok(reads > BURST / 2, `${reads} durable reads: the stampede reached the durable store`);
-      assert.ok(stampede > 3 * steady, `p99 ${stampede.toFixed(1)} ms at expiry vs ${steady.toFixed(1)} ms steady`);
+      const stampede = await expiries(online, false);
+      assert.ok(Math.min(...stampede.reads) > BURST / 2, `durable reads per expiry: ${stampede.reads.join(", ")}: the stampede reached the durable store`);
+      assert.ok(stampede.p99 > 3 * steady, `p99 ${stampede.p99.toFixed(1)} ms at expiry vs ${steady.toFixed(1)} ms steady`);
     } finally {
       await store.close();
     }
