@@ -66,27 +66,29 @@ describe("stampede on a hot key at expiry", () => {
   }
 
   /**
-   * Three expiries, each met by one burst once the entry has expired (every reader misses at
-   * once): the median p99, as for the steady state, and each expiry's durable reads.
+   * Expiries, each met by one burst once the entry has expired (every reader misses at once):
+   * the median p99, as for the steady state, and each expiry's durable reads. (Without the
+   * protections, durable reads that outlive their timeout populate the cache after the burst and
+   * postpone the next expiry: that case measures one.)
    */
-  async function expiries(online: OnlineService, exact: boolean): Promise<{ p99: number; reads: number[] }> {
+  async function expiries(online: OnlineService, exact: boolean, count: number): Promise<{ p99: number; reads: number[] }> {
     const p99s: number[] = [];
     const reads: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < count; i++) {
       await sleep(TTL_SECONDS * 1000 + 50);
       const before = durableReads(online);
       p99s.push(percentile(await burst(online, exact), 99));
       await online.populate.drain();
       reads.push(durableReads(online) - before);
     }
-    return { p99: p99s.sort((a, b) => a - b)[1]!, reads };
+    return { p99: p99s.sort((a, b) => a - b)[Math.floor(count / 2)]!, reads };
   }
 
   it("reads the durable store at most twice and keeps p99 flat with XFetch and single-flight", async () => {
     const { store, online } = await open(true);
     try {
       const steady = await steadyP99(online);
-      const stampede = await expiries(online, true);
+      const stampede = await expiries(online, true, 3);
       assert.ok(Math.max(...stampede.reads) <= 2, `durable reads per expiry: ${stampede.reads.join(", ")}`);
       assert.ok(stampede.p99 <= 3 * steady, `p99 ${stampede.p99.toFixed(1)} ms at expiry vs ${steady.toFixed(1)} ms steady`);
     } finally {
@@ -118,8 +120,8 @@ describe("stampede on a hot key at expiry", () => {
     const { store, online } = await open(false);
     try {
       const steady = await steadyP99(online);
-      const stampede = await expiries(online, false);
-      assert.ok(Math.min(...stampede.reads) > BURST / 2, `durable reads per expiry: ${stampede.reads.join(", ")}: the stampede reached the durable store`);
+      const stampede = await expiries(online, false, 1);
+      assert.ok(stampede.reads[0]! > BURST / 2, `${stampede.reads[0]} durable reads: the stampede reached the durable store`);
       assert.ok(stampede.p99 > 3 * steady, `p99 ${stampede.p99.toFixed(1)} ms at expiry vs ${steady.toFixed(1)} ms steady`);
     } finally {
       await store.close();
