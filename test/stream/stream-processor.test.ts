@@ -85,6 +85,48 @@ describe("stream processor", () => {
     }
   });
 
+  it("appends the event log alongside state commits, and acknowledges nothing past an append that failed", async () => {
+    const target = await online.target("tx");
+    let release: () => void = () => undefined;
+    const appends: { lines: number; label: string }[] = [];
+    let failNext = false;
+    const p = new StreamProcessor({
+      target,
+      consumer: "appends",
+      durable: online.durable,
+      writer: online.writer,
+      limiter: new RateLimiter(100_000),
+      appendOffline: (lines, label) => {
+        appends.push({ lines: lines.length, label });
+        if (failNext) return Promise.reject(new Error("disk full"));
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+      offlineUpTo: 0,
+      offlineFlushEvents: 1,
+      offlineFlushMs: 0,
+    });
+    await p.start();
+    const at = (minute: number): string => new Date(Date.UTC(2024, 0, 2, 12, minute)).toISOString();
+    await p.applyBatch([message(1, { card_id: 9101, ts: at(0), amount: 1 }), message(2, { card_id: 9102, ts: at(1), amount: 2 })]);
+    await p.flush(); // commits the state; the append starts and is still running
+    assert.deepEqual(appends, [{ lines: 2, label: "nats:appends:1-2" }]);
+    assert.equal(p.durableUpTo, 0, "the event log does not hold them yet: nothing may be acknowledged");
+    await p.applyBatch([message(3, { card_id: 9101, ts: at(2), amount: 4 })]);
+    await p.flush(); // a state commit does not wait for the running append, and starts no second one
+    assert.equal((await online.durable.loadCheckpoint("appends"))?.seq, 3);
+    assert.equal(appends.length, 1);
+    release();
+    await new Promise(setImmediate); // the append's completion is seen on a later turn
+    await p.flush();
+    assert.equal(p.durableUpTo, 2);
+    assert.deepEqual(appends.at(-1), { lines: 1, label: "nats:appends:3-3" }, "the next append takes what waited");
+    failNext = true;
+    release();
+    await p.applyBatch([message(4, { card_id: 9102, ts: at(3), amount: 8 })]);
+    await assert.rejects(p.flush(true), /disk full/);
+    assert.equal(p.durableUpTo, 3, "the failed append's events are not acknowledged");
+  });
+
   it("counts late and malformed events as dead letters, applies the rest, and records the watermark", async () => {
     // Keys of its own: a key's stored state remembers the last sequence applied to it, and sequences are per stream.
     const { processor: p } = await processor(100_000, "letters");
