@@ -139,15 +139,19 @@ export class FeatureStore {
    * Ingests rows given in memory into a view version (a push to the offline store;
    * `sourceLabel` is what the commit records as its source).
    */
-  async ingestRows(record: ViewVersionRecord, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string, options: Parameters<typeof ingestRows>[5] = {}): Promise<IngestReport> {
-    const dropRows = erasuresRowSql(record, await this.registry.erasures());
-    return this.serially(async () => ingestRows(await this.engine(), record, this.config.offline.path, rows, timestampField, { ...options, dropRows }));
+  ingestRows(record: ViewVersionRecord, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string, options: Parameters<typeof ingestRows>[5] = {}): Promise<IngestReport> {
+    return this.ingestInMemory(record, (duck, dropRows) => ingestRows(duck, record, this.config.offline.path, rows, timestampField, { ...options, dropRows }));
   }
 
   /** Ingests a stream processor's accepted events, as JSON lines (stream/event-log-line.ts), into its view version's event log. */
-  async ingestEventLines(record: ViewVersionRecord, lines: readonly string[], sourceLabel: string): Promise<IngestReport> {
+  ingestEventLines(record: ViewVersionRecord, lines: readonly string[], sourceLabel: string): Promise<IngestReport> {
+    return this.ingestInMemory(record, (duck, dropRows) => ingestEventLines(duck, record, this.config.offline.path, lines, record.spec.source.timestampField, { sourceLabel, dropRows }));
+  }
+
+  /** One ingestion at a time, dropping the rows of erased subjects (the ledger read now). */
+  private async ingestInMemory(record: ViewVersionRecord, ingest: (duck: DuckDb, dropRows: string | undefined) => Promise<IngestReport>): Promise<IngestReport> {
     const dropRows = erasuresRowSql(record, await this.registry.erasures());
-    return this.serially(async () => ingestEventLines(await this.engine(), record, this.config.offline.path, lines, record.spec.source.timestampField, { sourceLabel, dropRows }));
+    return this.serially(async () => ingest(await this.engine(), dropRows));
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {

@@ -29,7 +29,7 @@ export function encodeFloats({ floats, used, others }: StateFloats): string {
 }
 
 /** The inverse of encodeFloats, checked against the view's tile layout. */
-export function decodeFloats(layout: readonly GroupLayout[], text: string): StateFloats {
+export function decodeFloats(layout: readonly GroupLayout[], text: string): StateFloats & { readonly others: Map<number, EventValue> } {
   // Base64 never starts with "{": JSON is the format of Strata before 2026-11, which this cannot read.
   if (text.startsWith("{")) throw new StorageError("an aggregation view's stored state is in an earlier format: delete the view version's online records and its stream checkpoint, then let `strata stream run` replay the stream");
   const bar = text.indexOf("|");

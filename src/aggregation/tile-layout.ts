@@ -10,6 +10,8 @@ export interface ColumnSlots {
   readonly max: number;
   /** The last value, then its event time and created time. */
   readonly last: number;
+  /** The column's value in a raw event, from the event's first float. */
+  readonly raw: number;
 }
 
 export interface GroupLayout {
@@ -42,7 +44,7 @@ export function tileLayout(groups: readonly HopGroup[]): readonly GroupLayout[] 
 function groupLayout(group: HopGroup): GroupLayout {
   let at: number = TILE.header;
   const take = (kept: boolean, width = 1): number => (kept ? ((at += width), at - width) : -1);
-  const columns = group.columns.map((p): ColumnSlots => ({ column: p.column, count: take(true), sum: take(p.sum), min: take(p.min), max: take(p.max), last: take(p.last, 3) }));
+  const columns = group.columns.map((p, i): ColumnSlots => ({ column: p.column, count: take(true), sum: take(p.sum), min: take(p.min), max: take(p.max), last: take(p.last, 3), raw: 2 + i }));
   const aggregates = group.aggregates.map((spec) => ({ spec, windowMicros: spec.windowSeconds * 1e6, slots: columns.find((c) => c.column === spec.column) }));
   return { group, hopMicros: group.hopSeconds * 1e6, longestWindowMicros: group.longestWindowSeconds * 1e6, tileWidth: at, rawWidth: 2 + columns.length, columns, aggregates };
 }

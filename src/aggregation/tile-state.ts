@@ -53,7 +53,7 @@ export class KeyState {
   static decode(groups: readonly HopGroup[], text: string): KeyState {
     const layout = tileLayout(groups);
     const { floats, used, others } = decodeFloats(layout, text);
-    return new KeyState(layout, floats, used, new Map(others));
+    return new KeyState(layout, floats, used, others);
   }
 
   encode(): string {
@@ -70,6 +70,7 @@ export class KeyState {
         if (this.f[at] === start) tile = at;
         at = this.tileEnd(g, at);
       }
+      const before = this.used;
       if (tile < 0) {
         tile = at;
         this.newTile(g, base, tile, start, start + g.hopMicros > watermark);
@@ -79,7 +80,7 @@ export class KeyState {
       f[tile + TILE.maxTs] = Math.max(f[tile + TILE.maxTs]!, event.ts);
       for (const c of g.columns) this.fold(tile, c, event.values[c.column] ?? null, event.ts, event.cr);
       if (start + g.hopMicros > watermark) this.appendRaw(g, tile, event);
-      base = this.groupEnd(g, base);
+      base = at + this.used - before; // the group's end, after what was inserted
     }
   }
 
@@ -133,7 +134,7 @@ export class KeyState {
           const start = this.f[at]!;
           if (start >= he - a.windowMicros && start < he) this.mergeTile(m, at, a.slots);
           else if (start === he) {
-            if (this.f[at + TILE.rawCount]! >= 0 && this.f[at + TILE.maxTs]! >= t) this.mergeRaw(m, g, at, a.slots, t);
+            if (this.f[at + TILE.rawCount]! >= 0 && this.f[at + TILE.maxTs]! >= t) this.mergeRaw(m, g.rawWidth, at + g.tileWidth, this.f[at + TILE.rawCount]!, a.slots, t);
             else this.mergeTile(m, at, a.slots);
           }
           at = this.tileEnd(g, at);
@@ -216,7 +217,7 @@ export class KeyState {
     this.f[tile + TILE.rawCount] = raw + 1;
     this.f[at] = event.ts;
     this.f[at + 1] = event.cr;
-    g.columns.forEach((c, i) => this.set(at + 2 + i, event.values[c.column] ?? null));
+    for (const c of g.columns) this.set(at + c.raw, event.values[c.column] ?? null);
   }
 
   private mergeTile(m: Merged, tile: number, slots: ColumnSlots | undefined): void {
@@ -235,15 +236,13 @@ export class KeyState {
     }
   }
 
-  /** Folds the head tile's raw events before t, in arrival order. */
-  private mergeRaw(m: Merged, g: GroupLayout, tile: number, slots: ColumnSlots | undefined, t: number): void {
-    const column = slots === undefined ? -1 : g.columns.indexOf(slots);
-    let at = tile + g.tileWidth;
-    for (let r = this.f[tile + TILE.rawCount]!; r > 0; r--, at += g.rawWidth) {
+  /** Folds the head tile's raw events before t (`count` of them from `at`), in arrival order. */
+  private mergeRaw(m: Merged, rawWidth: number, at: number, count: number, slots: ColumnSlots | undefined, t: number): void {
+    for (let r = count; r > 0; r--, at += rawWidth) {
       const ts = this.f[at]!;
       if (ts >= t) continue;
       m.n++;
-      const v = column < 0 ? null : this.get(at + 2 + column);
+      const v = slots === undefined ? null : this.get(at + slots.raw);
       if (v === null) continue;
       m.c++;
       if (typeof v === "number") m.s += v;

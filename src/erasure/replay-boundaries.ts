@@ -30,12 +30,15 @@ export class ReplayBoundaries {
     return fresh;
   }
 
-  /** Whether an event (its entity key, join key fields, or a function making them only when needed, and event time, µs) falls behind an erasure. */
-  drops(entityKey: string, row: Readonly<Record<string, unknown>> | (() => Readonly<Record<string, unknown>>), eventTs: number): boolean {
+  /**
+   * Whether an event (its entity key, its join key fields, made only if an erasure names part of
+   * a key, and its event time, µs) falls behind an erasure.
+   */
+  drops(entityKey: string, keyFields: () => Readonly<Record<string, unknown>>, eventTs: number): boolean {
     const boundary = this.byKey.get(entityKey);
     if (boundary !== undefined && eventTs <= boundary) return true;
     if (this.partial.length === 0) return false;
-    const fields = typeof row === "function" ? row() : row;
+    const fields = keyFields();
     return this.partial.some((p) => eventTs <= p.boundary && rowMatches(fields, p.subject));
   }
 

@@ -8,7 +8,7 @@ import { quoteIdent, quoteString } from "../util/sql.js";
 import type { DuckDb } from "./duckdb.js";
 import { duckdbType } from "./duckdb-types.js";
 import { ingestFile, type IngestReport } from "./ingest.js";
-import { writeJsonLines, writeLines } from "./json-lines.js";
+import { jsonLine, writeLines } from "./json-lines.js";
 
 /** Options of an in-memory ingestion: the commit's source label, µs times (a stream processor's), the erasures' row filter. */
 export interface IngestRowsOptions {
@@ -28,9 +28,10 @@ export function ingestRows(duck: DuckDb, record: ViewVersionRecord, offlineRoot:
   // Feast's clients send the created time as `created`.
   const createdOf = (r: Readonly<Record<string, unknown>>): unknown => r.created_timestamp ?? r.created ?? null;
   const hasCreated = rows.some((r) => createdOf(r) !== null);
-  return ingestJson(duck, record, offlineRoot, { timestampField, hasCreated, ...options }, (path, columns) =>
-    writeJsonLines(path, rows, columns.map((c) => ({ name: c, read: c === "created_timestamp" ? createdOf : (r: Readonly<Record<string, unknown>>) => r[c] }))),
-  );
+  return ingestJson(duck, record, offlineRoot, { timestampField, hasCreated, ...options }, (path, columns) => {
+    const line = jsonLine(columns);
+    return writeLines(path, rows.map((r) => line(columns.map((c) => (c === "created_timestamp" ? createdOf(r) : r[c])))));
+  });
 }
 
 /** Ingests a stream processor's events, already JSON lines with µs times and a created time (see stream/event-log-line.ts). */

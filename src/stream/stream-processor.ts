@@ -203,16 +203,23 @@ export class StreamProcessor {
    * so a replay skips them.
    */
   async flush(final = false): Promise<void> {
-    if (this.appendFailure !== undefined) throw this.appendFailure;
+    this.throwIfAppendFailed();
     if (this.forgotten.size > 0) await this.eraseForgotten();
     if (this.lastSeq > this.checkpointSeq) await this.commitState();
-    const due = this.offlineLines.length >= this.deps.offlineFlushEvents || Date.now() - this.lastOfflineAppend >= this.deps.offlineFlushMs;
     if (final) await this.appending;
-    if (this.appending === undefined && this.offlineLines.length > 0 && (final || due)) this.appending = this.appendOffline();
-    else if (this.appending === undefined && this.offlineLines.length === 0) this.offlineUpTo = Math.max(this.offlineUpTo, this.lastSeq);
-    if (final) await this.appending;
-    const failure = this.appendFailure as Error | undefined; // set by the append awaited just above
-    if (failure !== undefined) throw failure;
+    if (this.appending === undefined) {
+      const due = this.offlineLines.length >= this.deps.offlineFlushEvents || Date.now() - this.lastOfflineAppend >= this.deps.offlineFlushMs;
+      if (this.offlineLines.length === 0) this.offlineUpTo = Math.max(this.offlineUpTo, this.lastSeq);
+      else if (final || due) this.appending = this.appendOffline();
+    }
+    if (final) {
+      await this.appending;
+      this.throwIfAppendFailed();
+    }
+  }
+
+  private throwIfAppendFailed(): void {
+    if (this.appendFailure !== undefined) throw this.appendFailure;
   }
 
   /**
