@@ -158,13 +158,13 @@ started = performance.now();
 const backfill = await runMeasured(process.execPath, [cli, "-C", batchDir, "backfill", "card_activity", "--json"], { timeoutSeconds: 3600 });
 ensureOk("backfill", backfill);
 const backfillSeconds = (performance.now() - started) / 1000;
-console.log(`  strata backfill (tiles, once)                  ${fmt(backfillSeconds).padStart(8)} s`);
+console.log(`  strata backfill (day blocks, once)             ${fmt(backfillSeconds).padStart(8)} s`);
 const out = join(dataRoot, "train.parquet");
 const features = aggregations.map((a) => `card_activity:${a.column === "*" ? "" : `${a.column}_`}${a.function}_${a.window}`);
 const tiled = await runMeasured(process.execPath, [cli, "-C", batchDir, "training-set", "--entities", data.labels, "--features", features.join(","), "--out", out, "--json"], { timeoutSeconds: 3600 });
 ensureOk("training set", tiled);
 const tiledSeconds = Number(tiled.report?.seconds);
-console.log(`  strata training-set (tiled plan)               ${fmt(tiledSeconds).padStart(8)} s  ${fmt(Number(tiled.report?.peakRssMb), 0)} MB`);
+console.log(`  strata training-set (day blocks)               ${fmt(tiledSeconds).padStart(8)} s  ${fmt(Number(tiled.report?.peakRssMb), 0)} MB`);
 
 const log = join(batchDir, ".strata", "offline", "card_activity", "v1", "date=*", "*.parquet");
 const hop = (w: string): number => (w === "1h" ? 300 : 3600) * 1_000_000;
@@ -188,7 +188,7 @@ const names = windows.flatMap((w) => [`count_${w}`, `amount_sum_${w}`, `amount_m
 const differ = names.map((c) => `(s.${c} IS DISTINCT FROM r.${c} AND NOT (abs(s.${c} - r.${c}) <= 1e-9 * greatest(abs(s.${c}), abs(r.${c}))))`).join(" OR ");
 const [cmp] = await duck.rows(`SELECT count(*) AS rows, count(*) FILTER (WHERE ${differ}) AS differing FROM (SELECT file_row_number AS rid, * FROM read_parquet('${out}', file_row_number = true)) s JOIN ref r USING (rid)`);
 console.log(`  rows compared ${String(cmp?.rows)}, differing ${String(cmp?.differing)}`);
-console.log(`  tiled / range join: ${fmt(referenceSeconds / tiledSeconds, 1)}x faster (target >= 5x); with the one-time backfill: ${fmt(referenceSeconds / (tiledSeconds + backfillSeconds), 1)}x`);
+console.log(`  day blocks / range join: ${fmt(referenceSeconds / tiledSeconds, 1)}x faster (target >= 5x); with the one-time backfill: ${fmt(referenceSeconds / (tiledSeconds + backfillSeconds), 1)}x`);
 duck.close();
 
 function freshnessBuckets(port: number): Promise<Buckets> {

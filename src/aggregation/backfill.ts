@@ -1,38 +1,46 @@
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
 import { readCommits, writeAtomically } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
-import { commitDates, committedFiles, ViewVersionLayout } from "../offline/offline-layout.js";
+import { commitDates, committedFiles, dateOfPartPath, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import { noProgress, type ProgressListener } from "../util/progress.js";
 import { quoteString } from "../util/sql.js";
-import { hopGroups } from "./tile-partials.js";
-import { compileTiles } from "./tile-sql.js";
+import { compileDayBlock } from "./day-block-sql.js";
+import { DAY_US, slideLengths, windowShapes } from "./day-blocks.js";
+import { columnPartials, partial } from "./tile-partials.js";
 
 /**
- * Tiles live beside the event log, per hop and date (a hop divides a day, so a date's tiles
- * depend on that date's events only):
- *   <view>/v<N>/_tiles/h<hop seconds>/date=YYYY-MM-DD/tiles.parquet
- *   <view>/v<N>/_tiles/state.json   the last event-log commit the tiles include, and the transform
+ * Day blocks (see day-blocks.ts) live beside the event log, one file per date:
+ *   <view>/v<N>/_tiles/days/date=YYYY-MM-DD/blocks.parquet
+ *   <view>/v<N>/_tiles/state.json   the last event-log commit the blocks include, the transform,
+ *                                   the storage format and the most events one block holds
+ * A date's blocks depend on its own events and, through the slides, on the days before it: a
+ * date with events also has blocks on the days after it that its slides reach.
  */
 const tilesDir = (layout: ViewVersionLayout): string => join(layout.dir, "_tiles");
-const hopDir = (layout: ViewVersionLayout, hopSeconds: number): string => join(tilesDir(layout), `h${hopSeconds}`);
+const daysDir = (layout: ViewVersionLayout): string => join(tilesDir(layout), "days");
+const blockFile = (layout: ViewVersionLayout, date: string): string => join(daysDir(layout), `date=${date}`, "blocks.parquet");
+/** Bumped when the stored layout changes: older tiles are rebuilt. */
+const FORMAT = 2;
 
 interface TileState {
   readonly seq: number;
   readonly transformHash: string;
+  readonly format: number;
+  readonly maxBlockEvents: number;
 }
 
 export interface BackfillReport {
   readonly view: string;
   readonly version: number;
-  /** Dates whose tiles were (re)built; 0 when the tiles were already current. */
+  /** Dates whose blocks were (re)built; 0 when they were already current. */
   readonly dates: number;
   readonly upToCommit: number;
   readonly seconds: number;
 }
 
-async function readState(layout: ViewVersionLayout): Promise<TileState | undefined> {
+export async function readTileState(layout: ViewVersionLayout): Promise<TileState | undefined> {
   try {
     return JSON.parse(await readFile(join(tilesDir(layout), "state.json"), "utf8")) as TileState;
   } catch {
@@ -40,11 +48,15 @@ async function readState(layout: ViewVersionLayout): Promise<TileState | undefin
   }
 }
 
+/** YYYY-MM-DD plus a number of days. */
+const addDays = (date: string, days: number): string => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_US / 1000).toISOString().slice(0, 10);
+
 /**
- * Builds or refreshes an aggregation view's tiles from its event log, incrementally: only the
- * dates that commits after the last backfill touched are rebuilt (each from all of that date's
- * events, so a rebuild is idempotent). Each tile file is replaced by a rename; the state file is
- * written last, so a killed backfill is redone from where the state says.
+ * Builds or refreshes an aggregation view's day blocks from its event log, incrementally: only
+ * the dates that commits after the last backfill touched, and the days their slides reach, are
+ * rebuilt (in date order, each from that date's events and the blocks before it, so a rebuild is
+ * idempotent). Each file is replaced by a rename; the state file is written last, so a killed
+ * backfill is redone from where the state says.
  */
 export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: ViewVersionRecord, onProgress: ProgressListener = noProgress): Promise<BackfillReport> {
   const started = performance.now();
@@ -53,46 +65,55 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
   const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
   const commits = await readCommits(layout);
   const last = commits.at(-1)?.seq ?? 0;
-  const state = await readState(layout);
-  const fresh = state?.transformHash === aggregation.transformHash;
+  const state = await readTileState(layout);
+  const fresh = state?.transformHash === aggregation.transformHash && state.format === FORMAT;
   const report = (dates: number): BackfillReport => ({ view: record.name, version: record.version, dates, upToCommit: last, seconds: (performance.now() - started) / 1000 });
   if (fresh && state.seq === last) return report(0);
   if (!fresh) await rm(tilesDir(layout), { recursive: true, force: true });
   const since = fresh ? state.seq : 0;
-  const dates = [...new Set(commits.filter((c) => c.seq > since).flatMap(commitDates))].sort();
-  const types = new Map(aggregation.events.map((e) => [e.name, e.type]));
-  const groups = hopGroups(aggregation.aggregates);
+  const slides = slideLengths(windowShapes(aggregation.aggregates));
+  const reach = Math.max(0, ...slides);
+  const following = (date: string): string[] => [date, ...Array.from({ length: Math.max(0, reach - 1) }, (_, k) => addDays(date, k + 1))];
+  const eventDates = new Set(committedFiles(layout, commits).map((f) => dateOfPartPath(relative(layout.dir, f))));
+  const blockDates = new Set([...eventDates].flatMap(following));
+  const dates = [...new Set(commits.filter((c) => c.seq > since).flatMap(commitDates).flatMap(following))].sort();
+  const columnTypes = new Map(aggregation.events.map((e) => [e.name, e.type]));
+  const columns = columnPartials(aggregation.aggregates);
+  let maxBlockEvents = fresh ? state.maxBlockEvents : 0;
   let done = 0;
   for (const date of dates) {
-    for (const group of groups) {
-      const dir = join(hopDir(layout, group.hopSeconds), `date=${date}`);
-      const files = committedFiles(layout, commits, (d) => d === date);
-      if (files.length === 0) {
-        // Every event of the date was erased: no tiles either.
-        await rm(dir, { recursive: true, force: true });
-        continue;
-      }
-      await mkdir(dir, { recursive: true });
-      const tmp = join(dir, `.tiles-${process.pid}-${Date.now()}.parquet`);
-      await duck.run(`COPY (${compileTiles(record.spec.joinKeys, group, files, types)}) TO ${quoteString(tmp)} (FORMAT parquet)`);
-      await rename(tmp, join(dir, "tiles.parquet"));
+    const dir = join(daysDir(layout), `date=${date}`);
+    if (!blockDates.has(date)) {
+      // Every event the date's blocks came from was erased.
+      await rm(dir, { recursive: true, force: true });
+      continue;
     }
+    const earlier: string[] = [];
+    for (let k = 1; k < reach; k++) if (await stat(blockFile(layout, addDays(date, -k))).then(() => true, () => false)) earlier.push(blockFile(layout, addDays(date, -k)));
+    const eventFiles = committedFiles(layout, commits, (d) => d === date);
+    const sql = compileDayBlock({ joinKeys: record.spec.joinKeys, columns, columnTypes, dayStart: Date.parse(`${date}T00:00:00Z`) * 1000, eventFiles, earlierBlockFiles: earlier, slides });
+    await mkdir(dir, { recursive: true });
+    const tmp = join(dir, `.blocks-${process.pid}-${Date.now()}.parquet`);
+    await duck.run(`COPY (${sql}) TO ${quoteString(tmp)} (FORMAT parquet)`);
+    const [most] = await duck.rows(`SELECT coalesce(max(${partial.events}), 0) AS n FROM read_parquet(${quoteString(tmp)})`);
+    maxBlockEvents = Math.max(maxBlockEvents, Number(most?.n ?? 0));
+    await rename(tmp, blockFile(layout, date));
     onProgress({ phase: "building tiles", percent: (++done / dates.length) * 100 });
   }
-  await writeAtomically(join(tilesDir(layout), "state.json"), JSON.stringify({ seq: last, transformHash: aggregation.transformHash } satisfies TileState));
+  await writeAtomically(join(tilesDir(layout), "state.json"), JSON.stringify({ seq: last, transformHash: aggregation.transformHash, format: FORMAT, maxBlockEvents } satisfies TileState));
   return report(dates.length);
 }
 
-/** The tile files of one hop for dates in [from, to] (YYYY-MM-DD). */
-export async function tileFiles(layout: ViewVersionLayout, hopSeconds: number, from: string, to: string): Promise<string[]> {
+/** The block files for dates in [from, to] (YYYY-MM-DD). */
+export async function dayBlockFiles(layout: ViewVersionLayout, from: string, to: string): Promise<string[]> {
   let names: string[];
   try {
-    names = await readdir(hopDir(layout, hopSeconds));
+    names = await readdir(daysDir(layout));
   } catch {
     return [];
   }
   return names
     .filter((n) => n.startsWith("date=") && n.slice(5) >= from && n.slice(5) <= to)
     .sort()
-    .map((n) => join(hopDir(layout, hopSeconds), n, "tiles.parquet"));
+    .map((n) => join(daysDir(layout), n, "blocks.parquet"));
 }

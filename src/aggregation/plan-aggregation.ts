@@ -4,9 +4,8 @@ import type { DuckDb } from "../offline/duckdb.js";
 import { duckdbType } from "../offline/duckdb-types.js";
 import { committedFiles, datesBetween, partitionDate, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ResolvedViewFeatures } from "../registry/resolve-features.js";
-import { backfillTiles, tileFiles } from "./backfill.js";
+import { backfillTiles, dayBlockFiles, readTileState } from "./backfill.js";
 import { compileRawWindows } from "./raw-window-sql.js";
-import { hopGroups } from "./tile-partials.js";
 import { compileWindows } from "./window-sql.js";
 
 export interface AggregationPlanInput {
@@ -46,15 +45,9 @@ export async function computeAggregates(duck: DuckDb, offlineRoot: string, resol
   if (input.asOfIngestion) sql = compileRawWindows({ ...common, aggregates, eventFiles: eventFiles(range.min - longest), asOfIngestion: true });
   else {
     await backfillTiles(duck, offlineRoot, record);
-    const groups = await Promise.all(
-      hopGroups(aggregates).map(async (g) => {
-        const hop = BigInt(g.hopSeconds) * 1_000_000n;
-        const reach = BigInt(g.longestWindowSeconds) * 1_000_000n + hop;
-        const tiles = input.timeRange === null ? [] : await tileFiles(layout, g.hopSeconds, partitionDate(range.min - reach), partitionDate(range.max));
-        return { ...g, tileFiles: tiles, eventFiles: eventFiles(range.min - hop - DAY_US) };
-      }),
-    );
-    sql = compileWindows({ ...common, groups });
+    const blockFiles = input.timeRange === null ? [] : await dayBlockFiles(layout, partitionDate(range.min - longest - DAY_US), partitionDate(range.max));
+    const maxBlockEvents = (await readTileState(layout))?.maxBlockEvents ?? 0;
+    sql = compileWindows({ ...common, aggregates, blockFiles, maxBlockEvents });
   }
   await duck.run(`CREATE TEMP TABLE ${input.resultTable} AS ${sql}`);
   return aggregates.map((a) => ({ output: outputs.get(a.name)!, sqlType: sqlTypes.get(a.name)!, stored: a.name }));

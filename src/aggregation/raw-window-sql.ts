@@ -10,7 +10,7 @@ import { labelCte, type WindowQuery } from "./window-sql.js";
  * tell. Each label joins the events of its key in its longest window; each aggregate filters
  * to its own window start.
  */
-export function compileRawWindows(q: Omit<WindowQuery, "groups"> & { readonly aggregates: readonly AggregateSpec[]; readonly eventFiles: readonly string[]; readonly asOfIngestion: boolean }): string {
+export function compileRawWindows(q: Pick<WindowQuery, "entityTable" | "keys" | "timestampColumn" | "aggregates" | "outputs" | "sqlTypes"> & { readonly eventFiles: readonly string[]; readonly asOfIngestion: boolean }): string {
   const { keyCols, cte } = labelCte(q);
   const start = (a: AggregateSpec): string => tileStartSql(`lab.__t - ${a.windowSeconds * 1_000_000}`, a.hopSeconds * 1_000_000);
   const columns = [...new Set(q.aggregates.flatMap((a) => (a.column === null ? [] : [a.column])))];

@@ -26,12 +26,16 @@ export function hopGroups(aggregates: readonly AggregateSpec[]): HopGroup[] {
   const hops = [...new Set(aggregates.map((a) => a.hopSeconds))].sort((a, b) => a - b);
   return hops.map((hopSeconds) => {
     const mine = aggregates.filter((a) => a.hopSeconds === hopSeconds);
-    const names = [...new Set(mine.flatMap((a) => (a.column === null ? [] : [a.column])))].sort();
-    const columns = names.map((column) => {
-      const fns = new Set(mine.filter((a) => a.column === column).map((a) => a.function));
-      return { column, sum: fns.has("sum") || fns.has("mean"), min: fns.has("min"), max: fns.has("max"), last: fns.has("last") };
-    });
-    return { hopSeconds, aggregates: mine, columns, longestWindowSeconds: Math.max(...mine.map((a) => a.windowSeconds)) };
+    return { hopSeconds, aggregates: mine, columns: columnPartials(mine), longestWindowSeconds: Math.max(...mine.map((a) => a.windowSeconds)) };
+  });
+}
+
+/** Per event column the aggregates use (sorted by name), the partials they need. */
+export function columnPartials(aggregates: readonly AggregateSpec[]): ColumnPartials[] {
+  const names = [...new Set(aggregates.flatMap((a) => (a.column === null ? [] : [a.column])))].sort();
+  return names.map((column) => {
+    const fns = new Set(aggregates.filter((a) => a.column === column).map((a) => a.function));
+    return { column, sum: fns.has("sum") || fns.has("mean"), min: fns.has("min"), max: fns.has("max"), last: fns.has("last") };
   });
 }
 

@@ -1,7 +1,8 @@
-import { CREATED_TIMESTAMP, EVENT_TIMESTAMP, type AggregateSpec } from "../definitions/specs.js";
+import type { AggregateSpec } from "../definitions/specs.js";
 import { PRECOMPUTED_MATCHED, ROW_ID } from "../offline/point-in-time-sql.js";
 import { quoteIdent, stringList } from "../util/sql.js";
-import { partial, tileStartSql, type HopGroup } from "./tile-partials.js";
+import { block, DAY_US, dayStartSql, slideLengths, windowShapes, type WindowShape } from "./day-blocks.js";
+import { columnPartials, partial, tileStartSql, type ColumnPartials } from "./tile-partials.js";
 
 export interface WindowQuery {
   /** The entity rows; `rowid` is the input position. */
@@ -9,7 +10,11 @@ export interface WindowQuery {
   /** Entity column → view join key, cast to the key's type when it differs. */
   readonly keys: readonly { readonly name: string; readonly sqlType: string; readonly cast: boolean }[];
   readonly timestampColumn: string;
-  readonly groups: readonly (HopGroup & { readonly tileFiles: readonly string[]; readonly eventFiles: readonly string[] })[];
+  readonly aggregates: readonly AggregateSpec[];
+  /** Day-block files covering the days the windows reach. */
+  readonly blockFiles: readonly string[];
+  /** The most events one block holds: how many halvings the position search needs. */
+  readonly maxBlockEvents: number;
   /** Aggregate name → output column. */
   readonly outputs: ReadonlyMap<string, string>;
   /** Output columns' SQL types (aggregate name → type). */
@@ -17,124 +22,137 @@ export interface WindowQuery {
 }
 
 /**
- * Compiles DESIGN.md's window contract over tiles to one DuckDB SELECT (pure): for each entity
- * row (keys k, time t) and aggregate (window W, hop H), the events of k with
- * `floor((t - W) / H) * H <= event_timestamp < t`. As W is a whole number of hops, that is the
- * whole tiles in [he - W, he), he = floor(t / H) * H, plus the head: events in [he, t).
- *
- * Whole tiles: each label joins its key's tiles in [he - W, he) for its longest window, and each
- * aggregate filters to its own window: a join over tiles, not events, so its size shrinks with
- * the number of events per tile. The head: within each (key, tile), running aggregates over the
- * events in time order (only tiles some label needs), then an ASOF join picks, for each label,
- * the running row of the last event before t. Output: `__row_id`, one column per aggregate,
- * `__matched` (some event fell in some window).
+ * Compiles DESIGN.md's window contract over day blocks (see day-blocks.ts) to one DuckDB SELECT
+ * (pure): for each entity row (keys k, time t) and aggregate (window W, hop H), the events of k
+ * in [lo, t), lo = floor((t - W) / H) * H. With d = t's day, that is
+ *   - on lo's day (offset r = d − day(lo) > 0): its events from lo on, a slice of the block's lists;
+ *   - on the days between: one slide of r − 1 days, read from the block of day d − 1;
+ *   - on day d: its events before t (from lo when lo's day is d), a slice again.
+ * Each label joins its key's blocks at the few offsets it needs (equality on key and day); slice
+ * bounds come from a binary search in the block's sorted event times; a GROUP BY merges the rows.
+ * Output: `__row_id`, one column per aggregate, `__matched` (some event fell in some window).
  */
 export function compileWindows(q: WindowQuery): string {
   const { keyCols, cte } = labelCte(q);
+  // No blocks: every window is empty.
+  if (q.blockFiles.length === 0) return `WITH ${cte}\nSELECT ${ROW_ID}, ${q.aggregates.map((a) => `CAST(${a.column === null || a.function === "count" ? "0" : "NULL"} AS ${q.sqlTypes.get(a.name)!}) AS ${quoteIdent(q.outputs.get(a.name)!)}`).join(", ")}, false AS ${PRECOMPUTED_MATCHED} FROM lab`;
+  const shapes = windowShapes(q.aggregates);
+  const shapeOf = (a: AggregateSpec): number => shapes.findIndex((s) => s.windowSeconds === a.windowSeconds && s.hopSeconds === a.hopSeconds);
+  const needs = shapes.map((_, i) => columnPartials(q.aggregates.filter((a) => shapeOf(a) === i)));
+  const allColumns = columnPartials(q.aggregates);
   const ctes = [cte];
-  const joins: string[] = [];
-  const outputs: string[] = [];
-  const matched: string[] = [];
-  const storedKeys = q.keys.map((k, i) => `${quoteIdent(k.name)} AS ${keyCols[i]}`).join(", ");
-  const partition = keyCols.join(", ");
-
-  q.groups.forEach((g, gi) => {
-    const hop = g.hopSeconds * 1_000_000;
-    const longest = g.longestWindowSeconds;
-    // [expression over a tile file, column name] for each partial the group's aggregates need.
-    const tileColumns: [string, string][] = [[partial.events, partial.events]];
-    for (const c of g.columns) {
-      const name = c.column;
-      tileColumns.push([partial.count(name), partial.count(name)]);
-      if (c.sum) tileColumns.push([partial.sum(name), partial.sum(name)]);
-      if (c.min) tileColumns.push([partial.min(name), partial.min(name)]);
-      if (c.max) tileColumns.push([partial.max(name), partial.max(name)]);
-      if (c.last) {
-        const ord = `CASE WHEN ${partial.lastTs(name)} IS NOT NULL THEN struct_pack(ts := ${partial.lastTs(name)}, cr := ${partial.lastCreated(name)}) END`;
-        tileColumns.push([partial.last(name), partial.last(name)], [ord, partial.ord(name)]);
-      }
-    }
-    const partialCols = tileColumns.map(([, name]) => name);
-    const tiles =
-      g.tileFiles.length === 0
-        ? `SELECT ${[...keyCols.map((k) => `NULL AS ${k}`), "NULL::BIGINT AS __o", ...partialCols.map((p) => `NULL AS ${p}`)].join(", ")} WHERE false`
-        : `SELECT ${[storedKeys, "__tile AS __o", ...tileColumns.map(([expr, name]) => (expr === name ? name : `${expr} AS ${name}`))].join(", ")} FROM read_parquet(${stringList(g.tileFiles)}, union_by_name = true)`;
-    ctes.push(`l${gi} AS (SELECT ${ROW_ID}, ${partition}, __t, ${tileStartSql("__t", hop)} AS __he FROM lab)`);
-    // Whole tiles: a join of each label with its key's tiles in its longest window, each aggregate filtered to its own.
-    const tileAggs: string[] = [`sum(tl.${partial.events}) AS __n_all`];
-    // The join already holds the longest window's tiles: only shorter windows need a filter.
-    for (const a of g.aggregates) tileAggs.push(...windowed(a, a.windowSeconds === longest ? undefined : `tl.__o >= l.__he - ${a.windowSeconds * 1_000_000}`));
-    // A hash join on the key alone would pair each label with all its key's tiles; bucketing time by
-    // the window length makes it pair a label only with tiles in its two buckets (its window spans at most two).
-    const bucket = longest * 1_000_000;
-    const labels = `SELECT *, unnest([__he // ${bucket}, __he // ${bucket} - 1]) AS __b FROM l${gi}`;
-    const bucketed = `SELECT *, __o // ${bucket} AS __b FROM (${tiles})`;
-    const inWindow = `${keyCols.map((k) => `tl.${k} = l.${k}`).join(" AND ")} AND tl.__b = l.__b AND tl.__o < l.__he AND tl.__o >= l.__he - ${bucket}`;
-    ctes.push(`t${gi} AS (SELECT l.${ROW_ID}, ${dedupe(tileAggs).join(", ")} FROM (${labels}) l JOIN (${bucketed}) tl ON ${inWindow} GROUP BY l.${ROW_ID})`);
-    // The head: running aggregates inside each needed (key, tile), then ASOF to the last event before t.
-    const eventCols = [storedKeys, `epoch_us(${EVENT_TIMESTAMP}) AS __ts`, `${tileStartSql(`epoch_us(${EVENT_TIMESTAMP})`, hop)} AS __tile`, ...g.columns.map((c) => `${quoteIdent(c.column)} AS ${quoteIdent(`__v_${c.column}`)}`), ...g.columns.filter((c) => c.last).map((c) => `CASE WHEN ${quoteIdent(c.column)} IS NOT NULL THEN struct_pack(ts := epoch_us(${EVENT_TIMESTAMP}), cr := epoch_us(${CREATED_TIMESTAMP})) END AS __eord_${c.column}`)];
-    const needed = `(SELECT DISTINCT ${partition}, __he FROM l${gi})`;
-    const events = g.eventFiles.length === 0 ? null : `SELECT ev.* FROM (SELECT ${eventCols.join(", ")} FROM read_parquet(${stringList(g.eventFiles)}, union_by_name = true)) ev SEMI JOIN ${needed} nd ON ${keyCols.map((k) => `ev.${k} = nd.${k}`).join(" AND ")} AND ev.__tile = nd.__he`;
-    const running = [partition, "__tile", "__ts", `count(*) OVER r AS ${partial.events}`];
-    for (const c of g.columns) {
-      const v = quoteIdent(`__v_${c.column}`);
-      running.push(`count(${v}) OVER r AS ${partial.count(c.column)}`);
-      if (c.sum) running.push(`sum(${v}) OVER r AS ${partial.sum(c.column)}`);
-      if (c.min) running.push(`min(${v}) OVER r AS ${partial.min(c.column)}`);
-      if (c.max) running.push(`max(${v}) OVER r AS ${partial.max(c.column)}`);
-      if (c.last) running.push(`arg_max(${v}, __eord_${c.column}) OVER r AS ${partial.last(c.column)}`, `max(__eord_${c.column}) OVER r AS ${partial.ord(c.column)}`);
-    }
-    if (events !== null) {
-      ctes.push(`r${gi} AS (SELECT ${running.join(", ")} FROM (${events}) WINDOW r AS (PARTITION BY ${partition}, __tile ORDER BY __ts RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))`);
-      ctes.push(`h${gi} AS (SELECT l.${ROW_ID}, r.* EXCLUDE (${partition}, __tile, __ts) FROM l${gi} l ASOF LEFT JOIN r${gi} r ON ${keyCols.map((k) => `l.${k} = r.${k}`).join(" AND ")} AND l.__he = r.__tile AND l.__t > r.__ts)`);
-    } else ctes.push(`h${gi} AS (SELECT ${ROW_ID}, ${partialCols.map((p) => `NULL AS ${p}`).join(", ")} FROM l${gi})`);
-    joins.push(`LEFT JOIN t${gi} ON t${gi}.${ROW_ID} = lab.${ROW_ID}`, `LEFT JOIN h${gi} ON h${gi}.${ROW_ID} = lab.${ROW_ID}`);
-    for (const a of g.aggregates) outputs.push(`CAST(${merge(a, `t${gi}`, `h${gi}`)} AS ${q.sqlTypes.get(a.name)!}) AS ${quoteIdent(q.outputs.get(a.name)!)}`);
-    matched.push(`coalesce(t${gi}.__n_all, 0) + coalesce(h${gi}.${partial.events}, 0) > 0`);
-  });
-  const select = [`lab.${ROW_ID}`, ...outputs, `(${matched.join(" OR ")}) AS ${PRECOMPUTED_MATCHED}`];
-  return `WITH ${ctes.join(",\n")}\nSELECT ${select.join(", ")}\nFROM lab\n${joins.join("\n")}`;
+  const perShape = shapes.map((s, i) => `${tileStartSql("__t", s.hopSeconds * 1_000_000)} - ${s.windowSeconds * 1_000_000} AS __lo${i}`);
+  ctes.push(`l0 AS (SELECT *, ${dayStartSql("__t")} AS __d, ${perShape.join(", ")} FROM lab)`);
+  ctes.push(`l AS (SELECT *, ${shapes.map((_, i) => `(__d - ${dayStartSql(`__lo${i}`)}) // ${DAY_US} AS __off${i}`).join(", ")} FROM l0)`);
+  const middle = shapes.some((s) => s.dayOffsets.some((o) => o >= 2)) ? ["1"] : [];
+  ctes.push(`lr AS (SELECT *, unnest(list_distinct([0, ${[...middle, ...shapes.map((_, i) => `__off${i}`)].join(", ")}])) AS __r FROM l)`);
+  const blocks = `read_parquet(${stringList(q.blockFiles)}, union_by_name = true)`;
+  const on = [...q.keys.map((k, i) => `b.${quoteIdent(k.name)} = lr.${keyCols[i]}`), `b.${block.day} = lr.__d - lr.__r * ${DAY_US}`].join(" AND ");
+  const targets = [`CASE WHEN __r = 0 THEN __t END AS __x`, ...shapes.map((_, i) => `CASE WHEN __r = __off${i} THEN __lo${i} END AS __x${i}`)];
+  ctes.push(`j AS (SELECT lr.${ROW_ID}, lr.__r, ${shapes.map((_, i) => `lr.__off${i}`).join(", ")}, b.*, ${targets.join(", ")}, ${["", ...shapes.map((_, i) => i)].map((i) => `0 AS __i${i}`).join(", ")} FROM lr JOIN ${blocks} b ON ${on})`);
+  const search = searchLayers(["", ...shapes.map((_, i) => String(i))], q.maxBlockEvents);
+  ctes.push(...search);
+  ctes.push(`sl AS (SELECT *, ${sliceColumns(allColumns, needs).join(", ")} FROM s${search.length})`);
+  ctes.push(`pp AS (SELECT *, ${prefixPartials(allColumns).join(", ")} FROM sl)`);
+  const contributions = shapes.flatMap((s, i) => shapeContributions(s, i, needs[i]!));
+  ctes.push(`q AS (SELECT ${ROW_ID}, ${contributions.join(", ")} FROM pp)`);
+  const merged = shapes.flatMap((_, i) => mergeShape(i, needs[i]!));
+  ctes.push(`a AS (SELECT ${ROW_ID}, ${merged.join(", ")} FROM q GROUP BY ${ROW_ID})`);
+  const outputs = q.aggregates.map((a) => `CAST(${finalValue(a, shapeOf(a))} AS ${q.sqlTypes.get(a.name)!}) AS ${quoteIdent(q.outputs.get(a.name)!)}`);
+  const matched = shapes.map((_, i) => `coalesce(a.${name(i, partial.events)}, 0) > 0`).join(" OR ");
+  return `WITH ${ctes.join(",\n")}\nSELECT lab.${ROW_ID}, ${outputs.join(", ")}, (${matched}) AS ${PRECOMPUTED_MATCHED}\nFROM lab LEFT JOIN a ON a.${ROW_ID} = lab.${ROW_ID}`;
 }
 
-/** The whole-tile columns one aggregate needs, named by window: aggregates over the joined tiles (those passing `inWindow`, if given). */
-function windowed(a: AggregateSpec, inWindow: string | undefined): string[] {
-  const w = a.windowSeconds;
-  const c = a.column;
-  const filter = inWindow === undefined ? "" : ` FILTER (WHERE ${inWindow})`;
-  const over = (agg: string, column: string, name: string): string => `${agg}(tl.${column})${filter} AS ${name}_${w}`;
-  if (c === null) return [over("sum", partial.events, "n")];
-  const out = [over("sum", partial.count(c), partial.count(c))];
-  if (a.function === "sum" || a.function === "mean") out.push(over("sum", partial.sum(c), partial.sum(c)));
-  if (a.function === "min") out.push(over("min", partial.min(c), partial.min(c)));
-  if (a.function === "max") out.push(over("max", partial.max(c), partial.max(c)));
-  if (a.function === "last") out.push(`arg_max(tl.${partial.last(c)}, tl.${partial.ord(c)})${filter} AS ${partial.last(c)}_${w}`, over("max", partial.ord(c), partial.ord(c)));
+const name = (shape: number, partialName: string): string => `__w${shape}${partialName}`;
+
+/**
+ * Positions by binary search, one layer per halving: `__i<s>` ends as the count of the block's
+ * events before `__x<s>` (a list index past the end reads NULL, which compares false).
+ */
+function searchLayers(suffixes: readonly string[], maxBlockEvents: number): string[] {
+  const steps: number[] = [];
+  for (let step = 1; step <= Math.max(1, maxBlockEvents); step *= 2) steps.unshift(step);
+  return steps.map((step, k) => {
+    const moves = suffixes.map((s) => `CASE WHEN ${block.times}[__i${s} + ${step}] < __x${s} THEN __i${s} + ${step} ELSE __i${s} END AS __i${s}`);
+    return `s${k + 1} AS (SELECT * REPLACE (${moves.join(", ")}) FROM ${k === 0 ? "j" : `s${k}`})`;
+  });
+}
+
+/** The slice [a, b] (1-based, inclusive) of a column's events that a partial reads: `__slp_<c>` (the prefix) or `__sl<i>_<c>`. */
+const sliceName = (owner: string, column: string): string => quoteIdent(`__sl${owner}_${column}`);
+
+/** Each slice once per row: day d's events before t (the prefix every window starting earlier shares), and each shape's own. */
+function sliceColumns(allColumns: readonly ColumnPartials[], needs: readonly (readonly ColumnPartials[])[]): string[] {
+  const prefix = allColumns.map((c) => `CASE WHEN __r = 0 THEN list_slice(${block.values(c.column)}, 1, __i) END AS ${sliceName("p", c.column)}`);
+  const own = needs.flatMap((columns, i) => columns.map((c) => `CASE WHEN __r = __off${i} THEN list_slice(${block.values(c.column)}, __i${i} + 1, ${ownEnd}) END AS ${sliceName(String(i), c.column)}`));
+  return [...prefix, ...own];
+}
+
+/** The own slice ends at t on day d, else at the day's end. */
+const ownEnd = `CASE WHEN __r = 0 THEN __i ELSE len(${block.times}) END`;
+
+/** The partials of one slice (`first`: the slice's first index in the block's lists). */
+function sliceParts(c: ColumnPartials, slice: string, first: string): [string, string][] {
+  const out: [string, string][] = [[partial.count(c.column), `list_count(${slice})`]];
+  if (c.sum) out.push([partial.sum(c.column), `list_sum(${slice})`]);
+  if (c.min) out.push([partial.min(c.column), `list_min(${slice})`]);
+  if (c.max) out.push([partial.max(c.column), `list_max(${slice})`]);
+  if (c.last) {
+    // The last non-null value's index in the slice, then in the block.
+    const at = `list_last(list_filter(list_transform(${slice}, (v, k) -> CASE WHEN v IS NOT NULL THEN k END), k -> k IS NOT NULL))`;
+    const inBlock = `${first} - 1 + ${at}`;
+    out.push([partial.last(c.column), `${slice}[${at}]`], [partial.ord(c.column), `CASE WHEN ${at} IS NOT NULL THEN struct_pack(ts := ${block.times}[${inBlock}], cr := ${block.created}[${inBlock}]) END`]);
+  }
   return out;
 }
 
-const dedupe = (items: readonly string[]): string[] => [...new Set(items)];
+/** Day d's events before t, shared by every window that starts on an earlier day. */
+function prefixPartials(columns: readonly ColumnPartials[]): string[] {
+  const parts: [string, string][] = [[partial.events, "__i"], ...columns.flatMap((c) => sliceParts(c, sliceName("p", c.column), "1"))];
+  return parts.map(([p, expr]) => `CASE WHEN __r = 0 THEN ${expr} END AS __p${p}`);
+}
 
-/** Whole tiles (alias t, columns suffixed by window) merged with the head (alias h). */
-function merge(a: AggregateSpec, t: string, h: string): string {
-  const w = a.windowSeconds;
-  const c = a.column;
-  const both = (tile: string, head: string, combine: (x: string, y: string) => string): string =>
-    `CASE WHEN ${tile} IS NULL THEN ${head} WHEN ${head} IS NULL THEN ${tile} ELSE ${combine(tile, head)} END`;
-  if (c === null) return `coalesce(${t}.n_${w}, 0) + coalesce(${h}.${partial.events}, 0)`;
-  const count = `(coalesce(${t}.${partial.count(c)}_${w}, 0) + coalesce(${h}.${partial.count(c)}, 0))`;
-  const sum = both(`${t}.${partial.sum(c)}_${w}`, `${h}.${partial.sum(c)}`, (x, y) => `${x} + ${y}`);
+/** One shape's partials from one joined row: the shared prefix, its own slice, or its slide. */
+function shapeContributions(shape: WindowShape, i: number, columns: readonly ColumnPartials[]): string[] {
+  const own: [string, string][] = [[partial.events, `greatest(${ownEnd} - __i${i}, 0)`], ...columns.flatMap((c) => sliceParts(c, sliceName(String(i), c.column), `__i${i} + 1`))];
+  const lengths = slideLengths([shape]);
+  const slide = (p: string): string => (lengths.length === 0 ? "NULL" : `CASE __off${i} - 1 ${lengths.map((l) => `WHEN ${l} THEN ${block.slide(l, p)}`).join(" ")} END`);
+  // A slide keeps the last value's times as two columns; merging orders by them as one struct.
+  const lastOrd = new Map(columns.filter((c) => c.last).map((c) => [partial.ord(c.column), `CASE WHEN ${slide(partial.lastTs(c.column))} IS NOT NULL THEN struct_pack(ts := ${slide(partial.lastTs(c.column))}, cr := ${slide(partial.lastCreated(c.column))}) END`]));
+  return own.map(([p, expr]) => `CASE WHEN __r = 0 AND __off${i} > 0 THEN __p${p} WHEN __r = __off${i} THEN ${expr} WHEN __r = 1 AND __off${i} >= 2 THEN ${lastOrd.get(p) ?? slide(p)} END AS ${name(i, p)}`);
+}
+
+/** A shape's partials merged over a label's rows. */
+function mergeShape(i: number, columns: readonly ColumnPartials[]): string[] {
+  const out = [`sum(${name(i, partial.events)}) AS ${name(i, partial.events)}`];
+  for (const c of columns) {
+    const col = c.column;
+    out.push(`sum(${name(i, partial.count(col))}) AS ${name(i, partial.count(col))}`);
+    if (c.sum) out.push(`sum(${name(i, partial.sum(col))}) AS ${name(i, partial.sum(col))}`);
+    if (c.min) out.push(`min(${name(i, partial.min(col))}) AS ${name(i, partial.min(col))}`);
+    if (c.max) out.push(`max(${name(i, partial.max(col))}) AS ${name(i, partial.max(col))}`);
+    if (c.last) out.push(`arg_max(${name(i, partial.last(col))}, ${name(i, partial.ord(col))}) AS ${name(i, partial.last(col))}`);
+  }
+  return out;
+}
+
+function finalValue(a: AggregateSpec, shape: number): string {
+  const part = (p: string): string => `a.${name(shape, p)}`;
+  if (a.column === null) return `coalesce(${part(partial.events)}, 0)`;
+  const count = `coalesce(${part(partial.count(a.column))}, 0)`;
   switch (a.function) {
     case "count":
       return count;
     case "sum":
-      return sum;
+      return part(partial.sum(a.column));
     case "mean":
-      return `CASE WHEN ${count} > 0 THEN (${sum})::DOUBLE / ${count} END`;
+      return `CASE WHEN ${count} > 0 THEN (${part(partial.sum(a.column))})::DOUBLE / ${count} END`;
     case "min":
-      return both(`${t}.${partial.min(c)}_${w}`, `${h}.${partial.min(c)}`, (x, y) => `least(${x}, ${y})`);
+      return part(partial.min(a.column));
     case "max":
-      return both(`${t}.${partial.max(c)}_${w}`, `${h}.${partial.max(c)}`, (x, y) => `greatest(${x}, ${y})`);
+      return part(partial.max(a.column));
     case "last":
-      return `CASE WHEN ${h}.${partial.ord(c)} IS NOT NULL AND (${t}.${partial.ord(c)}_${w} IS NULL OR ${h}.${partial.ord(c)} > ${t}.${partial.ord(c)}_${w}) THEN ${h}.${partial.last(c)} ELSE ${t}.${partial.last(c)}_${w} END`;
+      return part(partial.last(a.column));
   }
 }
 

@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { backfillTiles } from "../aggregation/backfill.js";
+import { block } from "../aggregation/day-blocks.js";
 import { storedView } from "../aggregation/stored-view.js";
 import type { DuckDb } from "../offline/duckdb.js";
 import { ViewVersionLayout } from "../offline/offline-layout.js";
@@ -50,8 +51,8 @@ export const offlineCopy: ErasureCopy = {
       const tiles = all.filter((f) => f.includes(`${sep}_tiles${sep}`));
       const events = all.filter((f) => !tiles.includes(f));
       rows += await countRows(ctx.duck, events, erasedRowSql(storedView(record.spec), ctx.erasure.subject, ctx.erasure.boundaryMicros));
-      // A tile starting at or before the boundary holds events from then.
-      rows += await countRows(ctx.duck, tiles, `${subjectRowSql(record.spec, ctx.erasure.subject)} AND __tile <= ${ctx.erasure.boundaryMicros}`);
+      // A day block whose earliest event is at or before the boundary holds events from then.
+      rows += await countRows(ctx.duck, tiles, `${subjectRowSql(record.spec, ctx.erasure.subject)} AND ${block.times}[1] <= ${ctx.erasure.boundaryMicros}`);
     }
     return [{ copy: "offline-store", count: rows, detail: `${rows} row(s) of the subject in the offline files (events and tiles, committed or not)` }];
   },

@@ -72,11 +72,11 @@ describe("strata parity", () => {
     }
   });
 
-  it("reports a drift (tiles that disagree with the events) with examples, and exits 1", async () => {
+  it("reports a drift (day blocks that disagree with the events) with examples, and exits 1", async () => {
     await store.backfill("shop_sales");
-    const tile = join(store.config.offline.path, "shop_sales", "v1", "_tiles", "h300", "date=2024-05-02", "tiles.parquet");
+    const tile = join(store.config.offline.path, "shop_sales", "v1", "_tiles", "days", "date=2024-05-02", "blocks.parquet");
     const duck = await DuckDb.open();
-    await duck.run(`COPY (SELECT * REPLACE (__sum_qty + 1 AS __sum_qty) FROM read_parquet('${tile}')) TO '${tile}.new' (FORMAT parquet)`);
+    await duck.run(`COPY (SELECT * REPLACE (list_transform(__v_qty, q -> q + 1) AS __v_qty) FROM read_parquet('${tile}')) TO '${tile}.new' (FORMAT parquet)`);
     duck.close();
     await rename(`${tile}.new`, tile);
     const result = await runCli(["-C", dir, "parity", "shop_sales", "--sample", "40"]);

@@ -1,0 +1,101 @@
+import { CREATED_TIMESTAMP, EVENT_TIMESTAMP, type JoinKeySpec } from "../definitions/specs.js";
+import { valueTypeFromName } from "../definitions/value-type.js";
+import { duckdbType } from "../offline/duckdb-types.js";
+import { quoteIdent, stringList } from "../util/sql.js";
+import { block, DAY_US, partialNames } from "./day-blocks.js";
+import { partial, type ColumnPartials } from "./tile-partials.js";
+
+export interface DayBlockInput {
+  readonly joinKeys: readonly JoinKeySpec[];
+  readonly columns: readonly ColumnPartials[];
+  /** Event column → its value type name (e.g. "Float64"). */
+  readonly columnTypes: ReadonlyMap<string, string>;
+  /** The day's start (µs since the epoch, UTC midnight). */
+  readonly dayStart: number;
+  /** The day's event-log files; none for a day that only carries slides. */
+  readonly eventFiles: readonly string[];
+  /** Day-block files of the days before, as far back as the longest slide reaches. */
+  readonly earlierBlockFiles: readonly string[];
+  readonly slides: readonly number[];
+}
+
+/**
+ * Compiles one day's blocks (pure; see day-blocks.ts): per key, the day's partials, its events
+ * as time-sorted lists, and each slide from this day's partials and the earlier days' blocks.
+ * Sums of integers stay BIGINT, of floats DOUBLE.
+ *
+ * @example
+ * compileDayBlock({ joinKeys: [{ name: "card_id", type: "Int64" }], columns: [{ column: "amount", sum: true, min: false, max: true, last: false }],
+ *   columnTypes: new Map([["amount", "Float64"]]), dayStart: 1704067200000000, eventFiles: ["/off/v1/date=2024-01-01/part-a-0.parquet"], earlierBlockFiles: [], slides: [6] })
+ */
+export function compileDayBlock(input: DayBlockInput): string {
+  const keys = input.joinKeys.map((k) => quoteIdent(k.name));
+  const typed = (c: string): string => duckdbType(input.columnTypes.get(c) ?? "String");
+  const isFloat = (c: string): boolean => valueTypeFromName(input.columnTypes.get(c) ?? "")?.scalar.startsWith("Float") === true;
+  const evColumns = [
+    ...input.joinKeys.map((k) => [quoteIdent(k.name), duckdbType(k.type), quoteIdent(k.name)]),
+    [`epoch_us(${EVENT_TIMESTAMP})`, "BIGINT", "__ts"],
+    [`epoch_us(${CREATED_TIMESTAMP})`, "BIGINT", "__cr"],
+    ...input.columns.map((c) => [quoteIdent(c.column), typed(c.column), quoteIdent(c.column)]),
+  ];
+  const ev =
+    input.eventFiles.length === 0
+      ? `SELECT ${evColumns.map(([, type, name]) => `NULL::${type} AS ${name}`).join(", ")} WHERE false`
+      : `SELECT ${evColumns.map(([expr, type, name]) => `CAST(${expr} AS ${type}) AS ${name}`).join(", ")} FROM read_parquet(${stringList(input.eventFiles)}, union_by_name = true)`;
+  const day = [`count(*) AS ${partial.events}`];
+  for (const c of input.columns) {
+    const col = quoteIdent(c.column);
+    day.push(`count(${col}) AS ${partial.count(c.column)}`);
+    if (c.sum) day.push(`sum(${col})::${isFloat(c.column) ? "DOUBLE" : "BIGINT"} AS ${partial.sum(c.column)}`);
+    if (c.min) day.push(`min(${col}) AS ${partial.min(c.column)}`);
+    if (c.max) day.push(`max(${col}) AS ${partial.max(c.column)}`);
+    if (c.last) {
+      const ord = `CASE WHEN ${col} IS NOT NULL THEN struct_pack(ts := __ts, cr := __cr) END`;
+      day.push(`arg_max(${col}, ${ord}) AS ${partial.last(c.column)}`, `max(${ord}).ts AS ${partial.lastTs(c.column)}`, `max(${ord}).cr AS ${partial.lastCreated(c.column)}`);
+    }
+  }
+  // Sorting structs sorts by (event time, created time) first: the lists' order.
+  const fields = ["ts := __ts", "cr := __cr", ...input.columns.map((c, i) => `v${i} := ${quoteIdent(c.column)}`)];
+  day.push(`list_sort(list(struct_pack(${fields.join(", ")}))) AS __evs`);
+  const lists = [
+    `list_transform(__evs, e -> e.ts)::BIGINT[] AS ${block.times}`,
+    `list_transform(__evs, e -> e.cr)::BIGINT[] AS ${block.created}`,
+    ...input.columns.map((c, i) => `list_transform(__evs, e -> e.v${i})::${typed(c.column)}[] AS ${block.values(c.column)}`),
+  ];
+  const names = partialNames(input.columns);
+  const ctes = [`ev AS (${ev})`, `dt AS (SELECT ${[...keys, ...day].join(", ")} FROM ev GROUP BY ${keys.join(", ")})`];
+  const select = [...keys.map((k) => `${k}`), `${input.dayStart}::BIGINT AS ${block.day}`, ...names, ...lists];
+  if (input.slides.length === 0) return `WITH ${ctes.join(",\n")}\nSELECT ${select.join(", ")} FROM dt`;
+
+  const reach = Math.max(...input.slides);
+  const earlier =
+    input.earlierBlockFiles.length === 0
+      ? ""
+      : ` UNION ALL BY NAME SELECT ${[...keys, block.day, ...names].join(", ")} FROM read_parquet(${stringList(input.earlierBlockFiles)}, union_by_name = true) WHERE ${partial.events} IS NOT NULL AND ${block.day} > ${input.dayStart - reach * DAY_US}`;
+  ctes.push(`days AS (SELECT ${[...keys, `${input.dayStart}::BIGINT AS ${block.day}`, ...names].join(", ")} FROM dt${earlier})`);
+  const slides = input.slides.flatMap((length) => slideColumns(input.columns, length, `${block.day} > ${input.dayStart - length * DAY_US}`));
+  ctes.push(`sl AS (SELECT ${[...keys, ...slides].join(", ")} FROM days GROUP BY ${keys.join(", ")})`);
+  const slideNames = input.slides.flatMap((length) => names.map((n) => block.slide(length, n)));
+  return `WITH ${ctes.join(",\n")}\nSELECT ${[...select, ...slideNames].join(", ")} FROM sl LEFT JOIN dt USING (${keys.join(", ")})`;
+}
+
+/** A slide's partials: the day partials merged over the days passing `inSlide`. */
+function slideColumns(columns: readonly ColumnPartials[], length: number, inSlide: string): string[] {
+  const over = (agg: string, name: string): string => `${agg}(${name}) FILTER (WHERE ${inSlide}) AS ${block.slide(length, name)}`;
+  const out = [over("sum", partial.events)];
+  for (const c of columns) {
+    out.push(over("sum", partial.count(c.column)));
+    if (c.sum) out.push(over("sum", partial.sum(c.column)));
+    if (c.min) out.push(over("min", partial.min(c.column)));
+    if (c.max) out.push(over("max", partial.max(c.column)));
+    if (c.last) {
+      const ord = `CASE WHEN ${partial.lastTs(c.column)} IS NOT NULL THEN struct_pack(ts := ${partial.lastTs(c.column)}, cr := ${partial.lastCreated(c.column)}) END`;
+      out.push(
+        `arg_max(${partial.last(c.column)}, ${ord}) FILTER (WHERE ${inSlide}) AS ${block.slide(length, partial.last(c.column))}`,
+        `(max(${ord}) FILTER (WHERE ${inSlide})).ts AS ${block.slide(length, partial.lastTs(c.column))}`,
+        `(max(${ord}) FILTER (WHERE ${inSlide})).cr AS ${block.slide(length, partial.lastCreated(c.column))}`,
+      );
+    }
+  }
+  return out;
+}
