@@ -1,34 +1,32 @@
-import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { readCommits, writeAtomically } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
-import { commitDates, committedFiles, dateOfPartPath, ViewVersionLayout } from "../offline/offline-layout.js";
+import { commitDates, committedDates, committedFiles, partitionDate, partitionStart, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import { noProgress, type ProgressListener } from "../util/progress.js";
 import { quoteString } from "../util/sql.js";
 import { compileDayBlock } from "./day-block-sql.js";
 import { DAY_US, slideLengths, windowShapes } from "./day-blocks.js";
-import { columnPartials, partial } from "./tile-partials.js";
+import { columnPartials } from "./tile-partials.js";
 
 /**
  * Day blocks (see day-blocks.ts) live beside the event log, one file per date:
  *   <view>/v<N>/_tiles/days/date=YYYY-MM-DD/blocks.parquet
- *   <view>/v<N>/_tiles/state.json   the last event-log commit the blocks include, the transform,
- *                                   the storage format and the most events one block holds
+ *   <view>/v<N>/_tiles/state.json   the last event-log commit the blocks include, the transform
+ *                                   and the storage format
  * A date's blocks depend on its own events and, through the slides, on the days before it: a
  * date with events also has blocks on the days after it that its slides reach.
  */
 const tilesDir = (layout: ViewVersionLayout): string => join(layout.dir, "_tiles");
 const daysDir = (layout: ViewVersionLayout): string => join(tilesDir(layout), "days");
-const blockFile = (layout: ViewVersionLayout, date: string): string => join(daysDir(layout), `date=${date}`, "blocks.parquet");
 /** Bumped when the stored layout changes: older tiles are rebuilt. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 interface TileState {
   readonly seq: number;
   readonly transformHash: string;
   readonly format: number;
-  readonly maxBlockEvents: number;
 }
 
 export interface BackfillReport {
@@ -40,7 +38,7 @@ export interface BackfillReport {
   readonly seconds: number;
 }
 
-export async function readTileState(layout: ViewVersionLayout): Promise<TileState | undefined> {
+async function readState(layout: ViewVersionLayout): Promise<TileState | undefined> {
   try {
     return JSON.parse(await readFile(join(tilesDir(layout), "state.json"), "utf8")) as TileState;
   } catch {
@@ -49,7 +47,7 @@ export async function readTileState(layout: ViewVersionLayout): Promise<TileStat
 }
 
 /** YYYY-MM-DD plus a number of days. */
-const addDays = (date: string, days: number): string => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_US / 1000).toISOString().slice(0, 10);
+const addDays = (date: string, days: number): string => partitionDate(partitionStart(date) + days * DAY_US);
 
 /**
  * Builds or refreshes an aggregation view's day blocks from its event log, incrementally: only
@@ -65,7 +63,7 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
   const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
   const commits = await readCommits(layout);
   const last = commits.at(-1)?.seq ?? 0;
-  const state = await readTileState(layout);
+  const state = await readState(layout);
   const fresh = state?.transformHash === aggregation.transformHash && state.format === FORMAT;
   const report = (dates: number): BackfillReport => ({ view: record.name, version: record.version, dates, upToCommit: last, seconds: (performance.now() - started) / 1000 });
   if (fresh && state.seq === last) return report(0);
@@ -73,13 +71,12 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
   const since = fresh ? state.seq : 0;
   const slides = slideLengths(windowShapes(aggregation.aggregates));
   const reach = Math.max(0, ...slides);
-  const following = (date: string): string[] => [date, ...Array.from({ length: Math.max(0, reach - 1) }, (_, k) => addDays(date, k + 1))];
-  const eventDates = new Set(committedFiles(layout, commits).map((f) => dateOfPartPath(relative(layout.dir, f))));
-  const blockDates = new Set([...eventDates].flatMap(following));
+  // A date and the days after it that its slides reach.
+  const following = (date: string): string[] => Array.from({ length: Math.max(1, reach) }, (_, k) => addDays(date, k));
+  const blockDates = new Set([...committedDates(commits)].flatMap(following));
   const dates = [...new Set(commits.filter((c) => c.seq > since).flatMap(commitDates).flatMap(following))].sort();
   const columnTypes = new Map(aggregation.events.map((e) => [e.name, e.type]));
   const columns = columnPartials(aggregation.aggregates);
-  let maxBlockEvents = fresh ? state.maxBlockEvents : 0;
   let done = 0;
   for (const date of dates) {
     const dir = join(daysDir(layout), `date=${date}`);
@@ -88,19 +85,17 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
       await rm(dir, { recursive: true, force: true });
       continue;
     }
-    const earlier: string[] = [];
-    for (let k = 1; k < reach; k++) if (await stat(blockFile(layout, addDays(date, -k))).then(() => true, () => false)) earlier.push(blockFile(layout, addDays(date, -k)));
+    // Earlier dates are current: they were rebuilt before this one, or did not need to be.
+    const earlier = reach > 1 ? await dayBlockFiles(layout, addDays(date, 1 - reach), addDays(date, -1)) : [];
     const eventFiles = committedFiles(layout, commits, (d) => d === date);
-    const sql = compileDayBlock({ joinKeys: record.spec.joinKeys, columns, columnTypes, dayStart: Date.parse(`${date}T00:00:00Z`) * 1000, eventFiles, earlierBlockFiles: earlier, slides });
+    const sql = compileDayBlock({ joinKeys: record.spec.joinKeys, columns, columnTypes, dayStart: partitionStart(date), eventFiles, earlierBlockFiles: earlier, slides });
     await mkdir(dir, { recursive: true });
     const tmp = join(dir, `.blocks-${process.pid}-${Date.now()}.parquet`);
     await duck.run(`COPY (${sql}) TO ${quoteString(tmp)} (FORMAT parquet)`);
-    const [most] = await duck.rows(`SELECT coalesce(max(${partial.events}), 0) AS n FROM read_parquet(${quoteString(tmp)})`);
-    maxBlockEvents = Math.max(maxBlockEvents, Number(most?.n ?? 0));
-    await rename(tmp, blockFile(layout, date));
+    await rename(tmp, join(dir, "blocks.parquet"));
     onProgress({ phase: "building tiles", percent: (++done / dates.length) * 100 });
   }
-  await writeAtomically(join(tilesDir(layout), "state.json"), JSON.stringify({ seq: last, transformHash: aggregation.transformHash, format: FORMAT, maxBlockEvents } satisfies TileState));
+  await writeAtomically(join(tilesDir(layout), "state.json"), JSON.stringify({ seq: last, transformHash: aggregation.transformHash, format: FORMAT } satisfies TileState));
   return report(dates.length);
 }
 

@@ -2,7 +2,7 @@ import { CREATED_TIMESTAMP, EVENT_TIMESTAMP, type JoinKeySpec } from "../definit
 import { valueTypeFromName } from "../definitions/value-type.js";
 import { duckdbType } from "../offline/duckdb-types.js";
 import { quoteIdent, stringList } from "../util/sql.js";
-import { block, DAY_US, partialNames } from "./day-blocks.js";
+import { block, DAY_US, mergePartials, partialNames } from "./day-blocks.js";
 import { partial, type ColumnPartials } from "./tile-partials.js";
 
 export interface DayBlockInput {
@@ -51,7 +51,7 @@ export function compileDayBlock(input: DayBlockInput): string {
     if (c.max) day.push(`max(${col}) AS ${partial.max(c.column)}`);
     if (c.last) {
       const ord = `CASE WHEN ${col} IS NOT NULL THEN struct_pack(ts := __ts, cr := __cr) END`;
-      day.push(`arg_max(${col}, ${ord}) AS ${partial.last(c.column)}`, `max(${ord}).ts AS ${partial.lastTs(c.column)}`, `max(${ord}).cr AS ${partial.lastCreated(c.column)}`);
+      day.push(`arg_max(${col}, ${ord}) AS ${partial.last(c.column)}`, `max(${ord}) AS ${partial.ord(c.column)}`);
     }
   }
   // Sorting structs sorts by (event time, created time) first: the lists' order.
@@ -59,12 +59,13 @@ export function compileDayBlock(input: DayBlockInput): string {
   day.push(`list_sort(list(struct_pack(${fields.join(", ")}))) AS __evs`);
   const lists = [
     `list_transform(__evs, e -> e.ts)::BIGINT[] AS ${block.times}`,
-    `list_transform(__evs, e -> e.cr)::BIGINT[] AS ${block.created}`,
+    // Created times only order a slice's last value.
+    ...(input.columns.some((c) => c.last) ? [`list_transform(__evs, e -> e.cr)::BIGINT[] AS ${block.created}`] : []),
     ...input.columns.map((c, i) => `list_transform(__evs, e -> e.v${i})::${typed(c.column)}[] AS ${block.values(c.column)}`),
   ];
   const names = partialNames(input.columns);
   const ctes = [`ev AS (${ev})`, `dt AS (SELECT ${[...keys, ...day].join(", ")} FROM ev GROUP BY ${keys.join(", ")})`];
-  const select = [...keys.map((k) => `${k}`), `${input.dayStart}::BIGINT AS ${block.day}`, ...names, ...lists];
+  const select = [...keys, `${input.dayStart}::BIGINT AS ${block.day}`, ...names, ...lists];
   if (input.slides.length === 0) return `WITH ${ctes.join(",\n")}\nSELECT ${select.join(", ")} FROM dt`;
 
   const reach = Math.max(...input.slides);
@@ -73,29 +74,8 @@ export function compileDayBlock(input: DayBlockInput): string {
       ? ""
       : ` UNION ALL BY NAME SELECT ${[...keys, block.day, ...names].join(", ")} FROM read_parquet(${stringList(input.earlierBlockFiles)}, union_by_name = true) WHERE ${partial.events} IS NOT NULL AND ${block.day} > ${input.dayStart - reach * DAY_US}`;
   ctes.push(`days AS (SELECT ${[...keys, `${input.dayStart}::BIGINT AS ${block.day}`, ...names].join(", ")} FROM dt${earlier})`);
-  const slides = input.slides.flatMap((length) => slideColumns(input.columns, length, `${block.day} > ${input.dayStart - length * DAY_US}`));
+  const slides = input.slides.flatMap((length) => mergePartials(input.columns, (p) => p, (p) => block.slide(length, p), `${block.day} > ${input.dayStart - length * DAY_US}`));
   ctes.push(`sl AS (SELECT ${[...keys, ...slides].join(", ")} FROM days GROUP BY ${keys.join(", ")})`);
   const slideNames = input.slides.flatMap((length) => names.map((n) => block.slide(length, n)));
   return `WITH ${ctes.join(",\n")}\nSELECT ${[...select, ...slideNames].join(", ")} FROM sl LEFT JOIN dt USING (${keys.join(", ")})`;
-}
-
-/** A slide's partials: the day partials merged over the days passing `inSlide`. */
-function slideColumns(columns: readonly ColumnPartials[], length: number, inSlide: string): string[] {
-  const over = (agg: string, name: string): string => `${agg}(${name}) FILTER (WHERE ${inSlide}) AS ${block.slide(length, name)}`;
-  const out = [over("sum", partial.events)];
-  for (const c of columns) {
-    out.push(over("sum", partial.count(c.column)));
-    if (c.sum) out.push(over("sum", partial.sum(c.column)));
-    if (c.min) out.push(over("min", partial.min(c.column)));
-    if (c.max) out.push(over("max", partial.max(c.column)));
-    if (c.last) {
-      const ord = `CASE WHEN ${partial.lastTs(c.column)} IS NOT NULL THEN struct_pack(ts := ${partial.lastTs(c.column)}, cr := ${partial.lastCreated(c.column)}) END`;
-      out.push(
-        `arg_max(${partial.last(c.column)}, ${ord}) FILTER (WHERE ${inSlide}) AS ${block.slide(length, partial.last(c.column))}`,
-        `(max(${ord}) FILTER (WHERE ${inSlide})).ts AS ${block.slide(length, partial.lastTs(c.column))}`,
-        `(max(${ord}) FILTER (WHERE ${inSlide})).cr AS ${block.slide(length, partial.lastCreated(c.column))}`,
-      );
-    }
-  }
-  return out;
 }

@@ -4,7 +4,8 @@ import { partial, type ColumnPartials } from "./tile-partials.js";
 /**
  * The batch plan's storage: one row per (key, UTC day) — a "day block" — holding
  *   - the day's partials (`partial.*` names, null on rows that only carry slides),
- *   - the day's events as lists sorted by (event, created) time: `__ets`, `__ecr`, `__v_<c>`,
+ *   - the day's events as lists sorted by (event, created) time: `__ets`, `__v_<c>`, and `__ecr`
+ *     when a last aggregate needs created times,
  *   - slides: the partials of the L whole days ending at the block's day, for each L a window
  *     can need (`__s<L>` + partial name).
  * A window [lo, t) is then: a suffix of lo's day (a list slice), the whole days between (one
@@ -52,17 +53,35 @@ export function slideLengths(shapes: readonly WindowShape[]): number[] {
   return [...new Set(shapes.flatMap((s) => s.dayOffsets.map((o) => o - 1)).filter((l) => l >= 1))].sort((x, y) => x - y);
 }
 
-/** The partial columns (day totals and slides alike) that the given column partials need. */
-export function partialNames(columns: readonly ColumnPartials[]): string[] {
-  const names = [partial.events];
+/** A partial column (of a day, a slide or a slice) and how rows of it merge, given where each partial is read from. */
+interface PartialColumn {
+  readonly name: string;
+  readonly merge: (from: (partialName: string) => string) => string;
+}
+
+/** The partials the column partials need: the event count, per column its non-null count, sum, min, max, and last value with its (event, created) time as one struct. */
+function partialColumns(columns: readonly ColumnPartials[]): PartialColumn[] {
+  const by = (agg: string, name: string): PartialColumn => ({ name, merge: (from) => `${agg}(${from(name)})` });
+  const out = [by("sum", partial.events)];
   for (const c of columns) {
-    names.push(partial.count(c.column));
-    if (c.sum) names.push(partial.sum(c.column));
-    if (c.min) names.push(partial.min(c.column));
-    if (c.max) names.push(partial.max(c.column));
-    if (c.last) names.push(partial.last(c.column), partial.lastTs(c.column), partial.lastCreated(c.column));
+    out.push(by("sum", partial.count(c.column)));
+    if (c.sum) out.push(by("sum", partial.sum(c.column)));
+    if (c.min) out.push(by("min", partial.min(c.column)));
+    if (c.max) out.push(by("max", partial.max(c.column)));
+    if (c.last) out.push({ name: partial.last(c.column), merge: (from) => `arg_max(${from(partial.last(c.column))}, ${from(partial.ord(c.column))})` }, by("max", partial.ord(c.column)));
   }
-  return names;
+  return out;
+}
+
+/** The partial columns (day partials and slides alike) that the column partials need. */
+export const partialNames = (columns: readonly ColumnPartials[]): string[] => partialColumns(columns).map((p) => p.name);
+
+/**
+ * SELECT items merging rows of partials (read through `from`, only rows passing `filter` when
+ * given) into columns named by `to`: slides over days, and a label's rows over blocks.
+ */
+export function mergePartials(columns: readonly ColumnPartials[], from: (partialName: string) => string, to: (partialName: string) => string, filter?: string): string[] {
+  return partialColumns(columns).map((p) => `${p.merge(from)}${filter === undefined ? "" : ` FILTER (WHERE ${filter})`} AS ${to(p.name)}`);
 }
 
 /** Floor of a µs expression to its UTC day start. */

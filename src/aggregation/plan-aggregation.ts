@@ -4,7 +4,10 @@ import type { DuckDb } from "../offline/duckdb.js";
 import { duckdbType } from "../offline/duckdb-types.js";
 import { committedFiles, datesBetween, partitionDate, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ResolvedViewFeatures } from "../registry/resolve-features.js";
-import { backfillTiles, dayBlockFiles, readTileState } from "./backfill.js";
+import { stringList } from "../util/sql.js";
+import { backfillTiles, dayBlockFiles } from "./backfill.js";
+import { DAY_US } from "./day-blocks.js";
+import { partial } from "./tile-partials.js";
 import { compileRawWindows } from "./raw-window-sql.js";
 import { compileWindows } from "./window-sql.js";
 
@@ -19,8 +22,6 @@ export interface AggregationPlanInput {
   /** The temporary table to fill: `__row_id`, the requested aggregates, `__matched`. */
   readonly resultTable: string;
 }
-
-const DAY_US = 86_400_000_000n;
 
 /**
  * Computes an aggregation view's requested aggregates for every entity row into a temporary
@@ -45,9 +46,10 @@ export async function computeAggregates(duck: DuckDb, offlineRoot: string, resol
   if (input.asOfIngestion) sql = compileRawWindows({ ...common, aggregates, eventFiles: eventFiles(range.min - longest), asOfIngestion: true });
   else {
     await backfillTiles(duck, offlineRoot, record);
-    const blockFiles = input.timeRange === null ? [] : await dayBlockFiles(layout, partitionDate(range.min - longest - DAY_US), partitionDate(range.max));
-    const maxBlockEvents = (await readTileState(layout))?.maxBlockEvents ?? 0;
-    sql = compileWindows({ ...common, aggregates, blockFiles, maxBlockEvents });
+    const blockFiles = input.timeRange === null ? [] : await dayBlockFiles(layout, partitionDate(range.min - longest - BigInt(DAY_US)), partitionDate(range.max));
+    // The largest block bounds the binary search; a flat column, read in milliseconds.
+    const [most] = blockFiles.length === 0 ? [] : await duck.rows(`SELECT coalesce(max(${partial.events}), 0) AS n FROM read_parquet(${stringList(blockFiles)}, union_by_name = true)`);
+    sql = compileWindows({ ...common, aggregates, blockFiles, maxBlockEvents: Number(most?.n ?? 0) });
   }
   await duck.run(`CREATE TEMP TABLE ${input.resultTable} AS ${sql}`);
   return aggregates.map((a) => ({ output: outputs.get(a.name)!, sqlType: sqlTypes.get(a.name)!, stored: a.name }));

@@ -39,7 +39,7 @@ export function columnPartials(aggregates: readonly AggregateSpec[]): ColumnPart
   });
 }
 
-/** Tile column names: `__n` events; per column `__cnt_<c>`, `__sum_<c>`, `__min_<c>`, `__max_<c>`, `__last_<c>`, `__lastts_<c>`, `__lastcr_<c>` (and `__ord_<c>` in plans). */
+/** Tile column names: `__n` events; per column `__cnt_<c>`, `__sum_<c>`, `__min_<c>`, `__max_<c>`, `__last_<c>` and `__ord_<c>`. */
 export const partial = {
   events: "__n",
   count: (c: string): string => `__cnt_${c}`,
@@ -47,9 +47,7 @@ export const partial = {
   min: (c: string): string => `__min_${c}`,
   max: (c: string): string => `__max_${c}`,
   last: (c: string): string => `__last_${c}`,
-  lastTs: (c: string): string => `__lastts_${c}`,
-  lastCreated: (c: string): string => `__lastcr_${c}`,
-  /** The last value's (ts, created) as one orderable struct; computed from the two above when read. */
+  /** The last value's (event, created) time as one orderable struct. */
   ord: (c: string): string => `__ord_${c}`,
 };
 

@@ -1,7 +1,7 @@
 import type { AggregateSpec } from "../definitions/specs.js";
 import { PRECOMPUTED_MATCHED, ROW_ID } from "../offline/point-in-time-sql.js";
 import { quoteIdent, stringList } from "../util/sql.js";
-import { block, DAY_US, dayStartSql, slideLengths, windowShapes, type WindowShape } from "./day-blocks.js";
+import { block, DAY_US, dayStartSql, mergePartials, slideLengths, windowShapes, type WindowShape } from "./day-blocks.js";
 import { columnPartials, partial, tileStartSql, type ColumnPartials } from "./tile-partials.js";
 
 export interface WindowQuery {
@@ -56,7 +56,7 @@ export function compileWindows(q: WindowQuery): string {
   ctes.push(`pp AS (SELECT *, ${prefixPartials(allColumns).join(", ")} FROM sl)`);
   const contributions = shapes.flatMap((s, i) => shapeContributions(s, i, needs[i]!));
   ctes.push(`q AS (SELECT ${ROW_ID}, ${contributions.join(", ")} FROM pp)`);
-  const merged = shapes.flatMap((_, i) => mergeShape(i, needs[i]!));
+  const merged = shapes.flatMap((_, i) => mergePartials(needs[i]!, (p) => name(i, p), (p) => name(i, p)));
   ctes.push(`a AS (SELECT ${ROW_ID}, ${merged.join(", ")} FROM q GROUP BY ${ROW_ID})`);
   const outputs = q.aggregates.map((a) => `CAST(${finalValue(a, shapeOf(a))} AS ${q.sqlTypes.get(a.name)!}) AS ${quoteIdent(q.outputs.get(a.name)!)}`);
   const matched = shapes.map((_, i) => `coalesce(a.${name(i, partial.events)}, 0) > 0`).join(" OR ");
@@ -78,6 +78,9 @@ function searchLayers(suffixes: readonly string[], maxBlockEvents: number): stri
   });
 }
 
+/** The own slice ends at t on day d, else at the day's end. */
+const ownEnd = `CASE WHEN __r = 0 THEN __i ELSE len(${block.times}) END`;
+
 /** The slice [a, b] (1-based, inclusive) of a column's events that a partial reads: `__slp_<c>` (the prefix) or `__sl<i>_<c>`. */
 const sliceName = (owner: string, column: string): string => quoteIdent(`__sl${owner}_${column}`);
 
@@ -87,9 +90,6 @@ function sliceColumns(allColumns: readonly ColumnPartials[], needs: readonly (re
   const own = needs.flatMap((columns, i) => columns.map((c) => `CASE WHEN __r = __off${i} THEN list_slice(${block.values(c.column)}, __i${i} + 1, ${ownEnd}) END AS ${sliceName(String(i), c.column)}`));
   return [...prefix, ...own];
 }
-
-/** The own slice ends at t on day d, else at the day's end. */
-const ownEnd = `CASE WHEN __r = 0 THEN __i ELSE len(${block.times}) END`;
 
 /** The partials of one slice (`first`: the slice's first index in the block's lists). */
 function sliceParts(c: ColumnPartials, slice: string, first: string): [string, string][] {
@@ -117,23 +117,7 @@ function shapeContributions(shape: WindowShape, i: number, columns: readonly Col
   const own: [string, string][] = [[partial.events, `greatest(${ownEnd} - __i${i}, 0)`], ...columns.flatMap((c) => sliceParts(c, sliceName(String(i), c.column), `__i${i} + 1`))];
   const lengths = slideLengths([shape]);
   const slide = (p: string): string => (lengths.length === 0 ? "NULL" : `CASE __off${i} - 1 ${lengths.map((l) => `WHEN ${l} THEN ${block.slide(l, p)}`).join(" ")} END`);
-  // A slide keeps the last value's times as two columns; merging orders by them as one struct.
-  const lastOrd = new Map(columns.filter((c) => c.last).map((c) => [partial.ord(c.column), `CASE WHEN ${slide(partial.lastTs(c.column))} IS NOT NULL THEN struct_pack(ts := ${slide(partial.lastTs(c.column))}, cr := ${slide(partial.lastCreated(c.column))}) END`]));
-  return own.map(([p, expr]) => `CASE WHEN __r = 0 AND __off${i} > 0 THEN __p${p} WHEN __r = __off${i} THEN ${expr} WHEN __r = 1 AND __off${i} >= 2 THEN ${lastOrd.get(p) ?? slide(p)} END AS ${name(i, p)}`);
-}
-
-/** A shape's partials merged over a label's rows. */
-function mergeShape(i: number, columns: readonly ColumnPartials[]): string[] {
-  const out = [`sum(${name(i, partial.events)}) AS ${name(i, partial.events)}`];
-  for (const c of columns) {
-    const col = c.column;
-    out.push(`sum(${name(i, partial.count(col))}) AS ${name(i, partial.count(col))}`);
-    if (c.sum) out.push(`sum(${name(i, partial.sum(col))}) AS ${name(i, partial.sum(col))}`);
-    if (c.min) out.push(`min(${name(i, partial.min(col))}) AS ${name(i, partial.min(col))}`);
-    if (c.max) out.push(`max(${name(i, partial.max(col))}) AS ${name(i, partial.max(col))}`);
-    if (c.last) out.push(`arg_max(${name(i, partial.last(col))}, ${name(i, partial.ord(col))}) AS ${name(i, partial.last(col))}`);
-  }
-  return out;
+  return own.map(([p, expr]) => `CASE WHEN __r = 0 AND __off${i} > 0 THEN __p${p} WHEN __r = __off${i} THEN ${expr} WHEN __r = 1 AND __off${i} >= 2 THEN ${slide(p)} END AS ${name(i, p)}`);
 }
 
 function finalValue(a: AggregateSpec, shape: number): string {

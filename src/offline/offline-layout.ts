@@ -64,10 +64,27 @@ export function partitionDate(micros: number | bigint): string {
   return new Date(Math.floor(Number(micros) / 1000)).toISOString().slice(0, 10);
 }
 
+/** The start (epoch microseconds) of a date partition: the inverse of `partitionDate`. */
+export function partitionStart(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`) * 1000;
+}
+
+/** The file entries the commits made visible and no later commit replaced. */
+function visibleFiles(commits: readonly OfflineCommit[]): OfflineCommit["files"] {
+  const replaced = new Set(commits.flatMap((c) => (c.removes ?? []).map((r) => r.path)));
+  return commits.flatMap((c) => c.files.filter((f) => !replaced.has(f.path)));
+}
+
 /** The data files the commits made visible and no later commit replaced (absolute paths), optionally only those of the dates `onDate` accepts. */
 export function committedFiles(layout: ViewVersionLayout, commits: readonly OfflineCommit[], onDate: (date: string) => boolean = () => true): string[] {
-  const replaced = new Set(commits.flatMap((c) => (c.removes ?? []).map((r) => r.path)));
-  return commits.flatMap((c) => c.files.filter((f) => onDate(f.date) && !replaced.has(f.path)).map((f) => join(layout.dir, f.path)));
+  return visibleFiles(commits)
+    .filter((f) => onDate(f.date))
+    .map((f) => join(layout.dir, f.path));
+}
+
+/** The dates that have committed data files. */
+export function committedDates(commits: readonly OfflineCommit[]): Set<string> {
+  return new Set(visibleFiles(commits).map((f) => f.date));
 }
 
 /** The dates whose files a commit added or replaced. */
