@@ -115,7 +115,8 @@ if (nats !== undefined) try {
   const rate = n("rate");
   const steadySeconds = n("steady-seconds");
   const steadyTotal = rate * steadySeconds;
-  const before = await freshnessBuckets(metricsPort);
+  // The checkpoint is committed before the commit's events are observed: wait for those too.
+  const before = await freshnessObserved(metricsPort, total);
   const steadyStarted = performance.now();
   for (let i = 0; i < steadyTotal; i++) {
     const wait = steadyStarted + (i / rate) * 1000 - performance.now();
@@ -125,7 +126,7 @@ if (nats !== undefined) try {
   }
   await nc.flush();
   await caughtUp(total + steadyTotal);
-  const steady = bucketDelta(before, await freshnessBuckets(metricsPort));
+  const steady = bucketDelta(before, await freshnessObserved(metricsPort, total + steadyTotal));
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
   await exited;
@@ -191,6 +192,11 @@ console.log(`  rows compared ${String(cmp?.rows)}, differing ${String(cmp?.diffe
 console.log(`  day blocks / range join: ${fmt(referenceSeconds / tiledSeconds, 1)}x faster (target >= 5x); with the one-time backfill: ${fmt(referenceSeconds / (tiledSeconds + backfillSeconds), 1)}x`);
 duck.close();
 
-function freshnessBuckets(port: number): Promise<Buckets> {
-  return scrapeHistogram(`http://127.0.0.1:${port}/metrics`, "strata_stream_freshness_seconds");
+/** The freshness histogram once it holds at least `events` observations. */
+async function freshnessObserved(port: number, events: number): Promise<Buckets> {
+  for (;;) {
+    const buckets = await scrapeHistogram(`http://127.0.0.1:${port}/metrics`, "strata_stream_freshness_seconds");
+    if ((buckets.get(Infinity) ?? 0) >= events) return buckets;
+    await sleep(20);
+  }
 }

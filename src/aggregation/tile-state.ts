@@ -1,5 +1,7 @@
 import type { AggregateSpec } from "../definitions/specs.js";
-import { decodeFloats, encodeFloats, NEVER, type EventValue } from "./key-state-codec.js";
+import { StorageError } from "../errors.js";
+import { decodeFloats, encodeFloats, NEVER, type EventValue, type StateFloats } from "./key-state-codec.js";
+import { joinTiles, readSplit, sealedAt, selectTiles, withSplit } from "./key-state-split.js";
 import { TILE, tileLayout, type ColumnSlots, type GroupLayout } from "./tile-layout.js";
 import type { HopGroup } from "./tile-partials.js";
 
@@ -49,15 +51,54 @@ export class KeyState {
     return new KeyState(layout, new Float64Array(layout.length), layout.length, new Map());
   }
 
-  /** A state as `encode` stored it. */
-  static decode(groups: readonly HopGroup[], text: string): KeyState {
+  /**
+   * A state as stored: a whole state (`encode`), or a head (`encodeHead`) with the sealed part
+   * (`encodeSealed`) cut at the same split, which it then requires.
+   */
+  static decode(groups: readonly HopGroup[], text: string, sealed?: string): KeyState {
     const layout = tileLayout(groups);
-    const { floats, used, others } = decodeFloats(layout, text);
-    return new KeyState(layout, floats, used, others);
+    const head = readSplit(text);
+    let state: StateFloats = decodeFloats(layout, head.body);
+    if (head.split !== undefined) {
+      const part = sealed === undefined ? undefined : readSplit(sealed);
+      if (part?.split !== head.split) throw new StorageError(`an aggregation state's sealed tiles ${part === undefined ? "are missing" : `were cut at ${part.split}, its head at ${head.split}`}`);
+      state = joinTiles(layout, decodeFloats(layout, part.body), state);
+    }
+    return new KeyState(layout, state.floats, state.used, new Map(state.others));
   }
 
+  /** The whole state as stored text. */
   encode(): string {
-    return encodeFloats({ floats: this.f, used: this.used, others: this.others });
+    return encodeFloats(this.floats);
+  }
+
+  /** The tiles not sealed at `split` (see key-state-split.ts), marked with it; the whole state when nothing is sealed (-Infinity). */
+  encodeHead(split: number): string {
+    return split === -Infinity ? this.encode() : withSplit(split, encodeFloats(selectTiles(this.layout, this.floats, (g, start) => !sealedAt(g, start, split))));
+  }
+
+  /** The tiles sealed at `split`, marked with it. */
+  encodeSealed(split: number): string {
+    return withSplit(split, encodeFloats(selectTiles(this.layout, this.floats, (g, start) => sealedAt(g, start, split))));
+  }
+
+  /** How many tiles `keep` selects (by group and start). */
+  countTiles(keep: (g: GroupLayout, start: number) => boolean): number {
+    let n = 0;
+    let base = 0;
+    for (const g of this.layout) {
+      let at = base + 1;
+      for (let k = this.f[base]!; k > 0; k--) {
+        if (keep(g, this.f[at]!)) n++;
+        at = this.tileEnd(g, at);
+      }
+      base = at;
+    }
+    return n;
+  }
+
+  private get floats(): StateFloats {
+    return { floats: this.f, used: this.used, others: this.others };
   }
 
   add(event: StateEvent, watermark: number): void {

@@ -42,7 +42,8 @@ export const onlineCopy: ErasureCopy = {
     for (const record of ctx.views) {
       const ref = refOf(record);
       const entityKeys = await subjectKeys(ctx.online.durable, record, ctx.erasure.subject);
-      const held = (await ctx.online.durable.readMany(ref, entityKeys)).filter((r) => r !== undefined && !isTombstone(r) && r.eventTs <= boundary).length;
+      // A tombstone's key must have no sealed tiles left (an aggregation state's other part).
+      const held = (await ctx.online.durable.readStates(ref, entityKeys)).filter((r) => r !== undefined && (isTombstone(r) ? r.sealed !== undefined : r.eventTs <= boundary)).length;
       durable += held;
       if (record.spec.aggregation !== undefined) states += held;
       const entries = await ctx.online.cache.getMany(entityKeys.map((k) => keys.entry(ref, k)));

@@ -1,5 +1,5 @@
 import type { SqlDialect } from "../registry/registry-sql.js";
-import type { MaterializationJob, StoredDeadLetter, SavedCheckpoint, StoredRecord } from "./online-store.js";
+import type { MaterializationJob, StoredDeadLetter, SavedCheckpoint, StoredRecord, StoredState } from "./online-store.js";
 
 /**
  * SQL shared by the SQLite and PostgreSQL online stores (pure). A dialect supplies
@@ -14,6 +14,7 @@ export function onlineDdl(d: OnlineDialect): string[] {
   const int = "BIGINT NOT NULL";
   return [
     `CREATE TABLE IF NOT EXISTS ${d.table("online_records")} (project ${text}, view ${text}, version ${int}, entity_key ${text}, feature_values ${text}, event_ts ${int}, created_ts ${int}, write_ts ${int}, PRIMARY KEY (project, view, version, entity_key))`,
+    `CREATE TABLE IF NOT EXISTS ${d.table("sealed_tiles")} (project ${text}, view ${text}, version ${int}, entity_key ${text}, tiles ${text}, PRIMARY KEY (project, view, version, entity_key))`,
     `CREATE TABLE IF NOT EXISTS ${d.table("stream_checkpoints")} (project ${text}, consumer ${text}, seq ${int}, watermark ${int}, dead_letters ${int}, updated_at ${text}, PRIMARY KEY (project, consumer))`,
     `CREATE TABLE IF NOT EXISTS ${d.table("dead_letters")} (project ${text}, consumer ${text}, seq ${int}, reason ${text}, payload ${text}, recorded_at ${text}, PRIMARY KEY (project, consumer, seq))`,
     `CREATE TABLE IF NOT EXISTS ${d.table("materializations")} (project ${text}, view ${text}, version ${int}, start_ts ${int}, end_ts ${int}, status ${text}, resume_after TEXT, rows_written ${int}, updated_at ${text}, PRIMARY KEY (project, view, version, start_ts, end_ts))`,
@@ -44,6 +45,32 @@ export function eraseTail(d: OnlineDialect): string {
     `created_ts = excluded.created_ts, write_ts = ${d.greatest}(excluded.write_ts, t.write_ts + 1) ` +
     `WHERE t.feature_values <> excluded.feature_values OR t.event_ts <= excluded.event_ts RETURNING ${RECORD_COLUMNS}`
   );
+}
+
+/** Params: project, view, version, key, tiles. Written only with a state row that applied, which makes it the newest. */
+export function upsertSealedSql(d: OnlineDialect): string {
+  const p = Array.from({ length: 5 }, (_, i) => d.param(i + 1));
+  return `INSERT INTO ${d.table("sealed_tiles")} (project, view, version, entity_key, tiles) VALUES (${p.join(", ")}) ON CONFLICT (project, view, version, entity_key) DO UPDATE SET tiles = excluded.tiles`;
+}
+
+/** Params: project, view, version, then the keys (`keysIn`: the dialect's list of them from param 4). Records with their sealed tiles (column `sealed`). */
+export function readStatesSql(d: OnlineDialect, keysIn: string): string {
+  const on = ["project", "view", "version", "entity_key"].map((c) => `s.${c} = r.${c}`).join(" AND ");
+  const columns = RECORD_COLUMNS.split(", ").map((c) => `r.${c}`).join(", ");
+  return (
+    `SELECT ${columns}, s.tiles AS sealed FROM ${d.table("online_records")} r LEFT JOIN ${d.table("sealed_tiles")} s ON ${on} ` +
+    `WHERE r.project = ${d.param(1)} AND r.view = ${d.param(2)} AND r.version = ${d.param(3)} AND r.entity_key IN (${keysIn})`
+  );
+}
+
+/** Params: project, view, version, then the keys (as in readStatesSql). */
+export function deleteSealedSql(d: OnlineDialect, keysIn: string): string {
+  return `DELETE FROM ${d.table("sealed_tiles")} WHERE project = ${d.param(1)} AND view = ${d.param(2)} AND version = ${d.param(3)} AND entity_key IN (${keysIn})`;
+}
+
+export function stateFromRow(row: Record<string, unknown>): StoredState {
+  const record = recordFromRow(row);
+  return row.sealed === null || row.sealed === undefined ? record : { ...record, sealed: row.sealed as string };
 }
 
 export function recordFromRow(row: Record<string, unknown>): StoredRecord {

@@ -18,6 +18,20 @@ export interface StoredRecord extends OnlineWrite {
 }
 
 /**
+ * A stream processor's state row. For an aggregation view `values` holds the head of the key's
+ * state and `sealed`, when given, its sealed tiles (see aggregation/key-state-split.ts): stored
+ * apart, so a commit that leaves them as they are does not rewrite them.
+ */
+export interface StateWrite extends OnlineWrite {
+  readonly sealed?: string;
+}
+
+/** A stored state: the record and the sealed tiles last written with it, if any. */
+export interface StoredState extends StoredRecord {
+  readonly sealed?: string;
+}
+
+/**
  * The durable online store, the system of record behind the cache. Implementations: SQLite
  * (embedded default) and PostgreSQL; both pass test/online/online-store-conformance.ts.
  *
@@ -30,24 +44,27 @@ export interface OnlineStore {
   writeBatch(view: ViewRef, rows: readonly OnlineWrite[]): Promise<StoredRecord[]>;
   /** One result per key, in order; undefined where nothing is stored. */
   readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]>;
+  /** As readMany, with each record's sealed tiles, read in the same statement: a head and its sealed tiles come from one commit. */
+  readStates(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredState | undefined)[]>;
+  /** Removes the records (and sealed tiles) of these keys; returns how many records there were. */
   delete(view: ViewRef, entityKeys: readonly string[]): Promise<number>;
   /**
-   * Replaces each key's record with a tombstone (tombstone.ts) whatever it holds, in one
-   * transaction; returns the tombstones (with write times, for the cache) and how many keys held
+   * Replaces each key's record with a tombstone (tombstone.ts) whatever it holds, and removes its
+   * sealed tiles, in one transaction; returns the tombstones (with write times, for the cache) and how many keys held
    * values. Idempotent: an existing tombstone with a later boundary is kept.
    */
   erase(view: ViewRef, entityKeys: readonly string[], boundaryMicros: number): Promise<{ tombstones: StoredRecord[]; removed: number }>;
   /** Up to `limit` stored entity keys after `after`, in key order (an erasure's scan of a view with composite keys). */
   listKeys(view: ViewRef, after: string | null, limit: number): Promise<string[]>;
-  /** Removes every record of a view version (or, without one, of the project). */
+  /** Removes every record and sealed tile of a view version (or, without one, of the project). */
   teardown(view?: ViewRef): Promise<void>;
   readonly materializations: MaterializationLog;
   /**
-   * A stream processor's commit: state rows (compare-and-set, as writeBatch), its checkpoint and
-   * the dead letters since the last one, in one transaction, so state and stream position never
-   * disagree after a crash.
+   * A stream processor's commit: state rows (compare-and-set, as writeBatch; a row's sealed tiles
+   * are written when the row applies), its checkpoint and the dead letters since the last one, in
+   * one transaction, so state and stream position never disagree after a crash.
    */
-  commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]>;
+  commitCheckpoint(view: ViewRef, rows: readonly StateWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]>;
   loadCheckpoint(consumer: string): Promise<SavedCheckpoint | undefined>;
   /** The sequences in [from, to] a consumer refused (recorded as dead letters). */
   deadLetterSeqs(consumer: string, from: number, to: number): Promise<Set<number>>;
@@ -105,8 +122,8 @@ export interface MaterializationLog {
 }
 
 /** Keeps the newest row per entity key (by event, then created time), as one write batch must hold each key once. */
-export function newestPerKey(rows: readonly OnlineWrite[]): OnlineWrite[] {
-  const best = new Map<string, OnlineWrite>();
+export function newestPerKey<T extends OnlineWrite>(rows: readonly T[]): T[] {
+  const best = new Map<string, T>();
   for (const row of rows) {
     const current = best.get(row.entityKey);
     if (current === undefined || row.eventTs > current.eventTs || (row.eventTs === current.eventTs && row.createdTs > current.createdTs)) best.set(row.entityKey, row);

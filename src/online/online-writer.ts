@@ -6,7 +6,7 @@ import { cachesView, type FeatureCache } from "./cache/feature-cache.js";
 import { coerceValue, parseTimestampMicros } from "./coerce-value.js";
 import { entityKey } from "./entity-key.js";
 import type { OnlineMetrics } from "./online-metrics.js";
-import type { OnlineStore, OnlineWrite, StoredRecord, StreamCheckpoint, ViewRef } from "./online-store.js";
+import type { OnlineStore, OnlineWrite, StateWrite, StoredRecord, StreamCheckpoint, ViewRef } from "./online-store.js";
 import type { PopulateQueue } from "./read/populate-queue.js";
 import { encodeValues, typedFields, type TypedField } from "./value-codec.js";
 
@@ -55,10 +55,19 @@ export class OnlineWriter {
     return { applied, stale: encoded.length - applied };
   }
 
-  /** A stream processor's commit (state rows + checkpoint, one transaction; see OnlineStore), then cache populates. */
-  async commitCheckpoint(target: WriteTarget, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<number> {
+  /** Whether the view's committed records go to the cache (for a stream commit: whole states, see commitCheckpoint). */
+  cachesCommits(target: WriteTarget): boolean {
+    return cachesView(this.deps.cache, target.spec.aggregation !== undefined);
+  }
+
+  /**
+   * A stream processor's commit (state rows + checkpoint, one transaction; see OnlineStore), then
+   * cache populates. A row stored as a head apart from its sealed tiles goes to the cache as the
+   * whole state, from `whole` by key (needed when `cachesCommits`).
+   */
+  async commitCheckpoint(target: WriteTarget, rows: readonly StateWrite[], checkpoint: StreamCheckpoint, whole?: ReadonlyMap<string, string>): Promise<number> {
     const records = await this.deps.durable.commitCheckpoint(target.ref, rows, checkpoint);
-    this.populateCommitted(target, records);
+    this.populateCommitted(target, whole === undefined || whole.size === 0 ? records : records.map((r) => ({ ...r, values: whole.get(r.entityKey) ?? r.values })));
     this.deps.metrics.writes.inc({ result: "applied" }, records.length);
     return records.length;
   }
@@ -81,7 +90,7 @@ export class OnlineWriter {
 
   /** Queues cache populates for records just committed (their commit time starts the consistency window). */
   private populateCommitted(target: WriteTarget, records: readonly StoredRecord[]): void {
-    if (!cachesView(this.deps.cache, target.spec.aggregation !== undefined)) return;
+    if (!this.cachesCommits(target)) return;
     const committedAt = Date.now();
     this.deps.populate.enqueue(records.map((record) => this.deps.lifetime.populate(this.deps.keys.entry(target.ref, record.entityKey), record, committedAt)));
   }

@@ -1,8 +1,11 @@
 import pg from "pg";
 import { StorageError } from "../errors.js";
-import { checkpointFromRow, deadLetterFromRow, deadLetterSeqsSql, deadLettersPageSql, eraseTail, redactDeadLettersSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import {
+  checkpointFromRow, deadLetterFromRow, deadLetterSeqsSql, deadLettersPageSql, deleteSealedSql, eraseTail, redactDeadLettersSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql,
+  nowMicros, onlineDdl, readStatesSql, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, stateFromRow, upsertTail, type OnlineDialect,
+} from "./online-sql.js";
 import { ERASED_VALUES, TOMBSTONE_CREATED_TS } from "./tombstone.js";
-import { newestPerKey, type StoredDeadLetter, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
+import { newestPerKey, type StoredDeadLetter, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StateWrite, type StoredRecord, type StoredState, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
 /**
  * The durable online store on PostgreSQL, for teams and for more than one server. A batch is
@@ -66,11 +69,20 @@ export class PostgresOnlineStore implements OnlineStore {
     return { sql, params: [this.project, view.view, view.version, batch.map((r) => r.entityKey), batch.map((r) => r.values), batch.map((r) => r.eventTs), batch.map((r) => r.createdTs), nowMicros()] };
   }
 
-  async commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
+  async commitCheckpoint(view: ViewRef, rows: readonly StateWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
     const at = new Date().toISOString();
     return this.transaction(`cannot commit the checkpoint of ${checkpoint.consumer}`, async (client) => {
       const statement = this.upsertStatement(view, rows);
       const applied = statement === undefined ? [] : (await client.query(statement.sql, statement.params)).rows.map((r) => recordFromRow(r as Record<string, unknown>));
+      const appliedKeys = new Set(applied.map((r) => r.entityKey));
+      const sealed = newestPerKey(rows).filter((r) => r.sealed !== undefined && appliedKeys.has(r.entityKey));
+      if (sealed.length > 0) {
+        await client.query(
+          `INSERT INTO ${this.dialect.table("sealed_tiles")} (project, view, version, entity_key, tiles) SELECT $1, $2, $3, u.k, u.t FROM unnest($4::text[], $5::text[]) AS u(k, t) ` +
+            "ON CONFLICT (project, view, version, entity_key) DO UPDATE SET tiles = excluded.tiles",
+          [this.project, view.view, view.version, sealed.map((r) => r.entityKey), sealed.map((r) => r.sealed)],
+        );
+      }
       for (const d of checkpoint.deadLetters) await client.query(insertDeadLetterSql(this.dialect), [this.project, checkpoint.consumer, d.seq, d.reason, d.payload, at]);
       await client.query(saveCheckpointSql(this.dialect), [this.project, checkpoint.consumer, checkpoint.seq, checkpoint.watermark, checkpoint.deadLetters.length, at]);
       return applied;
@@ -118,9 +130,19 @@ export class PostgresOnlineStore implements OnlineStore {
     return entityKeys.map((k) => found.get(k));
   }
 
+  async readStates(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredState | undefined)[]> {
+    const rows = await this.query(readStatesSql(this.dialect, "SELECT unnest($4::text[])"), [this.project, view.view, view.version, [...new Set(entityKeys)]]);
+    const found = new Map(rows.map((r) => [r.entity_key as string, stateFromRow(r)]));
+    return entityKeys.map((k) => found.get(k));
+  }
+
   async delete(view: ViewRef, entityKeys: readonly string[]): Promise<number> {
-    const sql = `DELETE FROM ${this.dialect.table("online_records")} WHERE project = $1 AND view = $2 AND version = $3 AND entity_key = ANY($4::text[]) RETURNING 1`;
-    return (await this.query(sql, [this.project, view.view, view.version, [...entityKeys]])).length;
+    const params = [this.project, view.view, view.version, [...entityKeys]];
+    return this.transaction(`cannot delete from ${view.view} v${view.version}`, async (client) => {
+      await client.query(deleteSealedSql(this.dialect, "SELECT unnest($4::text[])"), params);
+      const sql = `DELETE FROM ${this.dialect.table("online_records")} WHERE project = $1 AND view = $2 AND version = $3 AND entity_key = ANY($4::text[]) RETURNING 1`;
+      return (await client.query(sql, params)).rowCount ?? 0;
+    });
   }
 
   async erase(view: ViewRef, entityKeys: readonly string[], boundaryMicros: number): Promise<{ tombstones: StoredRecord[]; removed: number }> {
@@ -136,6 +158,7 @@ export class PostgresOnlineStore implements OnlineStore {
         `INSERT INTO ${table} AS t (project, view, version, ${RECORD_COLUMNS}) SELECT $1, $2, $3, k, $5, $6, $7, $8 FROM unnest($4::text[]) AS k ${eraseTail(this.dialect)}`,
         [this.project, view.view, view.version, keys, ERASED_VALUES, boundaryMicros, TOMBSTONE_CREATED_TS, nowMicros()],
       );
+      await client.query(deleteSealedSql(this.dialect, "SELECT unnest($4::text[])"), [this.project, view.view, view.version, keys]);
       return { tombstones: written.rows.map((r) => recordFromRow(r as Record<string, unknown>)), removed: held.rowCount ?? 0 };
     });
   }
@@ -146,9 +169,12 @@ export class PostgresOnlineStore implements OnlineStore {
   }
 
   async teardown(view?: ViewRef): Promise<void> {
-    const table = this.dialect.table("online_records");
-    if (view === undefined) await this.query(`DELETE FROM ${table} WHERE project = $1`, [this.project]);
-    else await this.query(`DELETE FROM ${table} WHERE project = $1 AND view = $2 AND version = $3`, [this.project, view.view, view.version]);
+    await this.transaction("cannot tear down the online store", async (client) => {
+      for (const table of ["online_records", "sealed_tiles"].map((name) => this.dialect.table(name))) {
+        if (view === undefined) await client.query(`DELETE FROM ${table} WHERE project = $1`, [this.project]);
+        else await client.query(`DELETE FROM ${table} WHERE project = $1 AND view = $2 AND version = $3`, [this.project, view.view, view.version]);
+      }
+    });
   }
 
   private materializationLog(): MaterializationLog {

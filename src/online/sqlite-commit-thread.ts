@@ -1,11 +1,11 @@
 import { Worker } from "node:worker_threads";
-import type { OnlineWrite, StoredRecord, StreamCheckpoint, ViewRef } from "./online-store.js";
+import type { StateWrite, StoredRecord, StreamCheckpoint, ViewRef } from "./online-store.js";
 import { appliedRecords, type AppliedWrite } from "./sqlite-record-writer.js";
 
 export interface CommitRequest {
   readonly id: number;
   readonly view: ViewRef;
-  readonly rows: readonly OnlineWrite[];
+  readonly rows: readonly StateWrite[];
   readonly checkpoint: StreamCheckpoint;
 }
 export type CommitReply = { readonly id: number; readonly applied: AppliedWrite[] } | { readonly id: number; readonly error: string };
@@ -18,7 +18,7 @@ export type CommitReply = { readonly id: number; readonly applied: AppliedWrite[
  */
 export class SqliteCommitThread {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, { rows: readonly OnlineWrite[]; resolve: (records: StoredRecord[]) => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<number, { rows: readonly StateWrite[]; resolve: (records: StoredRecord[]) => void; reject: (error: Error) => void }>();
   private nextId = 0;
   private dead: Error | undefined;
 
@@ -38,7 +38,7 @@ export class SqliteCommitThread {
     this.worker.on("exit", (code) => this.fail(new Error(`the SQLite commit thread exited (code ${code})`)));
   }
 
-  commit(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
+  commit(view: ViewRef, rows: readonly StateWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
     if (this.dead !== undefined) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

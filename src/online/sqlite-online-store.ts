@@ -1,10 +1,10 @@
 import type Database from "better-sqlite3";
 import { openSqlite } from "../util/open-sqlite.js";
-import { checkpointFromRow, deadLetterFromRow, deadLetterSeqsSql, deadLettersPageSql, redactDeadLettersSql, eraseTail, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, RECORD_COLUMNS, recordFromRow, saveJobSql } from "./online-sql.js";
+import { checkpointFromRow, deadLetterFromRow, deadLetterSeqsSql, deadLettersPageSql, deleteSealedSql, redactDeadLettersSql, eraseTail, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql, nowMicros, onlineDdl, readStatesSql, RECORD_COLUMNS, recordFromRow, saveJobSql, stateFromRow } from "./online-sql.js";
 import { SqliteCommitThread } from "./sqlite-commit-thread.js";
 import { ERASED_VALUES, tombstone } from "./tombstone.js";
 import { appliedRecords, sqliteDialect, SqliteRecordWriter } from "./sqlite-record-writer.js";
-import { type StoredDeadLetter, type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
+import { type StoredDeadLetter, type MaterializationJob, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StateWrite, type StoredRecord, type StoredState, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
 /** Keys per `IN (...)` read; SQLite allows many more parameters, this keeps statements cacheable. */
 const READ_CHUNK = 256;
@@ -16,7 +16,9 @@ const READ_CHUNK = 256;
  */
 export class SqliteOnlineStore implements OnlineStore {
   private readonly db: Database.Database;
+  /** Prepared reads by key count: of records, and of records with their sealed tiles. */
   private readonly readStatements = new Map<number, Database.Statement>();
+  private readonly stateStatements = new Map<number, Database.Statement>();
   private readonly writer: SqliteRecordWriter;
   private commitThread: SqliteCommitThread | undefined;
   readonly materializations: MaterializationLog;
@@ -36,7 +38,7 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   /** On the commit thread (an in-memory database has no other connection: here). */
-  commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
+  commitCheckpoint(view: ViewRef, rows: readonly StateWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
     if (this.path === ":memory:") return Promise.resolve(appliedRecords(rows, this.writer.commitCheckpoint(view, rows, checkpoint)));
     this.commitThread ??= new SqliteCommitThread(this.path, this.project);
     return this.commitThread.commit(view, rows, checkpoint);
@@ -63,41 +65,51 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   readMany(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredRecord | undefined)[]> {
-    const found = new Map<string, StoredRecord>();
+    return Promise.resolve(this.read(view, entityKeys, this.readStatements, (keysIn) => `SELECT ${RECORD_COLUMNS} FROM online_records WHERE project = ? AND view = ? AND version = ? AND entity_key IN (${keysIn})`, recordFromRow));
+  }
+
+  readStates(view: ViewRef, entityKeys: readonly string[]): Promise<(StoredState | undefined)[]> {
+    return Promise.resolve(this.read(view, entityKeys, this.stateStatements, (keysIn) => readStatesSql(sqliteDialect, keysIn), stateFromRow));
+  }
+
+  /** Reads in chunks of READ_CHUNK keys with statements prepared once per key count. */
+  private read<T extends StoredRecord>(view: ViewRef, entityKeys: readonly string[], statements: Map<number, Database.Statement>, sql: (keysIn: string) => string, fromRow: (row: Record<string, unknown>) => T): (T | undefined)[] {
+    const found = new Map<string, T>();
     for (let i = 0; i < entityKeys.length; i += READ_CHUNK) {
       const chunk = entityKeys.slice(i, i + READ_CHUNK);
-      for (const row of this.readStatement(chunk.length).all(this.project, view.view, view.version, ...chunk) as Record<string, unknown>[]) {
-        const record = recordFromRow(row);
+      let statement = statements.get(chunk.length);
+      if (statement === undefined) statements.set(chunk.length, (statement = this.db.prepare(sql(Array(chunk.length).fill("?").join(", ")))));
+      for (const row of statement.all(this.project, view.view, view.version, ...chunk) as Record<string, unknown>[]) {
+        const record = fromRow(row);
         found.set(record.entityKey, record);
       }
     }
-    return Promise.resolve(entityKeys.map((k) => found.get(k)));
-  }
-
-  private readStatement(count: number): Database.Statement {
-    let statement = this.readStatements.get(count);
-    if (statement === undefined) {
-      statement = this.db.prepare(`SELECT ${RECORD_COLUMNS} FROM online_records WHERE project = ? AND view = ? AND version = ? AND entity_key IN (${Array(count).fill("?").join(", ")})`);
-      this.readStatements.set(count, statement);
-    }
-    return statement;
+    return entityKeys.map((k) => found.get(k));
   }
 
   delete(view: ViewRef, entityKeys: readonly string[]): Promise<number> {
     const remove = this.db.prepare("DELETE FROM online_records WHERE project = ? AND view = ? AND version = ? AND entity_key = ?");
-    const run = this.db.transaction(() => entityKeys.reduce((n, key) => n + remove.run(this.project, view.view, view.version, key).changes, 0));
+    const unseal = this.db.prepare(deleteSealedSql(sqliteDialect, "?"));
+    const run = this.db.transaction(() =>
+      entityKeys.reduce((n, key) => {
+        unseal.run(this.project, view.view, view.version, key);
+        return n + remove.run(this.project, view.view, view.version, key).changes;
+      }, 0),
+    );
     return Promise.resolve(run.immediate());
   }
 
   erase(view: ViewRef, entityKeys: readonly string[], boundaryMicros: number): Promise<{ tombstones: StoredRecord[]; removed: number }> {
     const held = this.db.prepare("SELECT 1 FROM online_records WHERE project = ? AND view = ? AND version = ? AND entity_key = ? AND feature_values <> ?");
     const write = this.db.prepare(`INSERT INTO online_records AS t (project, view, version, ${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${eraseTail(sqliteDialect)}`);
+    const unseal = this.db.prepare(deleteSealedSql(sqliteDialect, "?"));
     const run = this.db.transaction(() => {
       const writeTs = nowMicros();
       let removed = 0;
       const tombstones: StoredRecord[] = [];
       for (const key of new Set(entityKeys)) {
         if (held.get(this.project, view.view, view.version, key, ERASED_VALUES) !== undefined) removed++;
+        unseal.run(this.project, view.view, view.version, key);
         const t = tombstone(key, boundaryMicros);
         const row = write.get(this.project, view.view, view.version, t.entityKey, t.values, t.eventTs, t.createdTs, writeTs) as Record<string, unknown> | undefined;
         if (row !== undefined) tombstones.push(recordFromRow(row));
@@ -115,8 +127,13 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   teardown(view?: ViewRef): Promise<void> {
-    if (view === undefined) this.db.prepare("DELETE FROM online_records WHERE project = ?").run(this.project);
-    else this.db.prepare("DELETE FROM online_records WHERE project = ? AND view = ? AND version = ?").run(this.project, view.view, view.version);
+    const run = this.db.transaction(() => {
+      for (const table of ["online_records", "sealed_tiles"]) {
+        if (view === undefined) this.db.prepare(`DELETE FROM ${table} WHERE project = ?`).run(this.project);
+        else this.db.prepare(`DELETE FROM ${table} WHERE project = ? AND view = ? AND version = ?`).run(this.project, view.view, view.version);
+      }
+    });
+    run.immediate();
     return Promise.resolve();
   }
 

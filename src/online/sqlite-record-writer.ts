@@ -1,15 +1,18 @@
 import type Database from "better-sqlite3";
-import { insertDeadLetterSql, nowMicros, recordFromRow, RECORD_COLUMNS, saveCheckpointSql, upsertTail, type OnlineDialect } from "./online-sql.js";
-import { newestPerKey, type OnlineWrite, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
+import { insertDeadLetterSql, nowMicros, recordFromRow, RECORD_COLUMNS, saveCheckpointSql, upsertSealedSql, upsertTail, type OnlineDialect } from "./online-sql.js";
+import { newestPerKey, type OnlineWrite, type StateWrite, type StoredRecord, type StreamCheckpoint, type ViewRef } from "./online-store.js";
 
 export const sqliteDialect: OnlineDialect = { param: () => "?", table: (name) => name, greatest: "max" };
 
 /** A row of a commit that was applied: its index in the rows given, and its write time. */
 export type AppliedWrite = readonly [index: number, writeTs: number];
 
-/** The applied rows of a commit as records. */
-export function appliedRecords(rows: readonly OnlineWrite[], applied: readonly AppliedWrite[]): StoredRecord[] {
-  return applied.map(([i, writeTs]) => ({ ...rows[i]!, writeTs }));
+/** The applied rows of a commit as records (without their sealed tiles: a record is what a read of the row returns). */
+export function appliedRecords(rows: readonly StateWrite[], applied: readonly AppliedWrite[]): StoredRecord[] {
+  return applied.map(([i, writeTs]) => {
+    const { entityKey, values, eventTs, createdTs } = rows[i]!;
+    return { entityKey, values, eventTs, createdTs, writeTs };
+  });
 }
 
 /**
@@ -20,6 +23,7 @@ export class SqliteRecordWriter {
   private readonly upsert: Database.Statement;
   /** The same upsert returning only the write time: a stream commit has the rest, and copying states back cost as much as writing them. */
   private readonly upsertStates: Database.Statement;
+  private readonly sealed: Database.Statement;
   private readonly letter: Database.Statement;
   private readonly checkpoint: Database.Statement;
 
@@ -29,6 +33,7 @@ export class SqliteRecordWriter {
   ) {
     this.upsert = db.prepare(`INSERT INTO online_records AS t (project, view, version, ${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${upsertTail(sqliteDialect)}`);
     this.upsertStates = db.prepare(`INSERT INTO online_records AS t (project, view, version, ${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${upsertTail(sqliteDialect, "write_ts")}`);
+    this.sealed = db.prepare(upsertSealedSql(sqliteDialect));
     this.letter = db.prepare(insertDeadLetterSql(sqliteDialect));
     this.checkpoint = db.prepare(saveCheckpointSql(sqliteDialect));
   }
@@ -46,7 +51,7 @@ export class SqliteRecordWriter {
   }
 
   /** State rows, dead letters and the stream position in one transaction; which rows applied (see appliedRecords). */
-  commitCheckpoint(view: ViewRef, rows: readonly OnlineWrite[], checkpoint: StreamCheckpoint): AppliedWrite[] {
+  commitCheckpoint(view: ViewRef, rows: readonly StateWrite[], checkpoint: StreamCheckpoint): AppliedWrite[] {
     const at = new Date().toISOString();
     const index = new Map(rows.map((r, i) => [r, i]));
     return this.db
@@ -55,7 +60,9 @@ export class SqliteRecordWriter {
         const applied: AppliedWrite[] = [];
         for (const r of newestPerKey(rows)) {
           const stored = this.upsertStates.get(this.project, view.view, view.version, r.entityKey, r.values, r.eventTs, r.createdTs, writeTs) as { write_ts: number } | undefined;
-          if (stored !== undefined) applied.push([index.get(r)!, Number(stored.write_ts)]);
+          if (stored === undefined) continue;
+          applied.push([index.get(r)!, Number(stored.write_ts)]);
+          if (r.sealed !== undefined) this.sealed.run(this.project, view.view, view.version, r.entityKey, r.sealed);
         }
         for (const d of checkpoint.deadLetters) this.letter.run(this.project, checkpoint.consumer, d.seq, d.reason, d.payload, at);
         this.checkpoint.run(this.project, checkpoint.consumer, checkpoint.seq, checkpoint.watermark, checkpoint.deadLetters.length, at);

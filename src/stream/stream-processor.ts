@@ -1,6 +1,7 @@
 import { hopGroups, type HopGroup } from "../aggregation/tile-partials.js";
 import { KeyState } from "../aggregation/tile-state.js";
-import type { OnlineStore, OnlineWrite, DeadLetter } from "../online/online-store.js";
+import { readSplit, sealedAt } from "../aggregation/key-state-split.js";
+import type { OnlineStore, StateWrite, DeadLetter } from "../online/online-store.js";
 import type { OnlineWriter, WriteTarget } from "../online/online-writer.js";
 import { eventDecoder, type DecodedEvent, type EventDecoder } from "./event-decoder.js";
 import { eventLogFormat, type EventLogFormat } from "./event-log-line.js";
@@ -13,6 +14,13 @@ import type { RateLimiter } from "./rate-limiter.js";
 /** The watermark before any event (µs; as checkpoints store it). */
 const NO_WATERMARK = -1;
 
+/**
+ * A key's tiles closed since its last seal are sealed (stored apart, see key-state-split.ts)
+ * once they number at least 1/SEAL_SHARE of those sealed then: commits rewrite the small head,
+ * and a tile is rewritten with the sealed part a bounded number of times on average.
+ */
+const SEAL_SHARE = 4;
+
 /** One message from a stream: its sequence, arrival time (µs; becomes created_timestamp) and payload. */
 export interface StreamMessage {
   readonly seq: number;
@@ -21,15 +29,19 @@ export interface StreamMessage {
 }
 
 /**
- * A key's state in the processor. Stored as one online record: the tiles as its values, the newest
- * event time as its event_timestamp, and the last stream sequence applied to it as its
- * created_timestamp, which rises with every change, so the store's compare-and-set accepts each
- * newer state and refuses an older one.
+ * A key's state in the processor. Stored as one online record: the tiles not sealed at `split`
+ * as its values (all of them while it is -Infinity), the newest event time as its
+ * event_timestamp, and the last stream sequence applied to it as its created_timestamp, which
+ * rises with every change, so the store's compare-and-set accepts each newer state and refuses
+ * an older one; the sealed tiles are stored with it when they change.
  */
 interface Live {
   state: KeyState;
   seq: number;
   maxTs: number;
+  split: number;
+  /** Tiles in the sealed part last stored. */
+  sealedTiles: number;
 }
 
 export interface ProcessorDeps {
@@ -137,11 +149,13 @@ export class StreamProcessor {
     });
     const missing = [...unseen];
     if (missing.length > 0) {
-      const stored = await this.deps.durable.readMany(this.deps.target.ref, missing);
+      const stored = await this.deps.durable.readStates(this.deps.target.ref, missing);
       missing.forEach((key, i) => {
         const record = stored[i];
         if (record === undefined || isTombstone(record) || this.deps.boundaries?.dropsState(key, record.eventTs) === true) return;
-        this.live.set(key, { state: KeyState.decode(this.groups, record.values), seq: record.createdTs, maxTs: record.eventTs });
+        const state = KeyState.decode(this.groups, record.values, record.sealed);
+        const split = readSplit(record.values).split ?? -Infinity;
+        this.live.set(key, { state, seq: record.createdTs, maxTs: record.eventTs, split, sealedTiles: state.countTiles((g, start) => sealedAt(g, start, split)) });
       });
     }
     messages.forEach((m, i) => this.apply(m, decoded[i]!));
@@ -169,7 +183,7 @@ export class StreamProcessor {
     this.maxTs = Math.max(this.maxTs, event.ts);
     this.logEvent(m, event);
     let live = this.live.get(event.entityKey);
-    if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity }));
+    if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity, split: -Infinity, sealedTiles: 0 }));
     if (m.seq <= live.seq) return; // the stored state already holds it (a replay after a crash)
     live.state.add({ ts: event.ts, cr: m.arrivedMicros, values: event.values }, this.watermark);
     live.seq = m.seq;
@@ -281,13 +295,14 @@ export class StreamProcessor {
     this.deadLetters = [];
     this.pendingTimes = [];
     const part = 2000;
+    const cached = this.deps.writer.cachesCommits(this.deps.target);
     for (let i = 0; i < keys.length || i === 0; i += part) {
-      // Compacted first, so what is stored is only what reads at or after the watermark need.
-      const chunk = keys.slice(i, i + part).flatMap((key): OnlineWrite[] => {
+      const whole = new Map<string, string>();
+      const chunk = keys.slice(i, i + part).flatMap((key): StateWrite[] => {
         const l = this.live.get(key);
         if (l === undefined) return []; // forgotten (erased) since the flush began
-        l.state.compact(watermark);
-        const row = { entityKey: key, values: l.state.encode(), eventTs: l.maxTs, createdTs: l.seq };
+        const row = stateRow(key, l, watermark);
+        if (cached && l.split !== -Infinity) whole.set(key, l.state.encode()); // a head alone is not a state
         if (l.state.empty) this.live.delete(key);
         return [row];
       });
@@ -295,10 +310,31 @@ export class StreamProcessor {
       const last = i + part >= keys.length;
       // Only the last part advances the position; a crash between parts replays into states that skip what they hold.
       const checkpoint = { consumer: this.deps.consumer, seq: last ? upTo : this.checkpointSeq, watermark, deadLetters: last ? deadLetters : [] };
-      await this.deps.writer.commitCheckpoint(this.deps.target, chunk, checkpoint);
+      await this.deps.writer.commitCheckpoint(this.deps.target, chunk, checkpoint, whole);
     }
     const now = Date.now() * 1000;
     this.deps.onVisible?.(times.map((ts) => (now - ts) / 1e6));
     this.checkpointSeq = upTo;
   }
+}
+
+/**
+ * The row that stores a key's state at a commit: compacted first (only what reads at or after
+ * the watermark need), its newly closed tiles sealed when due (SEAL_SHARE), then its head.
+ */
+function stateRow(entityKey: string, l: Live, watermark: number): StateWrite {
+  l.state.compact(watermark);
+  let sealed: string | undefined;
+  if (l.state.empty) l.split = -Infinity; // stored whole (and empty): a sealed part left behind is no longer read
+  else if (watermark > l.split) {
+    const split = l.split;
+    const fresh = l.state.countTiles((g, start) => sealedAt(g, start, watermark) && !sealedAt(g, start, split));
+    if (fresh > 0 && fresh * SEAL_SHARE >= l.sealedTiles) {
+      sealed = l.state.encodeSealed(watermark);
+      l.split = watermark;
+      l.sealedTiles = l.state.countTiles((g, start) => sealedAt(g, start, watermark));
+    }
+  }
+  const row = { entityKey, values: l.state.encodeHead(l.split), eventTs: l.maxTs, createdTs: l.seq };
+  return sealed === undefined ? row : { ...row, sealed };
 }

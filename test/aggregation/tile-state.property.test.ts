@@ -26,13 +26,16 @@ const step = fc.record({
   x: fc.option(fc.integer({ min: -10_000, max: 10_000 }).map((c) => c / 100), { nil: null, freq: 5 }),
   s: fc.option(fc.constantFrom("a", "b", "c"), { nil: null, freq: 5 }),
   readAfter: fc.option(fc.integer({ min: 0, max: 20 }).map((m) => m * M), { nil: null, freq: 2 }),
+  seal: fc.boolean(),
 });
 
 /**
  * The streaming state against the brute-force oracle: events arrive in created-time order; the
  * watermark is the newest event time minus the allowed lateness; later events are refused (the
  * dead-letter path) and so absent from both; reads at t at or after the arrivals so far see
- * exactly the accepted events. Compaction and a round trip through the stored encoding happen along the way.
+ * exactly the accepted events. Compaction and round trips through the stored encodings happen
+ * along the way: whole, and as a head with sealed tiles cut at an earlier watermark (as a stream
+ * commit stores it; the sealed part may hold tiles compacted away since).
  */
 describe("KeyState (streaming tiles) matches the window oracle", () => {
   it("for random arrivals, lateness, compaction and restarts from the stored encoding", () => {
@@ -42,16 +45,24 @@ describe("KeyState (streaming tiles) matches the window oracle", () => {
         let state = KeyState.empty(groups);
         let maxTs = -Infinity;
         const accepted: OracleEvent[] = [];
+        let split = -Infinity;
+        let sealed: string | undefined;
         for (const [n, e] of arrivals.entries()) {
-          const watermark = maxTs - latenessMin * M;
-          if (e.ts >= watermark) {
+          const before = maxTs - latenessMin * M;
+          if (e.ts >= before) {
             const event: StateEvent = { ts: e.ts, cr: e.cr, values: { x: e.x, s: e.s } };
-            state.add(event, watermark);
+            state.add(event, before);
             accepted.push({ key: "k", ts: e.ts, cr: e.cr, values: { x: e.x, s: e.s } });
             maxTs = Math.max(maxTs, e.ts);
           }
-          state.compact(maxTs - latenessMin * M);
+          const watermark = maxTs - latenessMin * M;
+          state.compact(watermark);
+          if (e.seal && watermark > split) {
+            sealed = state.encodeSealed(watermark);
+            split = watermark;
+          }
           if (n % 4 === 1) state = KeyState.decode(groups, state.encode());
+          if (n % 4 === 3) state = KeyState.decode(groups, state.encodeHead(split), sealed);
           if (e.readAfter !== null) {
             const t = Math.max(e.cr, maxTs) + e.readAfter;
             const got = state.valuesAt(t);
@@ -64,5 +75,18 @@ describe("KeyState (streaming tiles) matches the window oracle", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("refuses a head without its sealed tiles, or with sealed tiles cut at another split", () => {
+    const state = KeyState.empty(groups);
+    for (let i = 0; i < 12; i++) state.add({ ts: i * 20 * M, cr: i * 20 * M, values: { x: i, s: "a" } }, (i - 1) * 20 * M);
+    const split = 120 * M;
+    const head = state.encodeHead(split);
+    assert.ok(head.startsWith(`@${split};`));
+    assert.throws(() => KeyState.decode(groups, head), /sealed tiles are missing/);
+    assert.throws(() => KeyState.decode(groups, head, state.encodeSealed(split - 60 * M)), /were cut at/);
+    const whole = KeyState.decode(groups, head, state.encodeSealed(split));
+    for (let t = 0; t <= 300; t += 7) assert.deepEqual(whole.valuesAt(t * M), state.valuesAt(t * M));
+    assert.ok(state.countTiles(() => true) > state.countTiles((g, start) => start + g.hopMicros <= split));
   });
 });

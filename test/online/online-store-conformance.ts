@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import type { MaterializationJob, OnlineStore, OnlineWrite, StoredRecord, ViewRef } from "../../src/online/online-store.js";
+import type { MaterializationJob, OnlineStore, OnlineWrite, StoredRecord, StoredState, ViewRef } from "../../src/online/online-store.js";
 import { shuffle } from "../helpers/shuffle.js";
 import { isTombstone, TOMBSTONE_CREATED_TS } from "../../src/online/tombstone.js";
 
@@ -53,6 +53,10 @@ const AWKWARD_VALUES = [
 ];
 
 const row = (entityKey: string, eventTs: number, createdTs: number, values = valuesOf(entityKey, eventTs, createdTs)): OnlineWrite => ({ entityKey, values, eventTs, createdTs });
+
+function withoutSealed({ entityKey, values, eventTs, createdTs, writeTs }: StoredState): StoredRecord {
+  return { entityKey, values, eventTs, createdTs, writeTs };
+}
 
 /** Values that name their own (key, event, created): two rows with equal times carry equal values, so a winner is unambiguous. */
 function valuesOf(entityKey: string, eventTs: number, createdTs: number): string {
@@ -506,6 +510,36 @@ export function onlineStoreConformance(backend: OnlineStoreBackend): void {
         assert.equal(again[0]?.writeTs, (await store.readMany(VIEW_A1, ["k1"]))[0]?.writeTs, "the write time returned is the one stored (cache populates are ordered by it)");
         assert.deepEqual([...(await store.deadLetterSeqs("c1", 5, 12))].sort((a, b) => a - b), [11, 12]);
         assert.deepEqual([...(await store.deadLetterSeqs("c2", 0, 100))], []);
+      });
+
+      it("stores sealed tiles apart from their state row: written only with a row that applies, read with it, removed by erase, delete and teardown", async () => {
+        const store = stores.store("p");
+        const checkpoint = (seq: number) => ({ consumer: "c4", seq, watermark: T0, deadLetters: [] });
+        const sealedOf = (key: string, n: number): string => `@${n};sealed ${key} ${n} ${"z".repeat(n === 2 ? 50_000 : 10)}`;
+        const keys = ["k1", ...AWKWARD_KEYS];
+        await store.commitCheckpoint(VIEW_A1, keys.map((k) => ({ ...row(k, T0, 1), sealed: sealedOf(k, 1) })), checkpoint(1));
+        await store.commitCheckpoint(VIEW_A2, [{ ...row("k1", T0, 1), sealed: sealedOf("k1", 9) }], checkpoint(2));
+        assert.deepEqual((await store.readStates(VIEW_A1, [...keys, "absent"])).map((r) => r?.sealed), [...keys.map((k) => sealedOf(k, 1)), undefined]);
+        assert.deepEqual((await store.readMany(VIEW_A1, ["k1"]))[0], withoutSealed((await store.readStates(VIEW_A1, ["k1"]))[0]!), "readMany: the same record, without the sealed tiles");
+        // A row without sealed tiles keeps the stored ones; a row that does not apply (older) writes none.
+        await store.commitCheckpoint(VIEW_A1, [row("k1", T0, 2), { ...row("O'Brien", T0, 0), sealed: sealedOf("O'Brien", 7) }], checkpoint(3));
+        const [k1, obrien] = await store.readStates(VIEW_A1, ["k1", "O'Brien"]);
+        assert.deepEqual([k1?.createdTs, k1?.sealed, obrien?.createdTs, obrien?.sealed], [2, sealedOf("k1", 1), 1, sealedOf("O'Brien", 1)]);
+        await store.commitCheckpoint(VIEW_A1, [{ ...row("k1", T0, 3), sealed: sealedOf("k1", 2) }], checkpoint(4));
+        assert.equal((await store.readStates(VIEW_A1, ["k1"]))[0]?.sealed, sealedOf("k1", 2), "replaced, byte for byte");
+        await store.erase(VIEW_A1, ["k1"], T0);
+        const [erased] = await store.readStates(VIEW_A1, ["k1"]);
+        assert.ok(erased !== undefined && isTombstone(erased) && erased.sealed === undefined, "erase leaves a tombstone and no sealed tiles");
+        assert.equal(await store.delete(VIEW_A1, ["O'Brien"]), 1);
+        await store.commitCheckpoint(VIEW_A1, [row("O'Brien", T0, 5)], checkpoint(5));
+        assert.equal((await store.readStates(VIEW_A1, ["O'Brien"]))[0]?.sealed, undefined, "delete removed the sealed tiles too");
+        await store.teardown(VIEW_A1);
+        await store.commitCheckpoint(VIEW_A1, keys.map((k) => row(k, T0, 6)), checkpoint(6));
+        assert.deepEqual((await store.readStates(VIEW_A1, keys)).map((r) => r?.sealed), keys.map(() => undefined), "teardown of the version removed its sealed tiles");
+        assert.equal((await store.readStates(VIEW_A2, ["k1"]))[0]?.sealed, sealedOf("k1", 9), "another version's stay");
+        await store.teardown();
+        await store.commitCheckpoint(VIEW_A2, [row("k1", T0, 7)], checkpoint(7));
+        assert.equal((await store.readStates(VIEW_A2, ["k1"]))[0]?.sealed, undefined, "teardown of the project removed all");
       });
 
       it("pages through a consumer's dead letters in order, and redacts payloads keeping the rows", async () => {

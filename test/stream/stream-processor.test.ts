@@ -17,8 +17,8 @@ describe("stream processor", () => {
   const processor = async (maxWritesPerSecond: number, consumer: string): Promise<{ processor: StreamProcessor; commits: { at: number; rows: number }[] }> => {
     const commits: { at: number; rows: number }[] = [];
     const writer = Object.create(online.writer) as typeof online.writer;
-    writer.commitCheckpoint = async (target, rows, checkpoint) => {
-      const n = await online.writer.commitCheckpoint(target, rows, checkpoint);
+    writer.commitCheckpoint = async (target, rows, checkpoint, whole) => {
+      const n = await online.writer.commitCheckpoint(target, rows, checkpoint, whole);
       commits.push({ at: performance.now(), rows: rows.length });
       return n;
     };

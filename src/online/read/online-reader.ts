@@ -10,6 +10,7 @@ import type { OnlineStore, StoredRecord } from "../online-store.js";
 import { decodeValue, type EncodedValue } from "../value-codec.js";
 import type { CircuitBreaker } from "./circuit-breaker.js";
 import type { DefaultSnapshot } from "./default-snapshot.js";
+import { wholeState } from "../../aggregation/whole-state.js";
 import { KeyState } from "../../aggregation/tile-state.js";
 import { oldestServedMicros, type FeatureStatus } from "./feature-status.js";
 import type { PopulateQueue } from "./populate-queue.js";
@@ -162,7 +163,9 @@ export class OnlineReader {
     await Promise.all(
       [...byView].map(async ([view, group]) => {
         metrics.durableReadQueries.inc();
-        const records = await durable.readMany(view.ref, group.map((l) => l.entityKey));
+        const keys = group.map((l) => l.entityKey);
+        const groups = view.tileGroups;
+        const records = groups === undefined ? await durable.readMany(view.ref, keys) : (await durable.readStates(view.ref, keys)).map((r) => r && wholeState(groups, r));
         const cached = this.usesCache(view);
         group.forEach((l, i) => {
           const record = records[i] ?? null;

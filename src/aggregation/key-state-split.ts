@@ -1,0 +1,77 @@
+import { StorageError } from "../errors.js";
+import type { EventValue, StateFloats } from "./key-state-codec.js";
+import { TILE, type GroupLayout } from "./tile-layout.js";
+
+/**
+ * A key's state is stored in two parts, so that a stream commit rewrites only what changed:
+ * the sealed tiles (closed before a split time: no event can change them any more), written
+ * rarely, and the head (every other tile), written on each commit. Both are states in the
+ * ordinary layout (key-state-codec.ts); the head's stored text starts with the split it was cut
+ * at (`@<split µs>;`), and so does the sealed part's, so a reader can check that they belong together.
+ */
+export const SPLIT_MARK = "@";
+
+/** A tile is sealed at `split` when it ended at or before it. */
+export const sealedAt = (g: GroupLayout, start: number, split: number): boolean => start + g.hopMicros <= split;
+
+/** Prefixes a stored part with its split. */
+export const withSplit = (split: number, text: string): string => `${SPLIT_MARK}${split};${text}`;
+
+/** A stored part's split (undefined: a whole state, never split) and the state text after it. */
+export function readSplit(text: string): { split: number | undefined; body: string } {
+  if (!text.startsWith(SPLIT_MARK)) return { split: undefined, body: text };
+  const end = text.indexOf(";");
+  const split = Number(text.slice(1, end));
+  if (end < 0 || !Number.isSafeInteger(split)) throw new StorageError(`a stored aggregation state has a malformed split marker (${text.slice(0, 24)})`);
+  return { split, body: text.slice(end + 1) };
+}
+
+/** The tiles of `state` that `keep` selects (by group and tile start), in order, with their non-number values. */
+export function selectTiles(layout: readonly GroupLayout[], state: StateFloats, keep: (g: GroupLayout, start: number) => boolean): StateFloats {
+  const { floats } = state;
+  const out = new Float64Array(state.used);
+  const others = new Map<number, EventValue>();
+  let read = 0;
+  let write = 0;
+  for (const g of layout) {
+    const countAt = write++;
+    let kept = 0;
+    for (let k = floats[read++]!; k > 0; k--) {
+      const end = read + g.tileWidth + Math.max(0, floats[read + TILE.rawCount]!) * g.rawWidth;
+      if (keep(g, floats[read]!)) {
+        out.set(floats.subarray(read, end), write);
+        if (state.others.size > 0) for (let i = read; i < end; i++) if (state.others.has(i)) others.set(write + i - read, state.others.get(i)!);
+        write += end - read;
+        kept++;
+      }
+      read = end;
+    }
+    out[countAt] = kept;
+  }
+  return { floats: out, used: write, others };
+}
+
+/** The tiles of `a` then those of `b`, group by group (a sealed part and its head: disjoint tiles). */
+export function joinTiles(layout: readonly GroupLayout[], a: StateFloats, b: StateFloats): StateFloats {
+  const out = new Float64Array(a.used + b.used - layout.length);
+  const others = new Map<number, EventValue>();
+  const at = [0, 0];
+  let write = 0;
+  for (const g of layout) {
+    const countAt = write++;
+    let count = 0;
+    [a, b].forEach((part, p) => {
+      let read = at[p]!;
+      const tiles = part.floats[read++]!;
+      const from = read;
+      for (let k = tiles; k > 0; k--) read += g.tileWidth + Math.max(0, part.floats[read + TILE.rawCount]!) * g.rawWidth;
+      out.set(part.floats.subarray(from, read), write);
+      if (part.others.size > 0) for (const [i, v] of part.others) if (i >= from && i < read) others.set(write + i - from, v);
+      write += read - from;
+      count += tiles;
+      at[p] = read;
+    });
+    out[countAt] = count;
+  }
+  return { floats: out, used: write, others };
+}
