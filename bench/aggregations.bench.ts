@@ -8,7 +8,7 @@
  *   (3) a training set of --labels labels over --events events: Strata's tiled plan (CLI) against
  *       a plain DuckDB range-join query computing the same values; rows compared.
  *
- *   npm run bench:aggregations -- [--events 50000000] [--labels 1000000] [--stream-events 5000000] [--keys 100000] [--rate 20000] [--no-stream] [--no-batch]
+ *   npm run bench:aggregations -- [--events 50000000] [--labels 1000000] [--stream-events 5000000] [--keys 100000] [--rate 20000] [--warmup-seconds 5] [--steady-seconds 20] [--no-stream] [--no-batch]
  */
 import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
@@ -40,11 +40,13 @@ const { values: args } = parseArgs({
     days: { type: "string", default: "30" },
     rate: { type: "string", default: "20000" },
     "steady-seconds": { type: "string", default: "20" },
+    "warmup-seconds": { type: "string", default: "5" },
     "no-stream": { type: "boolean", default: false },
     "no-batch": { type: "boolean", default: false },
   },
 });
 const n = (name: Exclude<keyof typeof args, "no-stream" | "no-batch">): number => Number(args[name]);
+const FRESHNESS = "strata_stream_freshness_seconds";
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
 
 const windows = ["1h", "1d", "7d"] as const;
@@ -114,28 +116,35 @@ if (nats !== undefined) try {
 
   const rate = n("rate");
   const steadySeconds = n("steady-seconds");
-  const steadyTotal = rate * steadySeconds;
+  const warmupSeconds = n("warmup-seconds");
+  const steadyTotal = rate * (warmupSeconds + steadySeconds);
   // The checkpoint is committed before the commit's events are observed: wait for those too.
   const before = await freshnessObserved(metricsPort, total);
+  // The first seconds at the steady rate overlap the end of the bulk (its last event-log append
+  // runs on both cores): a warm-up at the same rate, reported apart, so (2) measures a steady state.
+  let warm: Buckets = before;
   const steadyStarted = performance.now();
   for (let i = 0; i < steadyTotal; i++) {
     const wait = steadyStarted + (i / rate) * 1000 - performance.now();
     if (wait > 2) await sleep(wait);
     publishEvent(i, Date.now());
     if (i % 1000 === 999) await nc.flush();
+    if (i === rate * warmupSeconds - 1) warm = await scrapeHistogram(`http://127.0.0.1:${metricsPort}/metrics`, FRESHNESS);
   }
   await nc.flush();
   await caughtUp(total + steadyTotal);
-  const steady = bucketDelta(before, await freshnessObserved(metricsPort, total + steadyTotal));
+  const steady = bucketDelta(warm, await freshnessObserved(metricsPort, total + steadyTotal));
+  const warmup = bucketDelta(before, warm);
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
   await exited;
   const summary = (JSON.parse(out.trim() === "" ? "{}" : out) as { views?: Record<string, unknown>[] }).views?.[0];
   console.log(`  applied ${String(summary?.events)}, dead letters ${String(summary?.deadLetters)}`);
-  const ms = (q: number): string => fmt(histogramQuantile(steady, q) * 1000, 0);
+  const ms = (buckets: Buckets, q: number): string => fmt(histogramQuantile(buckets, q) * 1000, 0);
   console.log(
-    `(2) freshness at a steady ${rate.toLocaleString()} events/s for ${steadySeconds} s: p50 ${ms(0.5)} ms, p99 ${ms(0.99)} ms, ${fmt(100 * shareAtMost(steady, 1), 1)}% within 1 s ` +
-      `(event time → committed online, from the processor's /metrics histogram); target p99 <= 1000 ms\n`,
+    `(2) freshness at a steady ${rate.toLocaleString()} events/s for ${steadySeconds} s: p50 ${ms(steady, 0.5)} ms, p99 ${ms(steady, 0.99)} ms, ${fmt(100 * shareAtMost(steady, 1), 1)}% within 1 s ` +
+      `(event time → committed online, from the processor's /metrics histogram); target p99 <= 1000 ms\n` +
+      `  after a ${warmupSeconds} s warm-up at the same rate right after the bulk: p50 ${ms(warmup, 0.5)} ms, p99 ${ms(warmup, 0.99)} ms\n`,
   );
   await store.close();
   await nc.close();
@@ -195,7 +204,7 @@ duck.close();
 /** The freshness histogram once it holds at least `events` observations. */
 async function freshnessObserved(port: number, events: number): Promise<Buckets> {
   for (;;) {
-    const buckets = await scrapeHistogram(`http://127.0.0.1:${port}/metrics`, "strata_stream_freshness_seconds");
+    const buckets = await scrapeHistogram(`http://127.0.0.1:${port}/metrics`, FRESHNESS);
     if ((buckets.get(Infinity) ?? 0) >= events) return buckets;
     await sleep(20);
   }

@@ -1,5 +1,5 @@
 import { StorageError } from "../errors.js";
-import type { EventValue, StateFloats } from "./key-state-codec.js";
+import { encodeFloats, type EventValue, type StateFloats } from "./key-state-codec.js";
 import { TILE, type GroupLayout } from "./tile-layout.js";
 
 /**
@@ -26,11 +26,16 @@ export function readSplit(text: string): { split: number | undefined; body: stri
   return { split, body: text.slice(end + 1) };
 }
 
-/** The tiles of `state` that `keep` selects (by group and tile start), in order, with their non-number values. */
-export function selectTiles(layout: readonly GroupLayout[], state: StateFloats, keep: (g: GroupLayout, start: number) => boolean): StateFloats {
+/** Reused by encodeTiles: a head is cut from every changed key at every commit, and a fresh array per cut cost more than the copy. */
+let scratch = new Float64Array(1024);
+const NONE: ReadonlyMap<number, EventValue> = new Map();
+
+/** The tiles of `state` that `keep` selects (by group and tile start), in order, as stored text (encodeFloats). */
+export function encodeTiles(layout: readonly GroupLayout[], state: StateFloats, keep: (g: GroupLayout, start: number) => boolean): string {
   const { floats } = state;
-  const out = new Float64Array(state.used);
-  const others = new Map<number, EventValue>();
+  if (scratch.length < state.used) scratch = new Float64Array(state.used * 2);
+  const out = scratch;
+  const others = state.others.size === 0 ? NONE : new Map<number, EventValue>();
   let read = 0;
   let write = 0;
   for (const g of layout) {
@@ -39,8 +44,9 @@ export function selectTiles(layout: readonly GroupLayout[], state: StateFloats, 
     for (let k = floats[read++]!; k > 0; k--) {
       const end = read + g.tileWidth + Math.max(0, floats[read + TILE.rawCount]!) * g.rawWidth;
       if (keep(g, floats[read]!)) {
-        out.set(floats.subarray(read, end), write);
-        if (state.others.size > 0) for (let i = read; i < end; i++) if (state.others.has(i)) others.set(write + i - read, state.others.get(i)!);
+        // A loop, not set(subarray()): tiles are a few floats, and a view per tile cost more than the copy.
+        for (let i = read; i < end; i++) out[write + i - read] = floats[i]!;
+        if (others !== NONE) for (let i = read; i < end; i++) if (state.others.has(i)) (others as Map<number, EventValue>).set(write + i - read, state.others.get(i)!);
         write += end - read;
         kept++;
       }
@@ -48,7 +54,7 @@ export function selectTiles(layout: readonly GroupLayout[], state: StateFloats, 
     }
     out[countAt] = kept;
   }
-  return { floats: out, used: write, others };
+  return encodeFloats({ floats: out, used: write, others });
 }
 
 /** The tiles of `a` then those of `b`, group by group (a sealed part and its head: disjoint tiles). */

@@ -1,7 +1,7 @@
 import type { AggregateSpec } from "../definitions/specs.js";
 import { StorageError } from "../errors.js";
 import { decodeFloats, encodeFloats, NEVER, type EventValue, type StateFloats } from "./key-state-codec.js";
-import { joinTiles, readSplit, sealedAt, selectTiles, withSplit } from "./key-state-split.js";
+import { encodeTiles, joinTiles, readSplit, sealedAt, withSplit } from "./key-state-split.js";
 import { TILE, tileLayout, type ColumnSlots, type GroupLayout } from "./tile-layout.js";
 import type { HopGroup } from "./tile-partials.js";
 
@@ -74,12 +74,12 @@ export class KeyState {
 
   /** The tiles not sealed at `split` (see key-state-split.ts), marked with it; the whole state when nothing is sealed (-Infinity). */
   encodeHead(split: number): string {
-    return split === -Infinity ? this.encode() : withSplit(split, encodeFloats(selectTiles(this.layout, this.floats, (g, start) => !sealedAt(g, start, split))));
+    return split === -Infinity ? this.encode() : withSplit(split, encodeTiles(this.layout, this.floats, (g, start) => !sealedAt(g, start, split)));
   }
 
   /** The tiles sealed at `split`, marked with it. */
   encodeSealed(split: number): string {
-    return withSplit(split, encodeFloats(selectTiles(this.layout, this.floats, (g, start) => sealedAt(g, start, split))));
+    return withSplit(split, encodeTiles(this.layout, this.floats, (g, start) => sealedAt(g, start, split)));
   }
 
   /** How many tiles `keep` selects (by group and start). */

@@ -130,7 +130,7 @@ export const projectConfigSchema = z.strictObject({
       /** The NATS server `strata stream run` consumes JetStream from. */
       nats: z.strictObject({ url: z.string().min(1).default("nats://127.0.0.1:4222") }).prefault({}),
       /** Commit state + checkpoint and acknowledge at least this often (the freshness floor). */
-      flushIntervalMs: z.number().int().positive().default(250),
+      flushIntervalMs: z.number().int().positive().default(100),
       /** ... or as soon as this many events wait (under half of maxAckPending, which forces a commit there anyway). */
       flushEvents: z.number().int().positive().default(200_000),
       /** While behind (a backlog in the stream), commit this often instead: fewer, larger commits write each key's state once for many of its events. */

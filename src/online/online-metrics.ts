@@ -19,7 +19,7 @@ export class OnlineMetrics {
   readonly populateFailures: Counter = this.registry.counter("strata_populate_failures_total", "Cache populate batches that failed (before retries)");
   readonly populateDropped: Counter = this.registry.counter("strata_populate_dropped_total", "Cache populates given up, by reason");
   readonly writes: Counter = this.registry.counter("strata_online_writes_total", "Rows written to the durable online store, by result (applied, stale)");
-  readonly freshness: Histogram = this.registry.histogram("strata_stream_freshness_seconds", "Streaming: event time to visible in the durable online store", [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
+  readonly freshness: Histogram = this.registry.histogram("strata_stream_freshness_seconds", "Streaming: event time to visible in the durable online store", [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60]);
   readonly streamEvents: Counter = this.registry.counter("strata_stream_events_total", "Streaming: events applied to aggregation state, by view");
   readonly deadLetters: Counter = this.registry.counter("strata_stream_dead_letters_total", "Streaming: events refused (late, malformed), by view and reason");
   readonly erasedEvents: Counter = this.registry.counter("strata_stream_erased_events_total", "Streaming: events of erased subjects from at or before their erasure, dropped (a replay), by view");
