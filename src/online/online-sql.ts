@@ -47,10 +47,13 @@ export function eraseTail(d: OnlineDialect): string {
   );
 }
 
-/** Params: project, view, version, key, tiles. Written only with a state row that applied, which makes it the newest. */
+/** Sealed tiles replace the stored ones: they are written only with a state row that applied, which makes them the newest. */
+export const SEALED_UPSERT_TAIL = "ON CONFLICT (project, view, version, entity_key) DO UPDATE SET tiles = excluded.tiles";
+
+/** Params: project, view, version, key, tiles. */
 export function upsertSealedSql(d: OnlineDialect): string {
   const p = Array.from({ length: 5 }, (_, i) => d.param(i + 1));
-  return `INSERT INTO ${d.table("sealed_tiles")} (project, view, version, entity_key, tiles) VALUES (${p.join(", ")}) ON CONFLICT (project, view, version, entity_key) DO UPDATE SET tiles = excluded.tiles`;
+  return `INSERT INTO ${d.table("sealed_tiles")} (project, view, version, entity_key, tiles) VALUES (${p.join(", ")}) ${SEALED_UPSERT_TAIL}`;
 }
 
 /** Params: project, view, version, then the keys (`keysIn`: the dialect's list of them from param 4). Records with their sealed tiles (column `sealed`). */

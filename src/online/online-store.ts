@@ -50,8 +50,8 @@ export interface OnlineStore {
   delete(view: ViewRef, entityKeys: readonly string[]): Promise<number>;
   /**
    * Replaces each key's record with a tombstone (tombstone.ts) whatever it holds, and removes its
-   * sealed tiles, in one transaction; returns the tombstones (with write times, for the cache) and how many keys held
-   * values. Idempotent: an existing tombstone with a later boundary is kept.
+   * sealed tiles, in one transaction; returns the tombstones (with write times, for the cache) and
+   * how many keys held values. Idempotent: an existing tombstone with a later boundary is kept.
    */
   erase(view: ViewRef, entityKeys: readonly string[], boundaryMicros: number): Promise<{ tombstones: StoredRecord[]; removed: number }>;
   /** Up to `limit` stored entity keys after `after`, in key order (an erasure's scan of a view with composite keys). */

@@ -2,7 +2,7 @@ import pg from "pg";
 import { StorageError } from "../errors.js";
 import {
   checkpointFromRow, deadLetterFromRow, deadLetterSeqsSql, deadLettersPageSql, deleteSealedSql, eraseTail, redactDeadLettersSql, insertDeadLetterSql, jobFromRow, jobParams, JOB_COLUMNS, loadCheckpointSql,
-  nowMicros, onlineDdl, readStatesSql, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, stateFromRow, upsertTail, type OnlineDialect,
+  nowMicros, onlineDdl, readStatesSql, RECORD_COLUMNS, recordFromRow, saveCheckpointSql, saveJobSql, SEALED_UPSERT_TAIL, stateFromRow, upsertTail, type OnlineDialect,
 } from "./online-sql.js";
 import { ERASED_VALUES, TOMBSTONE_CREATED_TS } from "./tombstone.js";
 import { newestPerKey, type StoredDeadLetter, type MaterializationLog, type OnlineStore, type OnlineWrite, type SavedCheckpoint, type StateWrite, type StoredRecord, type StoredState, type StreamCheckpoint, type ViewRef } from "./online-store.js";
@@ -78,8 +78,7 @@ export class PostgresOnlineStore implements OnlineStore {
       const sealed = newestPerKey(rows).filter((r) => r.sealed !== undefined && appliedKeys.has(r.entityKey));
       if (sealed.length > 0) {
         await client.query(
-          `INSERT INTO ${this.dialect.table("sealed_tiles")} (project, view, version, entity_key, tiles) SELECT $1, $2, $3, u.k, u.t FROM unnest($4::text[], $5::text[]) AS u(k, t) ` +
-            "ON CONFLICT (project, view, version, entity_key) DO UPDATE SET tiles = excluded.tiles",
+          `INSERT INTO ${this.dialect.table("sealed_tiles")} (project, view, version, entity_key, tiles) SELECT $1, $2, $3, u.k, u.t FROM unnest($4::text[], $5::text[]) AS u(k, t) ${SEALED_UPSERT_TAIL}`,
           [this.project, view.view, view.version, sealed.map((r) => r.entityKey), sealed.map((r) => r.sealed)],
         );
       }
