@@ -11,6 +11,8 @@ import { randomKeyPrefix, useRedis } from "../helpers/redis-server.js";
 
 const TTL_SECONDS = 1.5;
 const BURST = 5000;
+/** Bursts per median (see steadyP99). */
+const MEDIAN_OF = 5;
 const entities = { driver_id: [42] };
 const selection = { features: ["stats:rate"] };
 
@@ -55,14 +57,15 @@ describe("stampede on a hot key at expiry", () => {
   }
 
   /**
-   * Steady state: the same burst against a warm entry (all cache hits); the median p99 of three
-   * bursts, since one burst's p99 (CPU-bound, ~0.3 s) swung from 200 to 450 ms on this machine.
+   * Steady state: the same burst against a warm entry (all cache hits); the median p99 of five
+   * bursts, since one burst's p99 (CPU-bound, ~0.3 s) swung from 160 to 450 ms on this machine,
+   * and with three the ratio of two medians still ranged 1.6–3.5 for unchanged code.
    */
   async function steadyP99(online: OnlineService): Promise<number> {
     await burst(online); // warm-up: connections, JIT
     const p99s: number[] = [];
-    for (let i = 0; i < 3; i++) p99s.push(percentile(await burst(online), 99));
-    return p99s.sort((a, b) => a - b)[1]!;
+    for (let i = 0; i < MEDIAN_OF; i++) p99s.push(percentile(await burst(online), 99));
+    return p99s.sort((a, b) => a - b)[Math.floor(MEDIAN_OF / 2)]!;
   }
 
   /**
@@ -88,7 +91,7 @@ describe("stampede on a hot key at expiry", () => {
     const { store, online } = await open(true);
     try {
       const steady = await steadyP99(online);
-      const stampede = await expiries(online, true, 3);
+      const stampede = await expiries(online, true, MEDIAN_OF);
       assert.ok(Math.max(...stampede.reads) <= 2, `durable reads per expiry: ${stampede.reads.join(", ")}`);
       assert.ok(stampede.p99 <= 3 * steady, `p99 ${stampede.p99.toFixed(1)} ms at expiry vs ${steady.toFixed(1)} ms steady`);
     } finally {
