@@ -1,5 +1,5 @@
 import type { AggregateSpec } from "../definitions/specs.js";
-import { partial, type ColumnPartials } from "./tile-partials.js";
+import { partial, tileStartSql, type ColumnPartials } from "./tile-partials.js";
 
 /**
  * The batch plan's storage: one row per (key, UTC day) — a "day block" — holding
@@ -85,4 +85,4 @@ export function mergePartials(columns: readonly ColumnPartials[], from: (partial
 }
 
 /** Floor of a µs expression to its UTC day start. */
-export const dayStartSql = (micros: string): string => `(${micros} - (((${micros}) % ${DAY_US}) + ${DAY_US}) % ${DAY_US})`;
+export const dayStartSql = (micros: string): string => tileStartSql(micros, DAY_US);

@@ -6,7 +6,7 @@ import type { EntryLifetime } from "../cache/entry-lifetime.js";
 import { cachesView, type FeatureCache } from "../cache/feature-cache.js";
 import { entityKey } from "../entity-key.js";
 import type { OnlineMetrics } from "../online-metrics.js";
-import type { OnlineStore, StoredRecord } from "../online-store.js";
+import type { OnlineStore, StoredState } from "../online-store.js";
 import { decodeValue, type EncodedValue } from "../value-codec.js";
 import type { CircuitBreaker } from "./circuit-breaker.js";
 import type { DefaultSnapshot } from "./default-snapshot.js";
@@ -40,7 +40,8 @@ interface Lookup {
   readonly view: PlannedView;
   readonly entityKey: string;
   readonly cacheKey: string;
-  record?: StoredRecord | null;
+  /** For an aggregation view read from the durable store, a head with its sealed tiles (decoded together). */
+  record?: StoredState | null;
   parsed?: Record<string, EncodedValue>;
   degraded?: string;
 }
@@ -65,7 +66,7 @@ export interface ReaderDeps {
  * default snapshot (DEFAULTED, degraded) rather than sent to the durable store.
  */
 export class OnlineReader {
-  private readonly flight = new SingleFlight<StoredRecord | null>();
+  private readonly flight = new SingleFlight<StoredState | null>();
   private readonly counters: ReturnType<OnlineMetrics["cacheCounters"]>;
 
   constructor(private readonly deps: ReaderDeps) {
@@ -143,13 +144,13 @@ export class OnlineReader {
   /** Reads lookups from the durable store (batched per view, single-flight per key) and queues cache populates. */
   private async fromDurable(lookups: Lookup[], reason: "miss" | "refresh"): Promise<void> {
     const byKey = new Map(lookups.map((l) => [l.cacheKey, l]));
-    const load = (cacheKeys: readonly string[]): Promise<ReadonlyMap<string, StoredRecord | null>> => this.load(cacheKeys.map((k) => byKey.get(k)!), reason);
+    const load = (cacheKeys: readonly string[]): Promise<ReadonlyMap<string, StoredState | null>> => this.load(cacheKeys.map((k) => byKey.get(k)!), reason);
     const pending = this.deps.settings.singleFlight ? this.flight.claim([...byKey.keys()], load) : unshared([...byKey.keys()], load);
     const results = await withTimeout(Promise.all([...pending.entries()].map(async ([key, p]) => [key, await p] as const)), this.deps.settings.durableReadTimeoutMs);
     for (const [key, record] of results) byKey.get(key)!.record = record;
   }
 
-  private async load(lookups: readonly Lookup[], reason: "miss" | "refresh"): Promise<Map<string, StoredRecord | null>> {
+  private async load(lookups: readonly Lookup[], reason: "miss" | "refresh"): Promise<Map<string, StoredState | null>> {
     const { durable, metrics, populate, lifetime } = this.deps;
     const started = performance.now();
     const byView = new Map<PlannedView, Lookup[]>();
@@ -158,20 +159,21 @@ export class OnlineReader {
       if (group === undefined) byView.set(l.view, (group = []));
       group.push(l);
     }
-    const out = new Map<string, StoredRecord | null>();
-    const fills: [string, StoredRecord | null][] = [];
+    const out = new Map<string, StoredState | null>();
+    const fills: [string, StoredState | null][] = [];
     await Promise.all(
       [...byView].map(async ([view, group]) => {
         metrics.durableReadQueries.inc();
         const keys = group.map((l) => l.entityKey);
         const groups = view.tileGroups;
-        const records = groups === undefined ? await durable.readMany(view.ref, keys) : (await durable.readStates(view.ref, keys)).map((r) => r && wholeState(groups, r));
+        const records = groups === undefined ? await durable.readMany(view.ref, keys) : await durable.readStates(view.ref, keys);
         const cached = this.usesCache(view);
         group.forEach((l, i) => {
           const record = records[i] ?? null;
           // A tombstone reads as nothing stored, but goes to the cache as itself: its write time keeps older populates out.
           out.set(l.cacheKey, visible(record));
-          if (cached) fills.push([l.cacheKey, record]);
+          // The cache holds whole states: a head is joined with its sealed tiles only for it.
+          if (cached) fills.push([l.cacheKey, record === null || groups === undefined ? record : wholeState(groups, record)]);
         });
       }),
     );
@@ -221,7 +223,7 @@ export class OnlineReader {
             parsed[i] =
               view.tileGroups === undefined
                 ? (lookup.parsed ??= JSON.parse(record.values) as Record<string, EncodedValue>)
-                : KeyState.decode(view.tileGroups, record.values).valuesAt(readMicros);
+                : KeyState.decode(view.tileGroups, record.values, record.sealed).valuesAt(readMicros);
           }
         }
       }
