@@ -1,18 +1,18 @@
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { readCommits, writeAtomically } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
 import { commitDates, committedDates, committedFiles, partitionDate, partitionStart, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import { noProgress, type ProgressListener } from "../util/progress.js";
-import { quoteString } from "../util/sql.js";
+import { BLOCK_FILE, withBlockFiles, writeBlockFile } from "./block-files.js";
 import { compileDayBlock } from "./day-block-sql.js";
 import { DAY_US, slideLengths, windowShapes } from "./day-blocks.js";
 import { columnPartials } from "./tile-partials.js";
 
 /**
  * Day blocks (see day-blocks.ts) live beside the event log, one file per date:
- *   <view>/v<N>/_tiles/days/date=YYYY-MM-DD/blocks.parquet
+ *   <view>/v<N>/_tiles/days/date=YYYY-MM-DD/blocks.duckdb   (see block-files.ts)
  *   <view>/v<N>/_tiles/state.json   the last event-log commit the blocks include, the transform
  *                                   and the storage format
  * A date's blocks depend on its own events and, through the slides, on the days before it: a
@@ -21,7 +21,7 @@ import { columnPartials } from "./tile-partials.js";
 const tilesDir = (layout: ViewVersionLayout): string => join(layout.dir, "_tiles");
 const daysDir = (layout: ViewVersionLayout): string => join(tilesDir(layout), "days");
 /** Bumped when the stored layout changes: older tiles are rebuilt. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 interface TileState {
   readonly seq: number;
@@ -88,18 +88,17 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
     // Earlier dates are current: they were rebuilt before this one, or did not need to be.
     const earlier = reach > 1 ? await dayBlockFiles(layout, addDays(date, 1 - reach), addDays(date, -1)) : [];
     const eventFiles = committedFiles(layout, commits, (d) => d === date);
-    const sql = compileDayBlock({ joinKeys: record.spec.joinKeys, columns, columnTypes, dayStart: partitionStart(date), eventFiles, earlierBlockFiles: earlier, slides });
     await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `.blocks-${process.pid}-${Date.now()}.parquet`);
-    await duck.run(`COPY (${sql}) TO ${quoteString(tmp)} (FORMAT parquet)`);
-    await rename(tmp, join(dir, "blocks.parquet"));
+    await withBlockFiles(duck, earlier, (earlierBlocks) =>
+      writeBlockFile(duck, dir, compileDayBlock({ joinKeys: record.spec.joinKeys, columns, columnTypes, dayStart: partitionStart(date), eventFiles, earlierBlocks, slides })),
+    );
     onProgress({ phase: "building tiles", percent: (++done / dates.length) * 100 });
   }
   await writeAtomically(join(tilesDir(layout), "state.json"), JSON.stringify({ seq: last, transformHash: aggregation.transformHash, format: FORMAT } satisfies TileState));
   return report(dates.length);
 }
 
-/** The block files for dates in [from, to] (YYYY-MM-DD). */
+/** The block files for dates in [from, to] (YYYY-MM-DD); a date folder whose file a killed backfill never wrote has none. */
 export async function dayBlockFiles(layout: ViewVersionLayout, from: string, to: string): Promise<string[]> {
   let names: string[];
   try {
@@ -107,8 +106,10 @@ export async function dayBlockFiles(layout: ViewVersionLayout, from: string, to:
   } catch {
     return [];
   }
-  return names
+  const files = names
     .filter((n) => n.startsWith("date=") && n.slice(5) >= from && n.slice(5) <= to)
     .sort()
-    .map((n) => join(daysDir(layout), n, "blocks.parquet"));
+    .map((n) => join(daysDir(layout), n, BLOCK_FILE));
+  const present = await Promise.all(files.map((f) => stat(f).then(() => true, () => false)));
+  return files.filter((_, i) => present[i]);
 }

@@ -14,8 +14,8 @@ export interface DayBlockInput {
   readonly dayStart: number;
   /** The day's event-log files; none for a day that only carries slides. */
   readonly eventFiles: readonly string[];
-  /** Day-block files of the days before, as far back as the longest slide reaches. */
-  readonly earlierBlockFiles: readonly string[];
+  /** A relation over the day blocks of the days before, as far back as the longest slide reaches; null when there are none. */
+  readonly earlierBlocks: string | null;
   readonly slides: readonly number[];
 }
 
@@ -26,7 +26,7 @@ export interface DayBlockInput {
  *
  * @example
  * compileDayBlock({ joinKeys: [{ name: "card_id", type: "Int64" }], columns: [{ column: "amount", sum: true, min: false, max: true, last: false }],
- *   columnTypes: new Map([["amount", "Float64"]]), dayStart: 1704067200000000, eventFiles: ["/off/v1/date=2024-01-01/part-a-0.parquet"], earlierBlockFiles: [], slides: [6] })
+ *   columnTypes: new Map([["amount", "Float64"]]), dayStart: 1704067200000000, eventFiles: ["/off/v1/date=2024-01-01/part-a-0.parquet"], earlierBlocks: null, slides: [6] })
  */
 export function compileDayBlock(input: DayBlockInput): string {
   const keys = input.joinKeys.map((k) => quoteIdent(k.name));
@@ -70,12 +70,25 @@ export function compileDayBlock(input: DayBlockInput): string {
 
   const reach = Math.max(...input.slides);
   const earlier =
-    input.earlierBlockFiles.length === 0
+    input.earlierBlocks === null
       ? ""
-      : ` UNION ALL BY NAME SELECT ${[...keys, block.day, ...names].join(", ")} FROM read_parquet(${stringList(input.earlierBlockFiles)}, union_by_name = true) WHERE ${partial.events} IS NOT NULL AND ${block.day} > ${input.dayStart - reach * DAY_US}`;
+      : ` UNION ALL BY NAME SELECT ${[...keys, block.day, ...names].join(", ")} FROM ${input.earlierBlocks} WHERE ${partial.events} IS NOT NULL AND ${block.day} > ${input.dayStart - reach * DAY_US}`;
   ctes.push(`days AS (SELECT ${[...keys, `${input.dayStart}::BIGINT AS ${block.day}`, ...names].join(", ")} FROM dt${earlier})`);
   const slides = input.slides.flatMap((length) => mergePartials(input.columns, (p) => p, (p) => block.slide(length, p), `${block.day} > ${input.dayStart - length * DAY_US}`));
   ctes.push(`sl AS (SELECT ${[...keys, ...slides].join(", ")} FROM days GROUP BY ${keys.join(", ")})`);
-  const slideNames = input.slides.flatMap((length) => names.map((n) => block.slide(length, n)));
-  return `WITH ${ctes.join(",\n")}\nSELECT ${[...select, ...slideNames].join(", ")} FROM sl LEFT JOIN dt USING (${keys.join(", ")})`;
+  // Slides keep the day partials' types: merged, counts come out as DOUBLE and integer sums as
+  // 128-bit HUGEINT, which training sets read and merge more slowly.
+  const sumTypes = new Map<string, string>([[partial.events, "BIGINT"]]);
+  for (const c of input.columns) {
+    sumTypes.set(partial.count(c.column), "BIGINT");
+    if (c.sum) sumTypes.set(partial.sum(c.column), isFloat(c.column) ? "DOUBLE" : "BIGINT");
+  }
+  const slideColumns = input.slides.flatMap((length) =>
+    names.map((n) => {
+      const slide = block.slide(length, n);
+      const type = sumTypes.get(n);
+      return type === undefined ? slide : `CAST(${slide} AS ${type}) AS ${slide}`;
+    }),
+  );
+  return `WITH ${ctes.join(",\n")}\nSELECT ${[...select, ...slideColumns].join(", ")} FROM sl LEFT JOIN dt USING (${keys.join(", ")})`;
 }

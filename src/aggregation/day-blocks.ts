@@ -62,9 +62,12 @@ interface PartialColumn {
 /** The partials the column partials need: the event count, per column its non-null count, sum, min, max, and last value with its (event, created) time as one struct. */
 function partialColumns(columns: readonly ColumnPartials[]): PartialColumn[] {
   const by = (agg: string, name: string): PartialColumn => ({ name, merge: (from) => `${agg}(${from(name)})` });
-  const out = [by("sum", partial.events)];
+  // DuckDB sums BIGINTs into 128-bit integers, which made a training set's final merge about a
+  // tenth slower than summing DOUBLEs; counts are exact as DOUBLEs below 2^53, and readers cast them back.
+  const count = (name: string): PartialColumn => ({ name, merge: (from) => `sum(CAST(${from(name)} AS DOUBLE))` });
+  const out = [count(partial.events)];
   for (const c of columns) {
-    out.push(by("sum", partial.count(c.column)));
+    out.push(count(partial.count(c.column)));
     if (c.sum) out.push(by("sum", partial.sum(c.column)));
     if (c.min) out.push(by("min", partial.min(c.column)));
     if (c.max) out.push(by("max", partial.max(c.column)));

@@ -4,8 +4,9 @@ import type { DuckDb } from "../offline/duckdb.js";
 import { duckdbType } from "../offline/duckdb-types.js";
 import { committedFiles, datesBetween, partitionDate, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ResolvedViewFeatures } from "../registry/resolve-features.js";
-import { stringList } from "../util/sql.js";
 import { backfillTiles, dayBlockFiles } from "./backfill.js";
+import { withBlockFiles } from "./block-files.js";
+import { chooseSearch } from "./position-search-sql.js";
 import { DAY_US } from "./day-blocks.js";
 import { partial } from "./tile-partials.js";
 import { compileRawWindows } from "./raw-window-sql.js";
@@ -42,15 +43,17 @@ export async function computeAggregates(duck: DuckDb, offlineRoot: string, resol
   const commits = await readCommits(layout);
   const eventFiles = (from: bigint): string[] => (input.timeRange === null ? [] : committedFiles(layout, commits, datesBetween(partitionDate(from), partitionDate(range.max))));
   const common = { entityTable: input.entityTable, keys, timestampColumn: input.timestampColumn, outputs, sqlTypes };
-  let sql: string;
-  if (input.asOfIngestion) sql = compileRawWindows({ ...common, aggregates, eventFiles: eventFiles(range.min - longest), asOfIngestion: true });
-  else {
+  if (input.asOfIngestion) {
+    await duck.run(`CREATE TEMP TABLE ${input.resultTable} AS ${compileRawWindows({ ...common, aggregates, eventFiles: eventFiles(range.min - longest), asOfIngestion: true })}`);
+  } else {
     await backfillTiles(duck, offlineRoot, record);
     const blockFiles = input.timeRange === null ? [] : await dayBlockFiles(layout, partitionDate(range.min - longest - BigInt(DAY_US)), partitionDate(range.max));
-    // The largest block bounds the binary search; a flat column, read in milliseconds.
-    const [most] = blockFiles.length === 0 ? [] : await duck.rows(`SELECT coalesce(max(${partial.events}), 0) AS n FROM read_parquet(${stringList(blockFiles)}, union_by_name = true)`);
-    sql = compileWindows({ ...common, aggregates, blockFiles, maxBlockEvents: Number(most?.n ?? 0) });
+    await withBlockFiles(duck, blockFiles, async (blocks) => {
+      // Block sizes choose the position search; a flat column, read in milliseconds.
+      const [sizes] = blocks === null ? [] : await duck.rows(`SELECT coalesce(max(${partial.events}), 0) AS most, coalesce(avg(${partial.events}), 0) AS mean FROM ${blocks}`);
+      const stats = { maxBlockEvents: Number(sizes?.most ?? 0), meanBlockEvents: Number(sizes?.mean ?? 0) };
+      await duck.run(`CREATE TEMP TABLE ${input.resultTable} AS ${compileWindows({ ...common, aggregates, blocks, maxBlockEvents: stats.maxBlockEvents, search: chooseSearch(stats) })}`);
+    });
   }
-  await duck.run(`CREATE TEMP TABLE ${input.resultTable} AS ${sql}`);
   return aggregates.map((a) => ({ output: outputs.get(a.name)!, sqlType: sqlTypes.get(a.name)!, stored: a.name }));
 }

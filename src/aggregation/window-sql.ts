@@ -1,7 +1,8 @@
 import type { AggregateSpec } from "../definitions/specs.js";
 import { PRECOMPUTED_MATCHED, ROW_ID } from "../offline/point-in-time-sql.js";
-import { quoteIdent, stringList } from "../util/sql.js";
+import { quoteIdent } from "../util/sql.js";
 import { block, DAY_US, dayStartSql, mergePartials, slideLengths, windowShapes, type WindowShape } from "./day-blocks.js";
+import { searchCtes, type PositionSearch } from "./position-search-sql.js";
 import { columnPartials, partial, tileStartSql, type ColumnPartials } from "./tile-partials.js";
 
 export interface WindowQuery {
@@ -11,10 +12,11 @@ export interface WindowQuery {
   readonly keys: readonly { readonly name: string; readonly sqlType: string; readonly cast: boolean }[];
   readonly timestampColumn: string;
   readonly aggregates: readonly AggregateSpec[];
-  /** Day-block files covering the days the windows reach. */
-  readonly blockFiles: readonly string[];
-  /** The most events one block holds: how many halvings the position search needs. */
+  /** A relation over the day blocks of the days the windows reach (see block-files.ts); null when there are none. */
+  readonly blocks: string | null;
+  /** The most events one block holds: how many halvings a bisection needs. */
   readonly maxBlockEvents: number;
+  readonly search: PositionSearch;
   /** Aggregate name → output column. */
   readonly outputs: ReadonlyMap<string, string>;
   /** Output columns' SQL types (aggregate name → type). */
@@ -29,13 +31,13 @@ export interface WindowQuery {
  *   - on the days between: one slide of r − 1 days, read from the block of day d − 1;
  *   - on day d: its events before t (from lo when lo's day is d), a slice again.
  * Each label joins its key's blocks at the few offsets it needs (equality on key and day); slice
- * bounds come from a binary search in the block's sorted event times; a GROUP BY merges the rows.
+ * bounds come from a search in the block's sorted event times (position-search-sql.ts); a GROUP BY merges the rows.
  * Output: `__row_id`, one column per aggregate, `__matched` (some event fell in some window).
  */
 export function compileWindows(q: WindowQuery): string {
   const { keyCols, cte } = labelCte(q);
   // No blocks: every window is empty.
-  if (q.blockFiles.length === 0) return `WITH ${cte}\nSELECT ${ROW_ID}, ${q.aggregates.map((a) => `CAST(${a.column === null || a.function === "count" ? "0" : "NULL"} AS ${q.sqlTypes.get(a.name)!}) AS ${quoteIdent(q.outputs.get(a.name)!)}`).join(", ")}, false AS ${PRECOMPUTED_MATCHED} FROM lab`;
+  if (q.blocks === null) return `WITH ${cte}\nSELECT ${ROW_ID}, ${q.aggregates.map((a) => `CAST(${a.column === null || a.function === "count" ? "0" : "NULL"} AS ${q.sqlTypes.get(a.name)!}) AS ${quoteIdent(q.outputs.get(a.name)!)}`).join(", ")}, false AS ${PRECOMPUTED_MATCHED} FROM lab`;
   const shapes = windowShapes(q.aggregates);
   const shapeOf = (a: AggregateSpec): number => shapes.findIndex((s) => s.windowSeconds === a.windowSeconds && s.hopSeconds === a.hopSeconds);
   const needs = shapes.map((_, i) => columnPartials(q.aggregates.filter((a) => shapeOf(a) === i)));
@@ -46,11 +48,10 @@ export function compileWindows(q: WindowQuery): string {
   ctes.push(`l AS (SELECT *, ${shapes.map((_, i) => `(__d - ${dayStartSql(`__lo${i}`)}) // ${DAY_US} AS __off${i}`).join(", ")} FROM l0)`);
   const middle = shapes.some((s) => s.dayOffsets.some((o) => o >= 2)) ? ["1"] : [];
   ctes.push(`lr AS (SELECT *, unnest(list_distinct([0, ${[...middle, ...shapes.map((_, i) => `__off${i}`)].join(", ")}])) AS __r FROM l)`);
-  const blocks = `read_parquet(${stringList(q.blockFiles)}, union_by_name = true)`;
   const on = [...q.keys.map((k, i) => `b.${quoteIdent(k.name)} = lr.${keyCols[i]}`), `b.${block.day} = lr.__d - lr.__r * ${DAY_US}`].join(" AND ");
   const targets = [`CASE WHEN __r = 0 THEN __t END AS __x`, ...shapes.map((_, i) => `CASE WHEN __r = __off${i} THEN __lo${i} END AS __x${i}`)];
-  ctes.push(`j AS (SELECT lr.${ROW_ID}, lr.__r, ${shapes.map((_, i) => `lr.__off${i}`).join(", ")}, b.*, ${targets.join(", ")}, ${["", ...shapes.map((_, i) => i)].map((i) => `0 AS __i${i}`).join(", ")} FROM lr JOIN ${blocks} b ON ${on})`);
-  const search = searchLayers(["", ...shapes.map((_, i) => String(i))], q.maxBlockEvents);
+  ctes.push(`j AS (SELECT lr.${ROW_ID}, lr.__r, ${shapes.map((_, i) => `lr.__off${i}`).join(", ")}, b.*, ${targets.join(", ")}, ${["", ...shapes.map((_, i) => i)].map((i) => `0 AS __i${i}`).join(", ")} FROM lr JOIN ${q.blocks} b ON ${on})`);
+  const search = searchCtes(q.search, ["", ...shapes.map((_, i) => String(i))], q.maxBlockEvents, "j");
   ctes.push(...search);
   ctes.push(`sl AS (SELECT *, ${sliceColumns(allColumns, needs).join(", ")} FROM s${search.length})`);
   ctes.push(`pp AS (SELECT *, ${prefixPartials(allColumns).join(", ")} FROM sl)`);
@@ -64,19 +65,6 @@ export function compileWindows(q: WindowQuery): string {
 }
 
 const name = (shape: number, partialName: string): string => `__w${shape}${partialName}`;
-
-/**
- * Positions by binary search, one layer per halving: `__i<s>` ends as the count of the block's
- * events before `__x<s>` (a list index past the end reads NULL, which compares false).
- */
-function searchLayers(suffixes: readonly string[], maxBlockEvents: number): string[] {
-  const steps: number[] = [];
-  for (let step = 1; step <= Math.max(1, maxBlockEvents); step *= 2) steps.unshift(step);
-  return steps.map((step, k) => {
-    const moves = suffixes.map((s) => `CASE WHEN ${block.times}[__i${s} + ${step}] < __x${s} THEN __i${s} + ${step} ELSE __i${s} END AS __i${s}`);
-    return `s${k + 1} AS (SELECT * REPLACE (${moves.join(", ")}) FROM ${k === 0 ? "j" : `s${k}`})`;
-  });
-}
 
 /** The own slice ends at t on day d, else at the day's end. */
 const ownEnd = `CASE WHEN __r = 0 THEN __i ELSE len(${block.times}) END`;

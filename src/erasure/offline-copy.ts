@@ -1,6 +1,7 @@
-import { stat } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { rm, stat } from "node:fs/promises";
+import { basename, join, sep } from "node:path";
 import { backfillTiles } from "../aggregation/backfill.js";
+import { holdsBlocks, isLeftover, withBlockFiles } from "../aggregation/block-files.js";
 import { block } from "../aggregation/day-blocks.js";
 import { storedView } from "../aggregation/stored-view.js";
 import type { DuckDb } from "../offline/duckdb.js";
@@ -39,7 +40,11 @@ export const offlineCopy: ErasureCopy = {
       rows += report.rowsRemoved;
       files += report.files;
       const tiles = await stat(join(layout.dir, "_tiles")).catch(() => undefined);
-      if (record.spec.aggregation !== undefined && tiles !== undefined) await backfillTiles(ctx.duck, ctx.offlineRoot, record);
+      if (record.spec.aggregation !== undefined && tiles !== undefined) {
+        await backfillTiles(ctx.duck, ctx.offlineRoot, record);
+        // A killed backfill's temporary files may hold the subject's blocks of any date.
+        for (const file of await filesUnder(join(layout.dir, "_tiles"))) if (isLeftover(basename(file))) await rm(file, { force: true });
+      }
     }
     return [{ copy: "offline-store", count: rows, detail: `${rows} row(s) removed by rewriting ${files} partition file(s); aggregation tiles rebuilt` }];
   },
@@ -47,12 +52,15 @@ export const offlineCopy: ErasureCopy = {
     let rows = 0;
     for (const record of ctx.views) {
       const layout = layoutOf(ctx, record.name, record.version);
-      const all = await parquetFiles(layout.dir);
-      const tiles = all.filter((f) => f.includes(`${sep}_tiles${sep}`));
-      const events = all.filter((f) => !tiles.includes(f));
+      // Tiles of an older format (Parquet) are removed by the backfill that erase runs.
+      const events = (await parquetFiles(layout.dir)).filter((f) => !f.includes(`${sep}_tiles${sep}`));
       rows += await countRows(ctx.duck, events, erasedRowSql(storedView(record.spec), ctx.erasure.subject, ctx.erasure.boundaryMicros));
       // A day block whose earliest event is at or before the boundary holds events from then.
-      rows += await countRows(ctx.duck, tiles, `${subjectRowSql(record.spec, ctx.erasure.subject)} AND ${block.times}[1] <= ${ctx.erasure.boundaryMicros}`);
+      const tiles = (await filesUnder(layout.dir).catch(() => [])).filter((f) => holdsBlocks(basename(f)));
+      const [blockRows] = await withBlockFiles(ctx.duck, tiles, (blocks) =>
+        blocks === null ? Promise.resolve([]) : ctx.duck.rows(`SELECT count(*) AS n FROM ${blocks} WHERE ${subjectRowSql(record.spec, ctx.erasure.subject)} AND ${block.times}[1] <= ${ctx.erasure.boundaryMicros}`),
+      );
+      rows += Number(blockRows?.n ?? 0);
     }
     return [{ copy: "offline-store", count: rows, detail: `${rows} row(s) of the subject in the offline files (events and tiles, committed or not)` }];
   },

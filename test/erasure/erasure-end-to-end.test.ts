@@ -18,7 +18,7 @@ import { makeProject } from "../helpers/project.js";
 import { useRedisCluster } from "../helpers/redis-cluster.js";
 import { randomKeyPrefix } from "../helpers/redis-server.js";
 import { startCliProcess, type CliProcess } from "../helpers/server-process.js";
-import { filesHoldingBytes, loadErasureProject, OTHERS, parquetFilesMentioning, rowsPerCustomer, SUBJECT } from "./erasure-project.js";
+import { filesHoldingBytes, loadErasureProject, OTHERS, offlineFilesMentioning, rowsPerCustomer, SUBJECT } from "./erasure-project.js";
 
 const HOUR = 3_600_000;
 
@@ -103,7 +103,8 @@ describe("erasure reaches every copy (PostgreSQL, Redis Cluster, NATS, DuckDB)",
     assert.ok(before[0] !== undefined && !isTombstone(before[0]), "the subject is materialized");
     const [cachedBefore] = await online.cache.getMany([keys().entry(ref, subjectKey)]);
     assert.ok(cachedBefore !== null && decodeEntry(cachedBefore!, subjectKey)?.record != null, "and cached");
-    assert.ok((await filesHoldingBytes(store.config.offline.path, SUBJECT)).length + (await parquetFilesMentioning(await store.engine(), store.config.offline.path, SUBJECT)).length > 0);
+    const mentioning = await offlineFilesMentioning(await store.engine(), store.config.offline.path, SUBJECT);
+    assert.ok(mentioning.some((f) => f.includes("_tiles")) && mentioning.some((f) => !f.includes("_tiles")), `the subject is in the event log and in day blocks: ${mentioning.join(", ")}`);
     const othersBefore = await rowsPerCustomer(store, "customer_profile");
     // The serving log: responses served for the subject (alone, and in a batch with another customer) and for others.
     const servingLog = ServingLog.fromConfig(store.config, online.metrics.registry)!;
@@ -188,7 +189,7 @@ describe("erasure reaches every copy (PostgreSQL, Redis Cluster, NATS, DuckDB)",
     assert.equal(report.clean, true, verify.stdout);
     assert.deepEqual([...new Set(report.remaining.map((r) => r.copy))].sort(), ["cache", "dead-letters", "durable-online-store", "offline-store", "serving-log", "streaming-state"]);
     assert.deepEqual(await filesHoldingBytes(store.config.offline.path, SUBJECT), [], "no file of the offline store holds the subject's bytes");
-    assert.deepEqual(await parquetFilesMentioning(await store.engine(), store.config.offline.path, SUBJECT), [], "no decoded row mentions the subject");
+    assert.deepEqual(await offlineFilesMentioning(await store.engine(), store.config.offline.path, SUBJECT), [], "no decoded row mentions the subject");
 
     // The audit log records the erasure without naming the subject.
     const audit = (await store.registry.auditRows()).map((r) => r.entry);

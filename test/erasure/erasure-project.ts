@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, featureView, Float64, Int64, streamSource, String as StringType } from "../../src/index.js";
 import type { FeatureStore } from "../../src/feature-store.js";
 import type { DuckDb } from "../../src/offline/duckdb.js";
+import { withBlockFiles } from "../../src/aggregation/block-files.js";
 import { quoteString } from "../../src/util/sql.js";
 
 /** The data subject: a key no other value in the data contains, so a byte scan can look for it. */
@@ -72,13 +73,16 @@ export async function filesHoldingBytes(root: string, needle: string): Promise<s
   return found;
 }
 
-/** Every Parquet file under a folder whose decoded rows mention `needle` in any column (compression cannot hide it). */
-export async function parquetFilesMentioning(duck: DuckDb, root: string, needle: string): Promise<string[]> {
+/** Every Parquet or DuckDB file under a folder whose decoded rows mention `needle` in any column (compression cannot hide it). */
+export async function offlineFilesMentioning(duck: DuckDb, root: string, needle: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   const found: string[] = [];
-  for (const e of entries.filter((x) => x.isFile() && x.name.endsWith(".parquet"))) {
+  for (const e of entries.filter((x) => x.isFile() && (x.name.endsWith(".parquet") || x.name.endsWith(".duckdb")))) {
     const path = join(e.parentPath, e.name);
-    const rows = await duck.rows(`SELECT * FROM read_parquet(${quoteString(path)}, hive_partitioning = false)`);
+    // Day blocks are DuckDB files (src/aggregation/block-files.ts), events Parquet.
+    const rows = path.endsWith(".duckdb")
+      ? await withBlockFiles(duck, [path], (blocks) => duck.rows(`SELECT * FROM ${blocks}`))
+      : await duck.rows(`SELECT * FROM read_parquet(${quoteString(path)}, hive_partitioning = false)`);
     if (rows.some((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)).includes(needle))) found.push(path.slice(root.length + 1));
   }
   return found;
