@@ -1,5 +1,5 @@
 import { StorageError } from "../errors.js";
-import { TILE, type GroupLayout } from "./tile-layout.js";
+import { tileEnd, type GroupLayout } from "./tile-layout.js";
 
 export type EventValue = number | string | boolean | null;
 
@@ -50,7 +50,8 @@ function skipGroups(layout: readonly GroupLayout[], floats: Float64Array): numbe
   for (const g of layout) {
     const count = floats[at++] ?? NaN;
     if (!(count >= 0)) return NaN;
-    for (let k = 0; k < count && at < floats.length; k++) at += g.tileWidth + Math.max(0, floats[at + TILE.rawCount] ?? NaN) * g.rawWidth;
+    // Past the end, a tile's raw count reads undefined and the index becomes NaN.
+    for (let k = 0; k < count && at < floats.length; k++) at = tileEnd(g, floats, at);
   }
   return at;
 }

@@ -1,6 +1,6 @@
 import { StorageError } from "../errors.js";
 import { encodeFloats, type EventValue, type StateFloats } from "./key-state-codec.js";
-import { TILE, type GroupLayout } from "./tile-layout.js";
+import { tileEnd, type GroupLayout } from "./tile-layout.js";
 
 /**
  * A key's state is stored in two parts, so that a stream commit rewrites only what changed:
@@ -21,8 +21,8 @@ export const withSplit = (split: number, text: string): string => `${SPLIT_MARK}
 export function readSplit(text: string): { split: number | undefined; body: string } {
   if (!text.startsWith(SPLIT_MARK)) return { split: undefined, body: text };
   const end = text.indexOf(";");
-  const split = Number(text.slice(1, end));
-  if (end < 0 || !Number.isSafeInteger(split)) throw new StorageError(`a stored aggregation state has a malformed split marker (${text.slice(0, 24)})`);
+  const split = end < 0 ? NaN : Number(text.slice(1, end));
+  if (!Number.isSafeInteger(split)) throw new StorageError(`a stored aggregation state has a malformed split marker (${text.slice(0, 24)})`);
   return { split, body: text.slice(end + 1) };
 }
 
@@ -42,7 +42,7 @@ export function encodeTiles(layout: readonly GroupLayout[], state: StateFloats, 
     const countAt = write++;
     let kept = 0;
     for (let k = floats[read++]!; k > 0; k--) {
-      const end = read + g.tileWidth + Math.max(0, floats[read + TILE.rawCount]!) * g.rawWidth;
+      const end = tileEnd(g, floats, read);
       if (keep(g, floats[read]!)) {
         // A loop, not set(subarray()): tiles are a few floats, and a view per tile cost more than the copy.
         for (let i = read; i < end; i++) out[write + i - read] = floats[i]!;
@@ -58,7 +58,7 @@ export function encodeTiles(layout: readonly GroupLayout[], state: StateFloats, 
 }
 
 /** The tiles of `a` then those of `b`, group by group (a sealed part and its head: disjoint tiles). */
-export function joinTiles(layout: readonly GroupLayout[], a: StateFloats, b: StateFloats): StateFloats {
+export function joinTiles(layout: readonly GroupLayout[], a: StateFloats, b: StateFloats): StateFloats & { readonly others: Map<number, EventValue> } {
   const out = new Float64Array(a.used + b.used - layout.length);
   const others = new Map<number, EventValue>();
   const at = [0, 0];
@@ -70,7 +70,7 @@ export function joinTiles(layout: readonly GroupLayout[], a: StateFloats, b: Sta
       let read = at[p]!;
       const tiles = part.floats[read++]!;
       const from = read;
-      for (let k = tiles; k > 0; k--) read += g.tileWidth + Math.max(0, part.floats[read + TILE.rawCount]!) * g.rawWidth;
+      for (let k = tiles; k > 0; k--) read = tileEnd(g, part.floats, read);
       out.set(part.floats.subarray(from, read), write);
       if (part.others.size > 0) for (const [i, v] of part.others) if (i >= from && i < read) others.set(write + i - from, v);
       write += read - from;

@@ -29,6 +29,9 @@ export interface GroupLayout {
 /** The tile header: start, event count, max event time, raw event count. */
 export const TILE = { start: 0, events: 1, maxTs: 2, rawCount: 3, header: 4 } as const;
 
+/** The index after the tile at `tile` in a state's floats: its header and partials, then its raw events (a closed tile, -1, has none). */
+export const tileEnd = (g: GroupLayout, floats: ArrayLike<number>, tile: number): number => tile + g.tileWidth + Math.max(0, floats[tile + TILE.rawCount]!) * g.rawWidth;
+
 const layouts = new WeakMap<readonly HopGroup[], readonly GroupLayout[]>();
 
 /**

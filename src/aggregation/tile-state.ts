@@ -2,7 +2,7 @@ import type { AggregateSpec } from "../definitions/specs.js";
 import { StorageError } from "../errors.js";
 import { decodeFloats, encodeFloats, NEVER, type EventValue, type StateFloats } from "./key-state-codec.js";
 import { encodeTiles, joinTiles, readSplit, sealedAt, withSplit } from "./key-state-split.js";
-import { TILE, tileLayout, type ColumnSlots, type GroupLayout } from "./tile-layout.js";
+import { TILE, tileEnd, tileLayout, type ColumnSlots, type GroupLayout } from "./tile-layout.js";
 import type { HopGroup } from "./tile-partials.js";
 
 export type { EventValue } from "./key-state-codec.js";
@@ -58,13 +58,13 @@ export class KeyState {
   static decode(groups: readonly HopGroup[], text: string, sealed?: string): KeyState {
     const layout = tileLayout(groups);
     const head = readSplit(text);
-    let state: StateFloats = decodeFloats(layout, head.body);
+    let state = decodeFloats(layout, head.body);
     if (head.split !== undefined) {
       const part = sealed === undefined ? undefined : readSplit(sealed);
       if (part?.split !== head.split) throw new StorageError(`an aggregation state's sealed tiles ${part === undefined ? "are missing" : `were cut at ${part.split}, its head at ${head.split}`}`);
       state = joinTiles(layout, decodeFloats(layout, part.body), state);
     }
-    return new KeyState(layout, state.floats, state.used, new Map(state.others));
+    return new KeyState(layout, state.floats, state.used, state.others);
   }
 
   /** The whole state as stored text. */
@@ -204,7 +204,7 @@ export class KeyState {
   }
 
   private tileEnd(g: GroupLayout, tile: number): number {
-    return tile + g.tileWidth + Math.max(0, this.f[tile + TILE.rawCount]!) * g.rawWidth;
+    return tileEnd(g, this.f, tile);
   }
 
   private groupEnd(g: GroupLayout, base: number): number {

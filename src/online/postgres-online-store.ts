@@ -55,13 +55,13 @@ export class PostgresOnlineStore implements OnlineStore {
   }
 
   async writeBatch(view: ViewRef, rows: readonly OnlineWrite[]): Promise<StoredRecord[]> {
-    const statement = this.upsertStatement(view, rows);
+    const statement = this.upsertStatement(view, newestPerKey(rows));
     return statement === undefined ? [] : (await this.query(statement.sql, statement.params)).map(recordFromRow);
   }
 
-  /** One statement for a whole batch; rows locked in key order, so concurrent batches over the same keys cannot deadlock. */
-  private upsertStatement(view: ViewRef, rows: readonly OnlineWrite[]): { sql: string; params: unknown[] } | undefined {
-    const batch = newestPerKey(rows).sort((a, b) => (a.entityKey < b.entityKey ? -1 : a.entityKey > b.entityKey ? 1 : 0));
+  /** One statement for a whole batch (one row per key, see newestPerKey); rows locked in key order, so concurrent batches over the same keys cannot deadlock. */
+  private upsertStatement(view: ViewRef, newest: readonly OnlineWrite[]): { sql: string; params: unknown[] } | undefined {
+    const batch = [...newest].sort((a, b) => (a.entityKey < b.entityKey ? -1 : a.entityKey > b.entityKey ? 1 : 0));
     if (batch.length === 0) return undefined;
     const sql =
       `INSERT INTO ${this.dialect.table("online_records")} AS t (project, view, version, ${RECORD_COLUMNS}) ` +
@@ -72,10 +72,11 @@ export class PostgresOnlineStore implements OnlineStore {
   async commitCheckpoint(view: ViewRef, rows: readonly StateWrite[], checkpoint: StreamCheckpoint): Promise<StoredRecord[]> {
     const at = new Date().toISOString();
     return this.transaction(`cannot commit the checkpoint of ${checkpoint.consumer}`, async (client) => {
-      const statement = this.upsertStatement(view, rows);
+      const newest = newestPerKey(rows);
+      const statement = this.upsertStatement(view, newest);
       const applied = statement === undefined ? [] : (await client.query(statement.sql, statement.params)).rows.map((r) => recordFromRow(r as Record<string, unknown>));
       const appliedKeys = new Set(applied.map((r) => r.entityKey));
-      const sealed = newestPerKey(rows).filter((r) => r.sealed !== undefined && appliedKeys.has(r.entityKey));
+      const sealed = newest.filter((r) => r.sealed !== undefined && appliedKeys.has(r.entityKey));
       if (sealed.length > 0) {
         await client.query(
           `INSERT INTO ${this.dialect.table("sealed_tiles")} (project, view, version, entity_key, tiles) SELECT $1, $2, $3, u.k, u.t FROM unnest($4::text[], $5::text[]) AS u(k, t) ${SEALED_UPSERT_TAIL}`,
