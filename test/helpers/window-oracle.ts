@@ -39,6 +39,19 @@ export function windowValue(events: readonly OracleEvent[], key: string, t: numb
   }
 }
 
+/**
+ * For a last aggregate, the values of every event tied with the winner on both event and
+ * created time (duplicate rows in a file): the contract ranks them no further, so any one is
+ * right. One value, or none, when there is no such tie.
+ */
+export function lastTies(events: readonly OracleEvent[], key: string, t: number, a: AggregateSpec, asOfIngestion = false): (number | string)[] {
+  if (a.function !== "last" || a.column === null) return [];
+  const start = floorTo(t - a.windowSeconds * 1e6, a.hopSeconds * 1e6);
+  const present = events.filter((e) => e.key === key && e.ts >= start && e.ts < t && (!asOfIngestion || e.cr <= t) && e.values[a.column!] !== null && e.values[a.column!] !== undefined);
+  const top = present.reduce<OracleEvent | undefined>((w, e) => (w === undefined || e.ts > w.ts || (e.ts === w.ts && e.cr > w.cr) ? e : w), undefined);
+  return present.filter((e) => e.ts === top?.ts && e.cr === top.cr).map((e) => e.values[a.column!]!);
+}
+
 /** Equal as the contract asks: exact for counts, integers and strings; floats within 1e-9 of the magnitude summed. */
 export function sameValue(actual: unknown, expected: number | string | null, scale: number): boolean {
   const a = typeof actual === "bigint" ? Number(actual) : actual;
