@@ -1,5 +1,7 @@
-import { AckPolicy, createInbox, DeliverPolicy, type JetStreamManager, type Msg, type NatsConnection, type Subscription } from "nats";
+import { AckPolicy, createInbox, DeliverPolicy, type JetStreamManager } from "nats";
 import { parseAckSubject } from "./jetstream-ack-info.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { NatsInboxSocket, type InboxHandlers } from "./nats-inbox-socket.js";
 
 /** One delivered message: stream sequence, arrival (stored) time in µs, payload, and where to ack it. */
 export interface Delivered {
@@ -10,14 +12,19 @@ export interface Delivered {
 }
 
 export interface FeedOptions {
+  /** The NATS server, for the connection that carries the messages, pull requests and acks. */
+  readonly url: string;
   readonly stream: string;
   readonly durable: string;
   readonly filterSubject: string;
   /** Unacknowledged messages NATS sends at most; bounds the queue. */
   readonly maxAckPending: number;
+  /** Messages requested ahead of what the caller took, at most: what NATS sends before the processor asks again. */
+  readonly window: number;
+  /** How long a pull request waits for messages before NATS ends it (a status 408 with what it left undelivered); default 5 s. */
+  readonly pullExpiresMs?: number;
 }
 
-const ACK = new TextEncoder().encode("+ACK");
 /**
  * A redelivery only helps another instance after a crash, and a restart recreates the consumer
  * anyway; a short ack_wait would only resend what a busy processor holds (a whole ack window).
@@ -25,9 +32,13 @@ const ACK = new TextEncoder().encode("+ACK");
 const ACK_WAIT_NANOS = 30 * 60 * 1e9;
 
 /**
- * A durable JetStream push consumer, read by a callback into a queue and acknowledged
+ * A durable JetStream pull consumer, read by a callback into a queue and acknowledged
  * cumulatively (AckPolicy.All: one ack covers every earlier message); per-message acks and
- * async iteration held a Node consumer near 50k messages/s. The caller's checkpoint, not NATS,
+ * async iteration held a Node consumer near 50k messages/s. Messages are pulled a window ahead
+ * of what the caller took: a push consumer sends as fast as the server can, and a server
+ * pushing into a busy reader spent three times the CPU per message (on the cores the processor needs).
+ * Messages, pull requests and acks use a connection of their own (NatsInboxSocket); the general
+ * client's connection only manages the consumer. The caller's checkpoint, not NATS,
  * says where to resume, so `open(after)` (re)creates the consumer at the message after it, on a
  * fresh inbox. A lost delivery (a gap in the delivery counter, or a reconnect, e.g. across a NATS
  * restart) would only come back after ack_wait, behind newer messages: the feed then drops what
@@ -35,50 +46,77 @@ const ACK_WAIT_NANOS = 30 * 60 * 1e9;
  */
 export class JetStreamFeed {
   private queue: Delivered[] = [];
-  private sub: Subscription | undefined;
+  private conn: NatsInboxSocket | undefined;
+  private inbox = "";
   private nextDelivery = 1;
   /** The last message of each batch taken and not yet acknowledged: where acks can go, as flushes end after whole batches. */
   private ackPoints: { seq: number; reply: string; count: number }[] = [];
   private unacked = 0;
+  /** Messages asked for by pull requests and neither delivered nor given up by NATS. */
+  private requested = 0;
   broken = false;
   /** Messages the stream still holds for the consumer after the last one delivered. */
   pending = 0;
 
   constructor(
-    private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly options: FeedOptions,
   ) {}
 
   /** (Re)creates the consumer to deliver from the message after `afterSeq`; drops anything queued. */
   async open(afterSeq: number): Promise<void> {
-    this.sub?.unsubscribe();
+    this.conn?.close();
+    this.conn = undefined;
     this.queue = [];
     this.ackPoints = [];
     this.unacked = 0;
+    this.requested = 0;
     this.broken = false;
     this.nextDelivery = 1;
-    const { stream, durable, filterSubject, maxAckPending } = this.options;
-    const sub: Subscription = this.nc.subscribe(createInbox(), { callback: (_error, m) => this.receive(sub, m) });
-    this.sub = sub;
+    const { url, stream, durable, filterSubject, maxAckPending } = this.options;
+    const inbox = createInbox();
+    const current = (this.inbox = inbox); // what arrives on an earlier inbox is ignored
+    this.conn = await connectRetrying(url, inbox, {
+      message: (reply, data) => {
+        if (current === this.inbox) this.receive(reply, data);
+      },
+      status: (code, headers) => {
+        if (current === this.inbox) this.ended(code, headers);
+      },
+      closed: () => {
+        if (current === this.inbox) this.broken = true;
+      },
+    });
     await this.jsm.consumers.delete(stream, durable).catch(() => undefined);
     await this.jsm.consumers.add(stream, {
       durable_name: durable,
-      deliver_subject: sub.getSubject(),
       ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: afterSeq + 1,
       filter_subject: filterSubject,
       max_ack_pending: maxAckPending,
       ack_wait: ACK_WAIT_NANOS,
+      // Its state would only matter to a consumer resumed by NATS, and open() recreates it; kept on
+      // disk, the state of a million unacknowledged messages is rewritten several times a second.
+      mem_storage: true,
     });
+    this.pull();
   }
 
-  private receive(sub: Subscription, m: Msg): void {
-    if (sub !== this.sub || this.broken) return;
-    const reply = m.reply; // decoded from bytes on each access
+  /** Asks for what the window has room for, once that is at least half of it (few, large requests). */
+  private pull(): void {
+    const room = this.options.window - this.requested - this.queue.length;
+    if (this.conn === undefined || this.broken || room < this.options.window / 2) return;
+    const { stream, durable } = this.options;
+    this.conn.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`, JSON.stringify({ batch: room, expires: (this.options.pullExpiresMs ?? 5000) * 1e6 }), this.inbox);
+    this.requested += room;
+  }
+
+  private receive(reply: string | undefined, data: Uint8Array): void {
+    if (this.broken) return;
     const info = parseAckSubject(reply);
     if (info === undefined) return;
+    this.requested--;
     if (info.deliverySeq !== this.nextDelivery) {
       this.broken = true;
       return;
@@ -88,7 +126,16 @@ export class JetStreamFeed {
     // Delivered before on this inbox with no gap: queued or applied already. (A cumulative ack of
     // it would also cover only up to its own, older, sequence.)
     if (info.redelivered) return;
-    this.queue.push({ seq: info.streamSeq, arrivedMicros: info.storedMicros, data: m.data, reply: reply! });
+    this.queue.push({ seq: info.streamSeq, arrivedMicros: info.storedMicros, data, reply: reply! });
+  }
+
+  /** A status ends a pull request (expired, 408; or refused, 409): NATS says how many of its messages it will not send. */
+  private ended(code: number, headers: string): void {
+    const left = Number(/^Nats-Pending-Messages:\s*(\d+)/im.exec(headers)?.[1]);
+    // Without the count the request's share is unknown: start the window afresh (a late delivery only overfills it).
+    if (left > 0) this.requested = Math.max(0, this.requested - left);
+    else if (code === 408) this.requested = 0;
+    this.pull();
   }
 
   /** Everything delivered since the last call, in order; it counts as unacknowledged until `ackUpTo`. */
@@ -98,6 +145,7 @@ export class JetStreamFeed {
     const last = taken.at(-1);
     if (last !== undefined) this.ackPoints.push({ seq: last.seq, reply: last.reply, count: taken.length });
     this.unacked += taken.length;
+    this.pull();
     return taken;
   }
 
@@ -118,7 +166,7 @@ export class JetStreamFeed {
     let last = -1;
     while (last + 1 < this.ackPoints.length && this.ackPoints[last + 1]!.seq <= seq) last++;
     if (last < 0) return;
-    this.nc.publish(this.ackPoints[last]!.reply, ACK);
+    this.conn?.publish(this.ackPoints[last]!.reply, "+ACK");
     for (const point of this.ackPoints.splice(0, last + 1)) this.unacked -= point.count;
   }
 
@@ -127,7 +175,22 @@ export class JetStreamFeed {
   }
 
   close(): void {
-    this.sub?.unsubscribe();
-    this.sub = undefined;
+    this.conn?.close();
+    this.conn = undefined;
+  }
+}
+
+/** A server restarting (the reason a feed reopens) takes a moment to listen again: tries for this long. */
+const CONNECT_PATIENCE_MS = 30_000;
+
+async function connectRetrying(url: string, inbox: string, handlers: InboxHandlers): Promise<NatsInboxSocket> {
+  const until = Date.now() + CONNECT_PATIENCE_MS;
+  for (;;) {
+    try {
+      return await NatsInboxSocket.open(url, inbox, handlers);
+    } catch (error) {
+      if (Date.now() >= until) throw error;
+      await sleep(250);
+    }
   }
 }

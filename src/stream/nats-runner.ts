@@ -78,7 +78,7 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
       metrics.deadLetters.inc({ view: record.name, reason });
     },
   });
-  const feed = new JetStreamFeed(nc, await nc.jetstreamManager(), { stream: nats.stream, durable, filterSubject: nats.subject, maxAckPending: settings.maxAckPending });
+  const feed = new JetStreamFeed(await nc.jetstreamManager(), { url: settings.nats.url, stream: nats.stream, durable, filterSubject: nats.subject, maxAckPending: settings.maxAckPending, window: 4 * settings.batchSize });
   // A reconnect may have lost deliveries in flight. (The status iterator ends when the connection closes.)
   let running = true;
   void (async () => {

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { AckPolicy, connect, headers, type NatsConnection } from "nats";
+import { NatsInboxSocket, type InboxHandlers } from "../../src/stream/nats-inbox-socket.js";
+import { JetStreamFeed, type Delivered } from "../../src/stream/jetstream-feed.js";
+import { startNats, type NatsServer } from "../helpers/nats-server.js";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** Collects what an inbox socket hands over. */
+function recorder(): InboxHandlers & { messages: { reply: string | undefined; data: string }[]; statuses: { code: number; headers: string }[]; closedWith: string[] } {
+  const r = {
+    messages: [] as { reply: string | undefined; data: string }[],
+    statuses: [] as { code: number; headers: string }[],
+    closedWith: [] as string[],
+    message: (reply: string | undefined, data: Buffer) => void r.messages.push({ reply, data: data.toString("utf8") }),
+    status: (code: number, text: string) => void r.statuses.push({ code, headers: text }),
+    closed: (reason: string) => void r.closedWith.push(reason),
+  };
+  return r;
+}
+
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe("NATS inbox socket and pull feed (real nats-server)", () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  before(async () => {
+    nats = await startNats();
+    nc = await connect({ servers: nats.url });
+  });
+  after(async () => {
+    await nc.close();
+    await nats.stop();
+  });
+
+  it("hands over each message's exact bytes and reply subject, with or without headers, whatever the chunking", async () => {
+    const seen = recorder();
+    const inbox = `_INBOX.t${Math.random().toString(36).slice(2)}`;
+    const conn = await NatsInboxSocket.open(nats.url, inbox, seen);
+    const big = "é".repeat(150_000); // spans many socket reads; multi-byte
+    const h = headers();
+    h.set("Nats-Msg-Id", "m1");
+    const sent: { reply: string | undefined; data: string }[] = [
+      { reply: undefined, data: "plain" },
+      { reply: "reply.to.me", data: "with\r\nCRLF inside\r\n" },
+      { reply: undefined, data: "" },
+      { reply: "r2", data: big },
+      { reply: "r3", data: "after headers" },
+    ];
+    for (const [i, m] of sent.entries()) nc.publish(inbox, new TextEncoder().encode(m.data), { reply: m.reply, headers: i === 4 ? h : undefined });
+    for (let i = 0; i < 2000; i++) nc.publish(inbox, new TextEncoder().encode(`{"i":${i}}`), { reply: `reply.${i}` });
+    await nc.flush();
+    await until(() => seen.messages.length === sent.length + 2000, "all messages");
+    assert.deepEqual(seen.messages.slice(0, sent.length), sent);
+    assert.deepEqual(seen.messages.at(-1), { reply: "reply.1999", data: '{"i":1999}' });
+    assert.deepEqual(seen.statuses, []);
+    conn.close();
+    assert.deepEqual(seen.closedWith, ["closed"]);
+  });
+
+  it("reports a pull request that expires as a 408 status with the messages it left undelivered", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "expiry", subjects: ["expiry.*"] });
+    await jsm.consumers.add("expiry", { durable_name: "c", ack_policy: AckPolicy.All });
+    const seen = recorder();
+    const inbox = `_INBOX.t${Math.random().toString(36).slice(2)}`;
+    const conn = await NatsInboxSocket.open(nats.url, inbox, seen);
+    conn.publish("$JS.API.CONSUMER.MSG.NEXT.expiry.c", JSON.stringify({ batch: 7, expires: 200e6 }), inbox);
+    await until(() => seen.statuses.length === 1, "the status");
+    assert.equal(seen.statuses[0]!.code, 408);
+    assert.match(seen.statuses[0]!.headers, /Nats-Pending-Messages: 7\r\n/);
+    conn.close();
+  });
+
+  it("tells when the server goes away, and refuses to open where no server listens", async () => {
+    const other = await startNats();
+    const seen = recorder();
+    await NatsInboxSocket.open(other.url, "_INBOX.gone", seen);
+    await other.stop();
+    await until(() => seen.closedWith.length === 1, "the close");
+    await assert.rejects(NatsInboxSocket.open(other.url, "_INBOX.gone", recorder()), /ECONNREFUSED/);
+  });
+
+  it("a pull feed keeps delivering after its pull requests expired while the stream was idle", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "idle", subjects: ["idle.*"] });
+    const feed = new JetStreamFeed(jsm, { url: nats.url, stream: "idle", durable: "d", filterSubject: "idle.*", maxAckPending: 1000, window: 40, pullExpiresMs: 100 });
+    const taken: Delivered[] = [];
+    const publish = async (from: number, to: number): Promise<void> => {
+      for (let i = from; i < to; i++) await nc.jetstream().publish("idle.x", new TextEncoder().encode(String(i)));
+    };
+    await publish(0, 100); // more than the window: several pull requests
+    await feed.open(0);
+    await until(() => (taken.push(...feed.take()), taken.length === 100), "the first messages");
+    feed.ackUpTo(100);
+    await sleep(500); // several expiries
+    await publish(100, 130);
+    await until(() => (taken.push(...feed.take()), taken.length === 130), "messages after the expiries");
+    assert.deepEqual(taken.map((d) => d.seq), Array.from({ length: 130 }, (_, i) => i + 1));
+    assert.deepEqual(taken.map((d) => new TextDecoder().decode(d.data)), Array.from({ length: 130 }, (_, i) => String(i)));
+    assert.equal(feed.broken, false);
+    feed.close();
+  });
+});
