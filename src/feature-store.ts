@@ -19,6 +19,7 @@ import { DuckDb } from "./offline/duckdb.js";
 import { retrieveHistorical, type HistoricalRequest } from "./offline/historical-retrieval.js";
 import { ingestFile, type IngestReport } from "./offline/ingest.js";
 import { ingestEventLines, ingestRows } from "./offline/ingest-rows.js";
+import type { LineBatch } from "./offline/line-batch.js";
 import type { TrainingSet } from "./offline/training-set.js";
 import { applyRepo, type ApplyResult } from "./registry/apply.js";
 import { lineage, type Lineage } from "./registry/lineage.js";
@@ -144,7 +145,7 @@ export class FeatureStore {
   }
 
   /** Ingests a stream processor's accepted events, as JSON lines (stream/event-log-line.ts), into its view version's event log. */
-  ingestEventLines(record: ViewVersionRecord, lines: readonly string[], sourceLabel: string): Promise<IngestReport> {
+  ingestEventLines(record: ViewVersionRecord, lines: LineBatch, sourceLabel: string): Promise<IngestReport> {
     return this.ingestInMemory(record, (duck, dropRows) => ingestEventLines(duck, record, this.config.offline.path, lines, record.spec.source.timestampField, { sourceLabel, dropRows }));
   }
 

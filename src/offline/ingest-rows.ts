@@ -9,6 +9,7 @@ import type { DuckDb } from "./duckdb.js";
 import { duckdbType } from "./duckdb-types.js";
 import { ingestFile, type IngestReport } from "./ingest.js";
 import { jsonLine, writeLines } from "./json-lines.js";
+import type { LineBatch } from "./line-batch.js";
 
 /** Options of an in-memory ingestion: the commit's source label, µs times (a stream processor's), the erasures' row filter. */
 export interface IngestRowsOptions {
@@ -35,7 +36,7 @@ export function ingestRows(duck: DuckDb, record: ViewVersionRecord, offlineRoot:
 }
 
 /** Ingests a stream processor's events, already JSON lines with µs times and a created time (see stream/event-log-line.ts). */
-export function ingestEventLines(duck: DuckDb, record: ViewVersionRecord, offlineRoot: string, lines: readonly string[], timestampField: string, options: Omit<IngestRowsOptions, "timesInMicros"> = {}): Promise<IngestReport> {
+export function ingestEventLines(duck: DuckDb, record: ViewVersionRecord, offlineRoot: string, lines: LineBatch, timestampField: string, options: Omit<IngestRowsOptions, "timesInMicros"> = {}): Promise<IngestReport> {
   return ingestJson(duck, record, offlineRoot, { timestampField, hasCreated: true, timesInMicros: true, ...options }, (path) => writeLines(path, lines));
 }
 

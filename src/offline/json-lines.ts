@@ -1,4 +1,5 @@
 import { open } from "node:fs/promises";
+import { LineBatch } from "./line-batch.js";
 
 /** Lines per write: each write is awaited, so a large batch does not hold the event loop (a stream processor keeps applying meanwhile). */
 const CHUNK_LINES = 10_000;
@@ -21,10 +22,11 @@ export function jsonLine(names: readonly string[]): (values: readonly unknown[])
 }
 
 /** Writes lines (each one JSON object) to a new file, in awaited chunks. */
-export async function writeLines(path: string, lines: readonly string[]): Promise<void> {
+export async function writeLines(path: string, lines: readonly string[] | LineBatch): Promise<void> {
   const file = await open(path, "w");
   try {
-    for (let from = 0; from < lines.length; from += CHUNK_LINES) await file.write(`${lines.slice(from, from + CHUNK_LINES).join("\n")}\n`);
+    if (lines instanceof LineBatch) for (const chunk of lines.chunks()) await file.write(chunk);
+    else for (let from = 0; from < lines.length; from += CHUNK_LINES) await file.write(`${lines.slice(from, from + CHUNK_LINES).join("\n")}\n`);
   } finally {
     await file.close();
   }

@@ -4,6 +4,7 @@ import type { ProjectConfig } from "../config/project-config.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import type { OnlineService } from "../online/online-service.js";
 import { eventLogUpTo } from "./event-log-label.js";
+import type { LineBatch } from "../offline/line-batch.js";
 import type { ErasureRecord } from "../erasure/erasure-record.js";
 import { ReplayBoundaries } from "../erasure/replay-boundaries.js";
 import { JetStreamFeed } from "./jetstream-feed.js";
@@ -17,7 +18,7 @@ export type StreamSettings = ProjectConfig["stream"];
 export interface StreamRunDeps {
   readonly project: string;
   readonly online: OnlineService;
-  readonly appendOffline: (record: ViewVersionRecord, lines: readonly string[], label: string) => Promise<void>;
+  readonly appendOffline: (record: ViewVersionRecord, lines: LineBatch, label: string) => Promise<void>;
   readonly offlineSources: (record: ViewVersionRecord) => Promise<string[]>;
   /** The erasure ledger (replay boundaries). */
   readonly erasures: () => Promise<ErasureRecord[]>;

@@ -10,6 +10,7 @@ import type { ReplayBoundaries } from "../erasure/replay-boundaries.js";
 import type { ErasureRecord } from "../erasure/erasure-record.js";
 import { isTombstone } from "../online/tombstone.js";
 import type { RateLimiter } from "./rate-limiter.js";
+import { LineBatch } from "../offline/line-batch.js";
 
 /** The watermark before any event (µs; as checkpoints store it). */
 const NO_WATERMARK = -1;
@@ -51,7 +52,7 @@ export interface ProcessorDeps {
   readonly writer: OnlineWriter;
   readonly limiter: RateLimiter;
   /** Appends accepted events (JSON lines, see event-log-line.ts) to the view's offline event log, labelled with their sequence range. */
-  readonly appendOffline: (lines: readonly string[], label: string) => Promise<void>;
+  readonly appendOffline: (lines: LineBatch, label: string) => Promise<void>;
   /** The last sequence already in the offline event log (from its commits' labels). */
   readonly offlineUpTo: number;
   /** Append to the event log once this many events wait, or this long after the last append. */
@@ -85,7 +86,7 @@ export class StreamProcessor {
   private checkpointSeq = 0;
   private lastSeq = 0;
   private deadLetters: DeadLetter[] = [];
-  private offlineLines: string[] = [];
+  private offlineLines = new LineBatch();
   private offlineFrom = 0;
   private offlineUpTo: number;
   private pendingTimes: number[] = [];
@@ -245,7 +246,7 @@ export class StreamProcessor {
     const lines = this.offlineLines;
     const label = eventLogLabel(this.deps.consumer, this.offlineFrom, this.lastSeq);
     const upTo = this.lastSeq;
-    this.offlineLines = [];
+    this.offlineLines = new LineBatch();
     this.lastOfflineAppend = Date.now();
     return this.deps.appendOffline(lines, label).then(
       () => {

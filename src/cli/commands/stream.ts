@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { FeatureStore } from "../../feature-store.js";
 import { readCommits } from "../../offline/commit-log.js";
+import type { LineBatch } from "../../offline/line-batch.js";
 import { ViewVersionLayout } from "../../offline/offline-layout.js";
 import { latestVersion, viewNames, type ViewVersionRecord } from "../../registry/registry-records.js";
 import { InvalidRequestError } from "../../errors.js";
@@ -28,7 +29,7 @@ export function registerStream(program: Command): void {
       const deps = {
         project: store.config.project,
         online,
-        appendOffline: async (record: ViewVersionRecord, lines: readonly string[], label: string) => {
+        appendOffline: async (record: ViewVersionRecord, lines: LineBatch, label: string) => {
           await store.ingestEventLines(record, lines, label);
         },
         erasures: () => store.registry.erasures(),

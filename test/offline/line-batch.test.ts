@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { LineBatch } from "../../src/offline/line-batch.js";
+import { writeLines } from "../../src/offline/json-lines.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+describe("LineBatch", () => {
+  it("holds the lines' UTF-8 bytes in order across chunks, whatever their lengths", async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 300_000; i++) lines.push(i % 1000 === 0 ? `{"note":"${"ü€𝄞".repeat(i % 7000)}"}` : `{"i":${i}}`);
+    lines.push("x".repeat(9 * 1024 * 1024)); // longer than a chunk
+    lines.push("");
+    const batch = new LineBatch();
+    for (const line of lines) batch.push(line);
+    assert.equal(batch.length, lines.length);
+    assert.ok(batch.chunks().length > 1, "spans several chunks");
+    assert.equal(Buffer.concat(batch.chunks()).toString("utf8"), `${lines.join("\n")}\n`);
+    const path = join(await tempDir(), "lines.json");
+    await writeLines(path, batch);
+    assert.equal(await readFile(path, "utf8"), `${lines.join("\n")}\n`);
+  });
+
+  it("is empty until a line is pushed", () => {
+    const batch = new LineBatch();
+    assert.equal(batch.length, 0);
+    assert.deepEqual(batch.chunks(), []);
+  });
+});
