@@ -42,11 +42,18 @@ export function compileDayBlock(input: DayBlockInput): string {
     input.eventFiles.length === 0
       ? `SELECT ${evColumns.map(([, type, name]) => `NULL::${type} AS ${name}`).join(", ")} WHERE false`
       : `SELECT ${evColumns.map(([expr, type, name]) => `CAST(${expr} AS ${type}) AS ${name}`).join(", ")} FROM read_parquet(${stringList(input.eventFiles)}, union_by_name = true)`;
+  // The stored types of the partials that count or sum, for the day's and the slides' alike: merged,
+  // counts come out as DOUBLE and integer sums as 128-bit HUGEINT, which training sets read and merge more slowly.
+  const summedTypes = new Map<string, string>([[partial.events, "BIGINT"]]);
+  for (const c of input.columns) {
+    summedTypes.set(partial.count(c.column), "BIGINT");
+    if (c.sum) summedTypes.set(partial.sum(c.column), isFloat(c.column) ? "DOUBLE" : "BIGINT");
+  }
   const day = [`count(*) AS ${partial.events}`];
   for (const c of input.columns) {
     const col = quoteIdent(c.column);
     day.push(`count(${col}) AS ${partial.count(c.column)}`);
-    if (c.sum) day.push(`sum(${col})::${isFloat(c.column) ? "DOUBLE" : "BIGINT"} AS ${partial.sum(c.column)}`);
+    if (c.sum) day.push(`sum(${col})::${summedTypes.get(partial.sum(c.column))!} AS ${partial.sum(c.column)}`);
     if (c.min) day.push(`min(${col}) AS ${partial.min(c.column)}`);
     if (c.max) day.push(`max(${col}) AS ${partial.max(c.column)}`);
     if (c.last) {
@@ -76,17 +83,10 @@ export function compileDayBlock(input: DayBlockInput): string {
   ctes.push(`days AS (SELECT ${[...keys, `${input.dayStart}::BIGINT AS ${block.day}`, ...names].join(", ")} FROM dt${earlier})`);
   const slides = input.slides.flatMap((length) => mergePartials(input.columns, (p) => p, (p) => block.slide(length, p), `${block.day} > ${input.dayStart - length * DAY_US}`));
   ctes.push(`sl AS (SELECT ${[...keys, ...slides].join(", ")} FROM days GROUP BY ${keys.join(", ")})`);
-  // Slides keep the day partials' types: merged, counts come out as DOUBLE and integer sums as
-  // 128-bit HUGEINT, which training sets read and merge more slowly.
-  const sumTypes = new Map<string, string>([[partial.events, "BIGINT"]]);
-  for (const c of input.columns) {
-    sumTypes.set(partial.count(c.column), "BIGINT");
-    if (c.sum) sumTypes.set(partial.sum(c.column), isFloat(c.column) ? "DOUBLE" : "BIGINT");
-  }
   const slideColumns = input.slides.flatMap((length) =>
     names.map((n) => {
       const slide = block.slide(length, n);
-      const type = sumTypes.get(n);
+      const type = summedTypes.get(n);
       return type === undefined ? slide : `CAST(${slide} AS ${type}) AS ${slide}`;
     }),
   );

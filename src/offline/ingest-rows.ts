@@ -9,7 +9,7 @@ import type { DuckDb } from "./duckdb.js";
 import { duckdbType } from "./duckdb-types.js";
 import { ingestFile, type IngestReport } from "./ingest.js";
 import { jsonLine, writeLines } from "./json-lines.js";
-import type { LineBatch } from "./line-batch.js";
+import { LineBatch } from "./line-batch.js";
 
 /** Options of an in-memory ingestion: the commit's source label, µs times (a stream processor's), the erasures' row filter. */
 export interface IngestRowsOptions {
@@ -31,7 +31,7 @@ export function ingestRows(duck: DuckDb, record: ViewVersionRecord, offlineRoot:
   const hasCreated = rows.some((r) => createdOf(r) !== null);
   return ingestJson(duck, record, offlineRoot, { timestampField, hasCreated, ...options }, (path, columns) => {
     const line = jsonLine(columns);
-    return writeLines(path, rows.map((r) => line(columns.map((c) => (c === "created_timestamp" ? createdOf(r) : r[c])))));
+    return writeLines(path, LineBatch.of(rows.map((r) => line(columns.map((c) => (c === "created_timestamp" ? createdOf(r) : r[c]))))));
   });
 }
 

@@ -1,8 +1,5 @@
 import { open } from "node:fs/promises";
-import { LineBatch } from "./line-batch.js";
-
-/** Lines per write: each write is awaited, so a large batch does not hold the event loop (a stream processor keeps applying meanwhile). */
-const CHUNK_LINES = 10_000;
+import type { LineBatch } from "./line-batch.js";
 
 /**
  * A builder of one JSON object per line with these keys, from values given in the same order
@@ -21,12 +18,11 @@ export function jsonLine(names: readonly string[]): (values: readonly unknown[])
   };
 }
 
-/** Writes lines (each one JSON object) to a new file, in awaited chunks. */
-export async function writeLines(path: string, lines: readonly string[] | LineBatch): Promise<void> {
+/** Writes lines (each one JSON object) to a new file, a chunk per awaited write, so a large batch does not hold the event loop (a stream processor keeps applying meanwhile). */
+export async function writeLines(path: string, lines: LineBatch): Promise<void> {
   const file = await open(path, "w");
   try {
-    if (lines instanceof LineBatch) for (const chunk of lines.chunks()) await file.write(chunk);
-    else for (let from = 0; from < lines.length; from += CHUNK_LINES) await file.write(`${lines.slice(from, from + CHUNK_LINES).join("\n")}\n`);
+    for (const chunk of lines.chunks()) await file.write(chunk);
   } finally {
     await file.close();
   }

@@ -1,5 +1,6 @@
-/** Bytes per chunk: large writes, few chunks for a batch of half a million lines. */
-const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Chunks start small (a push of a few rows) and double up to this: large writes, few chunks for half a million lines. */
+const FIRST_CHUNK_BYTES = 64 * 1024;
+const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
  * Newline-terminated lines kept as UTF-8 bytes outside the JS heap until they are written. A
@@ -15,15 +16,21 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
  */
 export class LineBatch {
   private readonly full: Uint8Array[] = [];
-  private current = Buffer.allocUnsafe(CHUNK_BYTES);
+  private current = Buffer.allocUnsafe(FIRST_CHUNK_BYTES);
   private used = 0;
   private count = 0;
+
+  static of(lines: Iterable<string>): LineBatch {
+    const batch = new LineBatch();
+    for (const line of lines) batch.push(line);
+    return batch;
+  }
 
   /** Appends one line (it must not contain a newline). */
   push(line: string): void {
     if (this.used + line.length * 3 + 1 > this.current.length) {
       if (this.used > 0) this.full.push(this.current.subarray(0, this.used));
-      this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, line.length * 3 + 1));
+      this.current = Buffer.allocUnsafe(Math.max(Math.min(2 * this.current.length, MAX_CHUNK_BYTES), line.length * 3 + 1));
       this.used = 0;
     }
     this.used += this.current.write(line, this.used);

@@ -40,8 +40,8 @@ const ACK_WAIT_NANOS = 30 * 60 * 1e9;
  * Messages, pull requests and acks use a connection of their own (NatsInboxSocket); the general
  * client's connection only manages the consumer. The caller's checkpoint, not NATS,
  * says where to resume, so `open(after)` (re)creates the consumer at the message after it, on a
- * fresh inbox. A lost delivery (a gap in the delivery counter, or a reconnect, e.g. across a NATS
- * restart) would only come back after ack_wait, behind newer messages: the feed then drops what
+ * fresh inbox. A lost delivery (a gap in the delivery counter, or the feed's connection ending,
+ * e.g. across a NATS restart) would only come back after ack_wait, behind newer messages: the feed then drops what
  * follows and reports `broken`, and the caller commits what it applied and reopens.
  */
 export class JetStreamFeed {
@@ -168,10 +168,6 @@ export class JetStreamFeed {
     if (last < 0) return;
     this.conn?.publish(this.ackPoints[last]!.reply, "+ACK");
     for (const point of this.ackPoints.splice(0, last + 1)) this.unacked -= point.count;
-  }
-
-  markBroken(): void {
-    this.broken = true;
   }
 
   close(): void {

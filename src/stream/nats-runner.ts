@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect, Events, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "nats";
 import type { ProjectConfig } from "../config/project-config.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import type { OnlineService } from "../online/online-service.js";
@@ -80,11 +80,6 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     },
   });
   const feed = new JetStreamFeed(await nc.jetstreamManager(), { url: settings.nats.url, stream: nats.stream, durable, filterSubject: nats.subject, maxAckPending: settings.maxAckPending, window: 4 * settings.batchSize });
-  // A reconnect may have lost deliveries in flight. (The status iterator ends when the connection closes.)
-  let running = true;
-  void (async () => {
-    for await (const status of nc.status()) if (running && status.type === Events.Reconnect) feed.markBroken();
-  })();
   const poll = setInterval(() => {
     deps.erasures().then((ledger) => processor.forget(boundaries.update(ledger)), () => undefined); // unreachable registry: next time
   }, settings.erasurePollMs);
@@ -95,7 +90,6 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
       metrics.consumerLag.set(feed.pending, { view: record.name });
     });
   } finally {
-    running = false;
     clearInterval(poll);
     feed.close();
   }

@@ -16,10 +16,9 @@ const floorTo = (x: number, step: number): number => x - (((x % step) + step) % 
  * empty → count 0, others null; last → greatest (ts, created).
  */
 export function windowValue(events: readonly OracleEvent[], key: string, t: number, a: AggregateSpec, asOfIngestion = false): number | string | null {
-  const start = floorTo(t - a.windowSeconds * 1e6, a.hopSeconds * 1e6);
-  const inWindow = events.filter((e) => e.key === key && e.ts >= start && e.ts < t && (!asOfIngestion || e.cr <= t));
+  const inWindow = windowEvents(events, key, t, a, asOfIngestion);
   if (a.column === null) return inWindow.length;
-  const present = inWindow.filter((e) => e.values[a.column!] !== null && e.values[a.column!] !== undefined);
+  const present = nonNull(inWindow, a.column);
   const values = present.map((e) => e.values[a.column!]!);
   if (a.function === "count") return values.length;
   if (values.length === 0) return null;
@@ -32,12 +31,21 @@ export function windowValue(events: readonly OracleEvent[], key: string, t: numb
       return values.reduce((m, v) => (v < m ? v : m));
     case "max":
       return values.reduce((m, v) => (v > m ? v : m));
-    case "last": {
-      const winner = present.reduce((w, e) => (e.ts > w.ts || (e.ts === w.ts && e.cr > w.cr) ? e : w));
-      return winner.values[a.column]!;
-    }
+    case "last":
+      return lastOf(present)!.values[a.column]!;
   }
 }
+
+/** The events of `key` in the window of `a` at t: floor((t - W) / H) * H <= ts < t (and, as of ingestion, created <= t). */
+function windowEvents(events: readonly OracleEvent[], key: string, t: number, a: AggregateSpec, asOfIngestion: boolean): OracleEvent[] {
+  const start = floorTo(t - a.windowSeconds * 1e6, a.hopSeconds * 1e6);
+  return events.filter((e) => e.key === key && e.ts >= start && e.ts < t && (!asOfIngestion || e.cr <= t));
+}
+
+const nonNull = (events: readonly OracleEvent[], column: string): OracleEvent[] => events.filter((e) => e.values[column] !== null && e.values[column] !== undefined);
+
+/** The event with the greatest (ts, created), the first of any fully tied. */
+const lastOf = (events: readonly OracleEvent[]): OracleEvent | undefined => events.reduce<OracleEvent | undefined>((w, e) => (w === undefined || e.ts > w.ts || (e.ts === w.ts && e.cr > w.cr) ? e : w), undefined);
 
 /**
  * For a last aggregate, the values of every event tied with the winner on both event and
@@ -45,11 +53,11 @@ export function windowValue(events: readonly OracleEvent[], key: string, t: numb
  * right. One value, or none, when there is no such tie.
  */
 export function lastTies(events: readonly OracleEvent[], key: string, t: number, a: AggregateSpec, asOfIngestion = false): (number | string)[] {
-  if (a.function !== "last" || a.column === null) return [];
-  const start = floorTo(t - a.windowSeconds * 1e6, a.hopSeconds * 1e6);
-  const present = events.filter((e) => e.key === key && e.ts >= start && e.ts < t && (!asOfIngestion || e.cr <= t) && e.values[a.column!] !== null && e.values[a.column!] !== undefined);
-  const top = present.reduce<OracleEvent | undefined>((w, e) => (w === undefined || e.ts > w.ts || (e.ts === w.ts && e.cr > w.cr) ? e : w), undefined);
-  return present.filter((e) => e.ts === top?.ts && e.cr === top.cr).map((e) => e.values[a.column!]!);
+  const column = a.column;
+  if (a.function !== "last" || column === null) return [];
+  const present = nonNull(windowEvents(events, key, t, a, asOfIngestion), column);
+  const top = lastOf(present);
+  return present.filter((e) => e.ts === top?.ts && e.cr === top.cr).map((e) => e.values[column]!);
 }
 
 /** Equal as the contract asks: exact for counts, integers and strings; floats within 1e-9 of the magnitude summed. */

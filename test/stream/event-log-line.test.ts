@@ -6,6 +6,7 @@ import { eventLogFormat } from "../../src/stream/event-log-line.js";
 import { DuckDb } from "../../src/offline/duckdb.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { writeLines } from "../../src/offline/json-lines.js";
+import { LineBatch } from "../../src/offline/line-batch.js";
 import { join } from "node:path";
 
 const card = entity({ name: "card", joinKeys: ["card_id"], valueType: Int64 });
@@ -36,7 +37,7 @@ describe("a stream processor's event-log lines", () => {
     assert.equal((JSON.parse(lines[0]!) as { amount: number }).amount, Math.fround(0.1), "Float32 rounded, as the online path coerces it");
     assert.deepEqual(format.keys(decode(JSON.stringify(messages[1]))), { card_id: 7, shop: "ünï" });
     const path = join(await tempDir(), "lines.json");
-    await writeLines(path, lines);
+    await writeLines(path, LineBatch.of(lines));
     const duck = await DuckDb.open();
     try {
       const rows = await duck.rows(`SELECT card_id::VARCHAR AS card_id, shop, ts, created_timestamp, amount, note FROM read_json('${path}', format = 'newline_delimited', columns = {card_id: 'BIGINT', shop: 'VARCHAR', ts: 'BIGINT', created_timestamp: 'BIGINT', amount: 'FLOAT', note: 'VARCHAR'})`);
