@@ -74,17 +74,13 @@ export class JetStreamFeed {
     this.broken = false;
     this.nextDelivery = 1;
     const { url, stream, durable, filterSubject, maxAckPending } = this.options;
-    const inbox = createInbox();
-    const current = (this.inbox = inbox); // what arrives on an earlier inbox is ignored
-    this.conn = await connectRetrying(url, inbox, {
-      message: (reply, data) => {
-        if (current === this.inbox) this.receive(reply, data);
-      },
-      status: (code, headers) => {
-        if (current === this.inbox) this.ended(code, headers);
-      },
+    // A closed socket hands nothing more over, so nothing from an earlier connection reaches the new consumer.
+    this.inbox = createInbox();
+    this.conn = await connectRetrying(url, this.inbox, {
+      message: (reply, data) => this.receive(reply, data),
+      status: (code, headers) => this.ended(code, headers),
       closed: () => {
-        if (current === this.inbox) this.broken = true;
+        this.broken = true;
       },
     });
     await this.jsm.consumers.delete(stream, durable).catch(() => undefined);

@@ -7,7 +7,7 @@ export interface InboxHandlers {
   message(reply: string | undefined, data: Buffer): void;
   /** A header-only status message: its code (408, 409, ...) and its headers' text. */
   status(code: number, headers: string): void;
-  /** The connection ended (closed, failed, or refused by the server); nothing more arrives. */
+  /** The open connection ended (closed, failed, or refused by the server); nothing more arrives. A failure while opening rejects `open` instead. */
   closed(reason: string): void;
 }
 
@@ -31,6 +31,8 @@ export class NatsInboxSocket {
   /** Why the connection ended; undefined while it is open. */
   closedReason: string | undefined;
   private greeted = false;
+  /** Whether `open` resolved: from then on an end is the handlers' to hear. */
+  private opened = false;
   /** Settles once the server has taken CONNECT and SUB (a PING sent after them was answered), or the connection ended. */
   private readonly subscribed: Promise<void>;
 
@@ -58,6 +60,7 @@ export class NatsInboxSocket {
     const silent = setTimeout(() => conn.protocolError("no answer to CONNECT within 10 s"), 10_000);
     await conn.subscribed.finally(() => clearTimeout(silent));
     if (conn.closedReason !== undefined) throw new StorageError(`NATS at ${parsed.host}: ${conn.closedReason}`);
+    conn.opened = true;
     return conn;
   }
 
@@ -82,7 +85,7 @@ export class NatsInboxSocket {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     this.answered?.(); // open() then finds the connection ended
-    this.handlers.closed(reason);
+    if (this.opened) this.handlers.closed(reason);
   }
 
   private read(chunk: Buffer): void {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createServer, type AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { AckPolicy, connect, headers, type NatsConnection } from "nats";
 import { NatsInboxSocket, type InboxHandlers } from "../../src/stream/nats-inbox-socket.js";
@@ -85,6 +86,18 @@ describe("NATS inbox socket and pull feed (real nats-server)", () => {
     await other.stop();
     await until(() => seen.closedWith.length === 1, "the close");
     await assert.rejects(NatsInboxSocket.open(other.url, "_INBOX.gone", recorder()), /ECONNREFUSED/);
+  });
+
+  it("rejects an opening the server refuses, without reporting a close to the handlers", async () => {
+    const refusing = createServer((socket) => socket.end("INFO {}\r\n-ERR 'Authorization Violation'\r\n"));
+    await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", resolve));
+    const seen = recorder();
+    try {
+      await assert.rejects(NatsInboxSocket.open(`nats://127.0.0.1:${(refusing.address() as AddressInfo).port}`, "_INBOX.refused", seen), /the server refused: 'Authorization Violation'/);
+      assert.deepEqual(seen.closedWith, [], "a failed opening is open()'s rejection, not a close of an open feed");
+    } finally {
+      refusing.close();
+    }
   });
 
   it("a pull feed keeps delivering after its pull requests expired while the stream was idle", async () => {
