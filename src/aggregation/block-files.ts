@@ -4,10 +4,11 @@ import type { DuckDb } from "../offline/duckdb.js";
 import { quoteString } from "../util/sql.js";
 
 /**
- * A date's day blocks are one DuckDB database file holding one table. DuckDB reads their event
- * lists several times faster from its own format than from Parquet (on the aggregation
- * benchmark, the block scan of a training set took 0.9 CPU-seconds instead of 2.1). Blocks are
- * derived data, rebuilt by a backfill; nothing outside Strata reads them.
+ * Day blocks are stored as DuckDB database files holding one table: a date's, or a month's pack
+ * (see tile-files.ts). DuckDB reads their event lists several times faster from its own format
+ * than from Parquet (on the aggregation benchmark, the block scan of a training set took 0.9
+ * CPU-seconds instead of 2.1). Blocks are derived data, rebuilt by a backfill; nothing outside
+ * Strata reads them.
  */
 export const BLOCK_FILE = "blocks.duckdb";
 const TABLE = "blocks";

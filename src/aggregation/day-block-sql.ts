@@ -14,19 +14,22 @@ export interface DayBlockInput {
   readonly dayStart: number;
   /** The day's event-log files; none for a day that only carries slides. */
   readonly eventFiles: readonly string[];
-  /** A relation over the day blocks of the days before, as far back as the longest slide reaches; null when there are none. */
+  /** A relation over the day blocks of the days before, as far back as the block reaches (see blockReach); null when there are none. */
   readonly earlierBlocks: string | null;
   readonly slides: readonly number[];
+  /** The earlier days whose lists the block copies (see earlierOffsets). */
+  readonly offsets: readonly number[];
 }
 
 /**
  * Compiles one day's blocks (pure; see day-blocks.ts): per key, the day's partials, its events
- * as time-sorted lists, and each slide from this day's partials and the earlier days' blocks.
+ * as time-sorted lists, each slide from the earlier days' partials, and copies of the earlier
+ * days' lists. A key gets a row when it has an event on the day or on a day the row reads.
  * Sums of integers stay BIGINT, of floats DOUBLE.
  *
  * @example
  * compileDayBlock({ joinKeys: [{ name: "card_id", type: "Int64" }], columns: [{ column: "amount", sum: true, min: false, max: true, last: false }],
- *   columnTypes: new Map([["amount", "Float64"]]), dayStart: 1704067200000000, eventFiles: ["/off/v1/date=2024-01-01/part-a-0.parquet"], earlierBlocks: null, slides: [6] })
+ *   columnTypes: new Map([["amount", "Float64"]]), dayStart: 1704067200000000, eventFiles: ["/off/v1/date=2024-01-01/part-a-0.parquet"], earlierBlocks: null, slides: [6], offsets: [1, 7] })
  */
 export function compileDayBlock(input: DayBlockInput): string {
   const keys = input.joinKeys.map((k) => quoteIdent(k.name));
@@ -64,31 +67,49 @@ export function compileDayBlock(input: DayBlockInput): string {
   // Sorting structs sorts by (event time, created time) first: the lists' order.
   const fields = ["ts := __ts", "cr := __cr", ...input.columns.map((c, i) => `v${i} := ${quoteIdent(c.column)}`)];
   day.push(`list_sort(list(struct_pack(${fields.join(", ")}))) AS __evs`);
-  const lists = [
-    `list_transform(__evs, e -> e.ts)::BIGINT[] AS ${block.times}`,
+  // [list, event field, element type]
+  const lists: [string, string, string][] = [
+    [block.times, "ts", "BIGINT"],
     // Created times only order a slice's last value.
-    ...(input.columns.some((c) => c.last) ? [`list_transform(__evs, e -> e.cr)::BIGINT[] AS ${block.created}`] : []),
-    ...input.columns.map((c, i) => `list_transform(__evs, e -> e.v${i})::${typed(c.column)}[] AS ${block.values(c.column)}`),
+    ...(input.columns.some((c) => c.last) ? [[block.created, "cr", "BIGINT"] as [string, string, string]] : []),
+    ...input.columns.map((c, i): [string, string, string] => [block.values(c.column), `v${i}`, typed(c.column)]),
   ];
+  const listNames = lists.map(([name]) => name);
   const names = partialNames(input.columns);
-  const ctes = [`ev AS (${ev})`, `dt AS (SELECT ${[...keys, ...day].join(", ")} FROM ev GROUP BY ${keys.join(", ")})`];
-  const select = [...keys, `${input.dayStart}::BIGINT AS ${block.day}`, ...names, ...lists];
-  if (input.slides.length === 0) return `WITH ${ctes.join(",\n")}\nSELECT ${select.join(", ")} FROM dt`;
+  const own = [...keys, `${input.dayStart}::BIGINT AS ${block.day}`, ...names, ...lists.map(([name, field, type]) => `list_transform(__evs, e -> e.${field})::${type}[] AS ${name}`)];
+  const ctes = [`ev AS (${ev})`, `dt AS (SELECT ${[...keys, ...day].join(", ")} FROM ev GROUP BY ${keys.join(", ")})`, `own AS (SELECT ${own.join(", ")} FROM dt)`];
+  const reach = Math.max(0, ...input.slides, ...input.offsets);
+  if (reach === 0) return `WITH ${ctes.join(",\n")}\nSELECT * FROM own`;
 
-  const reach = Math.max(...input.slides);
+  // The earlier days' own rows; typed and empty when there are none.
+  const earlierColumns = [...keys, block.day, ...names, ...listNames].join(", ");
   const earlier =
     input.earlierBlocks === null
-      ? ""
-      : ` UNION ALL BY NAME SELECT ${[...keys, block.day, ...names].join(", ")} FROM ${input.earlierBlocks} WHERE ${partial.events} IS NOT NULL AND ${block.day} > ${input.dayStart - reach * DAY_US}`;
-  ctes.push(`days AS (SELECT ${[...keys, `${input.dayStart}::BIGINT AS ${block.day}`, ...names].join(", ")} FROM dt${earlier})`);
-  const slides = input.slides.flatMap((length) => mergePartials(input.columns, (p) => p, (p) => block.slide(length, p), `${block.day} > ${input.dayStart - length * DAY_US}`));
-  ctes.push(`sl AS (SELECT ${[...keys, ...slides].join(", ")} FROM days GROUP BY ${keys.join(", ")})`);
-  const slideColumns = input.slides.flatMap((length) =>
-    names.map((n) => {
-      const slide = block.slide(length, n);
-      const type = summedTypes.get(n);
-      return type === undefined ? slide : `CAST(${slide} AS ${type}) AS ${slide}`;
-    }),
-  );
-  return `WITH ${ctes.join(",\n")}\nSELECT ${[...select, ...slideColumns].join(", ")} FROM sl LEFT JOIN dt USING (${keys.join(", ")})`;
+      ? `SELECT ${earlierColumns} FROM own WHERE false`
+      : `SELECT ${earlierColumns} FROM ${input.earlierBlocks} WHERE ${partial.events} IS NOT NULL AND ${block.day} >= ${input.dayStart - reach * DAY_US} AND ${block.day} < ${input.dayStart}`;
+  ctes.push(`earlier AS (${earlier})`, `ks AS (SELECT ${keys.join(", ")} FROM own UNION SELECT ${keys.join(", ")} FROM earlier)`);
+  const joins: string[] = [];
+  const select = [...keys.map((k) => `ks.${k}`), `${input.dayStart}::BIGINT AS ${block.day}`, ...names, ...listNames];
+  if (input.slides.length > 0) {
+    const slides = input.slides.flatMap((length) => mergePartials(input.columns, (p) => p, (p) => block.slide(length, p), `${block.day} >= ${input.dayStart - length * DAY_US}`));
+    ctes.push(`sl AS (SELECT ${[...keys, ...slides].join(", ")} FROM earlier GROUP BY ${keys.join(", ")})`);
+    joins.push("sl");
+    select.push(
+      ...input.slides.flatMap((length) =>
+        names.map((n) => {
+          const slide = block.slide(length, n);
+          const type = summedTypes.get(n);
+          return type === undefined ? slide : `CAST(${slide} AS ${type}) AS ${slide}`;
+        }),
+      ),
+    );
+  }
+  for (const offset of input.offsets) {
+    const copied = [partial.events, ...listNames];
+    ctes.push(`c${offset} AS (SELECT ${[...keys, ...copied.map((c) => `${c} AS ${block.earlier(offset, c)}`)].join(", ")} FROM earlier WHERE ${block.day} = ${input.dayStart - offset * DAY_US})`);
+    joins.push(`c${offset}`);
+    select.push(...copied.map((c) => block.earlier(offset, c)));
+  }
+  const from = ["own", ...joins].map((j) => `LEFT JOIN ${j} USING (${keys.join(", ")})`).join(" ");
+  return `WITH ${ctes.join(",\n")}\nSELECT ${select.join(", ")} FROM ks ${from}`;
 }

@@ -4,12 +4,13 @@ import type { DuckDb } from "../offline/duckdb.js";
 import { duckdbType } from "../offline/duckdb-types.js";
 import { committedFiles, datesBetween, partitionDate, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ResolvedViewFeatures } from "../registry/resolve-features.js";
-import { backfillTiles, dayBlockFiles } from "./backfill.js";
+import { backfillTiles } from "./backfill.js";
 import { withBlockFiles } from "./block-files.js";
 import { chooseSearch } from "./position-search-sql.js";
-import { DAY_US } from "./day-blocks.js";
+import { block, earlierOffsets, windowShapes } from "./day-blocks.js";
 import { partial } from "./tile-partials.js";
 import { compileRawWindows } from "./raw-window-sql.js";
+import { monthPackFiles } from "./tile-files.js";
 import { compileWindows } from "./window-sql.js";
 
 export interface AggregationPlanInput {
@@ -47,10 +48,12 @@ export async function computeAggregates(duck: DuckDb, offlineRoot: string, resol
     await duck.run(`CREATE TEMP TABLE ${input.resultTable} AS ${compileRawWindows({ ...common, aggregates, eventFiles: eventFiles(range.min - longest), asOfIngestion: true })}`);
   } else {
     await backfillTiles(duck, offlineRoot, record);
-    const blockFiles = input.timeRange === null ? [] : await dayBlockFiles(layout, partitionDate(range.min - longest - BigInt(DAY_US)), partitionDate(range.max));
+    // A label reads the block of its own day only.
+    const blockFiles = input.timeRange === null ? [] : await monthPackFiles(layout, partitionDate(range.min), partitionDate(range.max));
+    const copied = earlierOffsets(windowShapes(aggregates)).map((o) => `coalesce(${block.earlier(o, partial.events)}, 0)`);
     await withBlockFiles(duck, blockFiles, async (blocks) => {
-      // Block sizes choose the position search; a flat column, read in milliseconds.
-      const [sizes] = blocks === null ? [] : await duck.rows(`SELECT coalesce(max(${partial.events}), 0) AS most, coalesce(avg(${partial.events}), 0) AS mean FROM ${blocks}`);
+      // Block sizes choose the position search (the largest list searched bounds a bisection); flat columns, read in milliseconds.
+      const [sizes] = blocks === null ? [] : await duck.rows(`SELECT coalesce(max(greatest(coalesce(${partial.events}, 0), ${[...copied, "0"].join(", ")})), 0) AS most, coalesce(avg(${partial.events}), 0) AS mean FROM ${blocks}`);
       const stats = { maxBlockEvents: Number(sizes?.most ?? 0), meanBlockEvents: Number(sizes?.mean ?? 0) };
       await duck.run(`CREATE TEMP TABLE ${input.resultTable} AS ${compileWindows({ ...common, aggregates, blocks, maxBlockEvents: stats.maxBlockEvents, search: chooseSearch(stats) })}`);
     });

@@ -1,5 +1,3 @@
-import { block } from "./day-blocks.js";
-
 /**
  * How a joined row finds how many of its block's events (times sorted) fall before a target:
  * "scan" filters the whole list, "bisect" halves a window once per CTE layer.
@@ -28,23 +26,33 @@ export function chooseSearch(stats: { readonly maxBlockEvents: number; readonly 
 }
 
 /**
- * CTEs `s1` … `sN` over `from` (pure): for each suffix s, `__i<s>` (0 in `from`) ends as the
- * count of the block's events before `__x<s>`, 0 when that is NULL. Returns them in order; the
- * last one holds the positions.
+ * A search: `__x<suffix>` is the target, `__i<suffix>` the result; `within` applies an
+ * expression over a sorted list of event times to the list the target is searched in (which may
+ * depend on the row, as a CASE over several lists).
+ */
+export interface SearchTarget {
+  readonly suffix: string;
+  readonly within: (expr: (times: string) => string) => string;
+}
+
+/**
+ * CTEs `s1` … `sN` over `from` (pure): for each target, `__i<s>` (0 in `from`) ends as the
+ * count of the list's events before `__x<s>`, 0 when that or the list is NULL. Returns them in
+ * order; the last one holds the positions.
  *
  * @example
- * searchCtes("scan", ["", "0"], 40, "j");
- * // ["s1 AS (SELECT * REPLACE (CASE WHEN __x IS NULL THEN 0 ELSE len(list_filter(__ets, e -> e < __x)) END AS __i, …) FROM j)"]
+ * searchCtes("scan", [{ suffix: "", within: (f) => f("__ets") }], 40, "j");
+ * // ["s1 AS (SELECT * REPLACE (CASE WHEN __x IS NULL THEN 0 ELSE coalesce(len(list_filter(__ets, e -> e < __x)), 0) END AS __i) FROM j)"]
  */
-export function searchCtes(search: PositionSearch, suffixes: readonly string[], maxBlockEvents: number, from: string): string[] {
+export function searchCtes(search: PositionSearch, targets: readonly SearchTarget[], maxBlockEvents: number, from: string): string[] {
   if (search === "scan") {
-    const counts = suffixes.map((s) => `CASE WHEN __x${s} IS NULL THEN 0 ELSE len(list_filter(${block.times}, e -> e < __x${s})) END AS __i${s}`);
+    const counts = targets.map(({ suffix: s, within }) => `CASE WHEN __x${s} IS NULL THEN 0 ELSE coalesce(${within((times) => `len(list_filter(${times}, e -> e < __x${s}))`)}, 0) END AS __i${s}`);
     return [`s1 AS (SELECT * REPLACE (${counts.join(", ")}) FROM ${from})`];
   }
-  // A list index past the end reads NULL, which compares false.
+  // A list index past the end, or into a NULL list, reads NULL, which compares false.
   const steps = Array.from({ length: halvings(maxBlockEvents) }, (_, k) => 2 ** k).reverse();
   return steps.map((step, k) => {
-    const moves = suffixes.map((s) => `CASE WHEN ${block.times}[__i${s} + ${step}] < __x${s} THEN __i${s} + ${step} ELSE __i${s} END AS __i${s}`);
+    const moves = targets.map(({ suffix: s, within }) => `CASE WHEN ${within((times) => `${times}[__i${s} + ${step}]`)} < __x${s} THEN __i${s} + ${step} ELSE __i${s} END AS __i${s}`);
     return `s${k + 1} AS (SELECT * REPLACE (${moves.join(", ")}) FROM ${k === 0 ? from : `s${k}`})`;
   });
 }

@@ -1,7 +1,7 @@
 import type { AggregateSpec } from "../definitions/specs.js";
 import { PRECOMPUTED_MATCHED, ROW_ID } from "../offline/point-in-time-sql.js";
 import { quoteIdent } from "../util/sql.js";
-import { block, DAY_US, dayStartSql, mergePartials, slideLengths, windowShapes, type WindowShape } from "./day-blocks.js";
+import { block, combinePartials, DAY_US, dayStartSql, windowShapes, type Piece, type WindowShape } from "./day-blocks.js";
 import { searchCtes, type PositionSearch } from "./position-search-sql.js";
 import { columnPartials, partial, tileStartSql, type ColumnPartials } from "./tile-partials.js";
 
@@ -26,12 +26,12 @@ export interface WindowQuery {
 /**
  * Compiles DESIGN.md's window contract over day blocks (see day-blocks.ts) to one DuckDB SELECT
  * (pure): for each entity row (keys k, time t) and aggregate (window W, hop H), the events of k
- * in [lo, t), lo = floor((t - W) / H) * H. With d = t's day, that is
- *   - on lo's day (offset r = d − day(lo) > 0): its events from lo on, a slice of the block's lists;
- *   - on the days between: one slide of r − 1 days, read from the block of day d − 1;
- *   - on day d: its events before t (from lo when lo's day is d), a slice again.
- * Each label joins its key's blocks at the few offsets it needs (equality on key and day); slice
- * bounds come from a search in the block's sorted event times (position-search-sql.ts); a GROUP BY merges the rows.
+ * in [lo, t), lo = floor((t - W) / H) * H. Each label reads the one block of (k, t's day d), which holds
+ *   - on lo's day (offset r = d − day(lo)): its events from lo on, a slice of d's lists (r = 0) or of a copy (r > 0);
+ *   - on the days between: the slide of r − 1 days;
+ *   - on day d: its events before t (when r > 0), a slice of d's lists.
+ * Slice bounds come from a search in the sorted event times (position-search-sql.ts); each
+ * window's partials are merged within the row, so there is no GROUP BY.
  * Output: `__row_id`, one column per aggregate, `__matched` (some event fell in some window).
  */
 export function compileWindows(q: WindowQuery): string {
@@ -46,70 +46,88 @@ export function compileWindows(q: WindowQuery): string {
   const perShape = shapes.map((s, i) => `${tileStartSql("__t", s.hopSeconds * 1_000_000)} - ${s.windowSeconds * 1_000_000} AS __lo${i}`);
   ctes.push(`l0 AS (SELECT *, ${dayStartSql("__t")} AS __d, ${perShape.join(", ")} FROM lab)`);
   ctes.push(`l AS (SELECT *, ${shapes.map((_, i) => `(__d - ${dayStartSql(`__lo${i}`)}) // ${DAY_US} AS __off${i}`).join(", ")} FROM l0)`);
-  const middle = shapes.some((s) => s.dayOffsets.some((o) => o >= 2)) ? ["1"] : [];
-  ctes.push(`lr AS (SELECT *, unnest(list_distinct([0, ${[...middle, ...shapes.map((_, i) => `__off${i}`)].join(", ")}])) AS __r FROM l)`);
-  const on = [...q.keys.map((k, i) => `b.${quoteIdent(k.name)} = lr.${keyCols[i]}`), `b.${block.day} = lr.__d - lr.__r * ${DAY_US}`].join(" AND ");
-  const targets = [`CASE WHEN __r = 0 THEN __t END AS __x`, ...shapes.map((_, i) => `CASE WHEN __r = __off${i} THEN __lo${i} END AS __x${i}`)];
-  ctes.push(`j AS (SELECT lr.${ROW_ID}, lr.__r, ${shapes.map((_, i) => `lr.__off${i}`).join(", ")}, b.*, ${targets.join(", ")}, ${["", ...shapes.map((_, i) => i)].map((i) => `0 AS __i${i}`).join(", ")} FROM lr JOIN ${q.blocks} b ON ${on})`);
-  const search = searchCtes(q.search, ["", ...shapes.map((_, i) => String(i))], q.maxBlockEvents, "j");
+  const on = [...q.keys.map((k, i) => `b.${quoteIdent(k.name)} = l.${keyCols[i]}`), `b.${block.day} = l.__d`].join(" AND ");
+  const targets = [`__t AS __x`, ...shapes.map((_, i) => `__lo${i} AS __x${i}`), ...["", ...shapes.map((_, i) => i)].map((i) => `0 AS __i${i}`)];
+  ctes.push(`j AS (SELECT l.${ROW_ID}, ${shapes.map((_, i) => `l.__off${i}`).join(", ")}, b.*, ${targets.join(", ")} FROM l LEFT JOIN ${q.blocks} b ON ${on})`);
+  const days = shapes.map((s, i) => startDay(s, i));
+  const search = searchCtes(q.search, [{ suffix: "", within: (f) => f(block.times) }, ...days.map((day, i) => ({ suffix: String(i), within: (f: (times: string) => string) => day((list) => f(list(block.times))) }))], q.maxBlockEvents, "j");
   ctes.push(...search);
-  ctes.push(`sl AS (SELECT *, ${sliceColumns(allColumns, needs).join(", ")} FROM s${search.length})`);
-  ctes.push(`pp AS (SELECT *, ${prefixPartials(allColumns).join(", ")} FROM sl)`);
-  const contributions = shapes.flatMap((s, i) => shapeContributions(s, i, needs[i]!));
-  ctes.push(`q AS (SELECT ${ROW_ID}, ${contributions.join(", ")} FROM pp)`);
-  const merged = shapes.flatMap((_, i) => mergePartials(needs[i]!, (p) => name(i, p), (p) => name(i, p)));
-  ctes.push(`a AS (SELECT ${ROW_ID}, ${merged.join(", ")} FROM q GROUP BY ${ROW_ID})`);
+  ctes.push(`sl AS (SELECT *, ${sliceColumns(allColumns, needs, days).join(", ")} FROM s${search.length})`);
+  const prefix = (p: string): string => `__p${p}`;
+  const own = (i: number) => (p: string): string => `__o${i}${p}`;
+  const partials = [...slicePartials(allColumns, "p", "__i", "1", (f) => f((n) => n, 0)).map(([p, expr]) => `${expr} AS ${prefix(p)}`), ...shapes.flatMap((s, i) => ownPartials(needs[i]!, i, days[i]!).map(([p, expr]) => `${expr} AS ${own(i)(p)}`))];
+  ctes.push(`pp AS (SELECT *, ${partials.join(", ")} FROM sl)`);
+  const merged = shapes.flatMap((s, i) => combinePartials(needs[i]!, windowPieces(s, i, own(i), prefix), (p) => name(i, p)));
+  ctes.push(`m AS (SELECT ${ROW_ID}, ${merged.join(", ")} FROM pp)`);
   const outputs = q.aggregates.map((a) => `CAST(${finalValue(a, shapeOf(a))} AS ${q.sqlTypes.get(a.name)!}) AS ${quoteIdent(q.outputs.get(a.name)!)}`);
-  const matched = shapes.map((_, i) => `coalesce(a.${name(i, partial.events)}, 0) > 0`).join(" OR ");
-  return `WITH ${ctes.join(",\n")}\nSELECT lab.${ROW_ID}, ${outputs.join(", ")}, (${matched}) AS ${PRECOMPUTED_MATCHED}\nFROM lab LEFT JOIN a ON a.${ROW_ID} = lab.${ROW_ID}`;
+  const matched = shapes.map((_, i) => `${name(i, partial.events)} > 0`).join(" OR ");
+  return `WITH ${ctes.join(",\n")}\nSELECT ${ROW_ID}, ${outputs.join(", ")}, (${matched}) AS ${PRECOMPUTED_MATCHED}\nFROM m`;
 }
 
 const name = (shape: number, partialName: string): string => `__w${shape}${partialName}`;
 
-/** The own slice ends at t on day d, else at the day's end. */
-const ownEnd = `CASE WHEN __r = 0 THEN __i ELSE len(${block.times}) END`;
+/** An expression over one day's lists (`list` names a list of that day; `offset` days before the label's), applied to the day a window starts on. */
+type OnStartDay = (expr: (list: (listName: string) => string, offset: number) => string) => string;
 
-/** The slice [a, b] (1-based, inclusive) of a column's events that a partial reads: `__slp_<c>` (the prefix) or `__sl<i>_<c>`. */
+/** Shape i's start day: the label's own day or a copy, chosen per row by its offset. */
+function startDay(shape: WindowShape, i: number): OnStartDay {
+  return (expr) => {
+    const on = (offset: number): string => expr((listName) => (offset === 0 ? listName : block.earlier(offset, listName)), offset);
+    if (shape.dayOffsets.length === 1) return on(shape.dayOffsets[0]!);
+    return `CASE __off${i} ${shape.dayOffsets.map((o) => `WHEN ${o} THEN ${on(o)}`).join(" ")} END`;
+  };
+}
+
+/** A start-day slice runs from the window's start to t on the label's own day, else to its day's end. */
+const sliceEnd = (list: (listName: string) => string, offset: number): string => (offset === 0 ? "__i" : `len(${list(block.times)})`);
+
+/** The slice of a column's events that a partial reads: `__slp_<c>` (day d before t) or `__sl<i>_<c>` (shape i's start day). */
 const sliceName = (owner: string, column: string): string => quoteIdent(`__sl${owner}_${column}`);
 
 /** Each slice once per row: day d's events before t (the prefix every window starting earlier shares), and each shape's own. */
-function sliceColumns(allColumns: readonly ColumnPartials[], needs: readonly (readonly ColumnPartials[])[]): string[] {
-  const prefix = allColumns.map((c) => `CASE WHEN __r = 0 THEN list_slice(${block.values(c.column)}, 1, __i) END AS ${sliceName("p", c.column)}`);
-  const own = needs.flatMap((columns, i) => columns.map((c) => `CASE WHEN __r = __off${i} THEN list_slice(${block.values(c.column)}, __i${i} + 1, ${ownEnd}) END AS ${sliceName(String(i), c.column)}`));
+function sliceColumns(allColumns: readonly ColumnPartials[], needs: readonly (readonly ColumnPartials[])[], days: readonly OnStartDay[]): string[] {
+  const prefix = allColumns.map((c) => `list_slice(${block.values(c.column)}, 1, __i) AS ${sliceName("p", c.column)}`);
+  const own = needs.flatMap((columns, i) => columns.map((c) => `${days[i]!((list, offset) => `list_slice(${list(block.values(c.column))}, __i${i} + 1, ${sliceEnd(list, offset)})`)} AS ${sliceName(String(i), c.column)}`));
   return [...prefix, ...own];
 }
 
-/** The partials of one slice (`first`: the slice's first index in the block's lists). */
-function sliceParts(c: ColumnPartials, slice: string, first: string): [string, string][] {
-  const out: [string, string][] = [[partial.count(c.column), `list_count(${slice})`]];
-  if (c.sum) out.push([partial.sum(c.column), `list_sum(${slice})`]);
-  if (c.min) out.push([partial.min(c.column), `list_min(${slice})`]);
-  if (c.max) out.push([partial.max(c.column), `list_max(${slice})`]);
-  if (c.last) {
-    // The last non-null value's index in the slice, then in the block.
-    const at = `list_last(list_filter(list_transform(${slice}, (v, k) -> CASE WHEN v IS NOT NULL THEN k END), k -> k IS NOT NULL))`;
-    const inBlock = `${first} - 1 + ${at}`;
-    out.push([partial.last(c.column), `${slice}[${at}]`], [partial.ord(c.column), `CASE WHEN ${at} IS NOT NULL THEN struct_pack(ts := ${block.times}[${inBlock}], cr := ${block.created}[${inBlock}]) END`]);
+/** The partials of one slice: its events, and per column from its slice column (`first`: the slice's first index in its day's lists). */
+function slicePartials(columns: readonly ColumnPartials[], owner: string, events: string, first: string, day: OnStartDay): [string, string][] {
+  const out: [string, string][] = [[partial.events, events]];
+  for (const c of columns) {
+    const slice = sliceName(owner, c.column);
+    out.push([partial.count(c.column), `list_count(${slice})`]);
+    if (c.sum) out.push([partial.sum(c.column), `list_sum(${slice})`]);
+    if (c.min) out.push([partial.min(c.column), `list_min(${slice})`]);
+    if (c.max) out.push([partial.max(c.column), `list_max(${slice})`]);
+    if (c.last) {
+      // The last non-null value's index in the slice, then in the day's lists.
+      const at = `list_last(list_filter(list_transform(${slice}, (v, k) -> CASE WHEN v IS NOT NULL THEN k END), k -> k IS NOT NULL))`;
+      const ord = day((list) => `struct_pack(ts := ${list(block.times)}[${first} - 1 + ${at}], cr := ${list(block.created)}[${first} - 1 + ${at}])`);
+      out.push([partial.last(c.column), `${slice}[${at}]`], [partial.ord(c.column), `CASE WHEN ${at} IS NOT NULL THEN ${ord} END`]);
+    }
   }
   return out;
 }
 
-/** Day d's events before t, shared by every window that starts on an earlier day. */
-function prefixPartials(columns: readonly ColumnPartials[]): string[] {
-  const parts: [string, string][] = [[partial.events, "__i"], ...columns.flatMap((c) => sliceParts(c, sliceName("p", c.column), "1"))];
-  return parts.map(([p, expr]) => `CASE WHEN __r = 0 THEN ${expr} END AS __p${p}`);
+/** Shape i's start-day slice partials. */
+function ownPartials(columns: readonly ColumnPartials[], i: number, day: OnStartDay): [string, string][] {
+  const events = day((list, offset) => `greatest(${offset === 0 ? "__i" : `coalesce(${sliceEnd(list, offset)}, 0)`} - __i${i}, 0)`);
+  return slicePartials(columns, String(i), events, `__i${i} + 1`, day);
 }
 
-/** One shape's partials from one joined row: the shared prefix, its own slice, or its slide. */
-function shapeContributions(shape: WindowShape, i: number, columns: readonly ColumnPartials[]): string[] {
-  const own: [string, string][] = [[partial.events, `greatest(${ownEnd} - __i${i}, 0)`], ...columns.flatMap((c) => sliceParts(c, sliceName(String(i), c.column), `__i${i} + 1`))];
-  const lengths = slideLengths([shape]);
-  const slide = (p: string): string => (lengths.length === 0 ? "NULL" : `CASE __off${i} - 1 ${lengths.map((l) => `WHEN ${l} THEN ${block.slide(l, p)}`).join(" ")} END`);
-  return own.map(([p, expr]) => `CASE WHEN __r = 0 AND __off${i} > 0 THEN __p${p} WHEN __r = __off${i} THEN ${expr} WHEN __r = 1 AND __off${i} >= 2 THEN ${slide(p)} END AS ${name(i, p)}`);
+/** A window's pieces: its start-day slice, day d's events before t when it starts on an earlier day, the slide between. */
+function windowPieces(shape: WindowShape, i: number, own: Piece, prefix: Piece): Piece[] {
+  const pieces = [own];
+  const earlier = shape.dayOffsets.filter((o) => o > 0);
+  if (earlier.length > 0) pieces.push(earlier.length === shape.dayOffsets.length ? prefix : (p) => `CASE WHEN __off${i} > 0 THEN ${prefix(p)} END`);
+  const slid = shape.dayOffsets.filter((o) => o >= 2);
+  if (slid.length > 0) pieces.push((p) => `CASE __off${i} ${slid.map((o) => `WHEN ${o} THEN ${block.slide(o - 1, p)}`).join(" ")} END`);
+  return pieces;
 }
 
 function finalValue(a: AggregateSpec, shape: number): string {
-  const part = (p: string): string => `a.${name(shape, p)}`;
+  const part = (p: string): string => name(shape, p);
   if (a.column === null) return `coalesce(${part(partial.events)}, 0)`;
   const count = `coalesce(${part(partial.count(a.column))}, 0)`;
   switch (a.function) {

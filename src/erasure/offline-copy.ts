@@ -55,11 +55,14 @@ export const offlineCopy: ErasureCopy = {
       // Tiles of an older format (Parquet) are removed by the backfill that erase runs.
       const events = (await parquetFiles(layout.dir)).filter((f) => !f.includes(`${sep}_tiles${sep}`));
       rows += await countRows(ctx.duck, events, erasedRowSql(storedView(record.spec), ctx.erasure.subject, ctx.erasure.boundaryMicros));
-      // A day block whose earliest event is at or before the boundary holds events from then.
+      // A day block whose earliest event (of its own day, or of an earlier day it copies) is at or before the boundary holds events from then.
       const tiles = (await filesUnder(layout.dir).catch(() => [])).filter((f) => holdsBlocks(basename(f)));
-      const [blockRows] = await withBlockFiles(ctx.duck, tiles, (blocks) =>
-        blocks === null ? Promise.resolve([]) : ctx.duck.rows(`SELECT count(*) AS n FROM ${blocks} WHERE ${subjectRowSql(record.spec, ctx.erasure.subject)} AND ${block.times}[1] <= ${ctx.erasure.boundaryMicros}`),
-      );
+      const [blockRows] = await withBlockFiles(ctx.duck, tiles, async (blocks) => {
+        if (blocks === null) return [];
+        const times = (await ctx.duck.describe(`SELECT * FROM ${blocks}`)).map((c) => c.name).filter((n) => n === block.times || block.isEarlier(n, block.times));
+        const early = times.map((t) => `${t}[1] <= ${ctx.erasure.boundaryMicros}`).join(" OR ");
+        return ctx.duck.rows(`SELECT count(*) AS n FROM ${blocks} WHERE ${subjectRowSql(record.spec, ctx.erasure.subject)} AND (${early})`);
+      });
       rows += Number(blockRows?.n ?? 0);
     }
     return [{ copy: "offline-store", count: rows, detail: `${rows} row(s) of the subject in the offline files (events and tiles, committed or not)` }];

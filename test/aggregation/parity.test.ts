@@ -74,7 +74,7 @@ describe("strata parity", () => {
 
   it("reports a drift (day blocks that disagree with the events) with examples, and exits 1", async () => {
     await store.backfill("shop_sales");
-    const tile = join(store.config.offline.path, "shop_sales", "v1", "_tiles", "days", "date=2024-05-02", "blocks.duckdb");
+    const tile = join(store.config.offline.path, "shop_sales", "v1", "_tiles", "months", "month=2024-05", "blocks.duckdb");
     const duck = await DuckDb.open();
     await duck.run(`ATTACH '${tile}' AS tile; UPDATE tile.blocks SET __v_qty = list_transform(__v_qty, q -> q + 1); DETACH tile`);
     duck.close();

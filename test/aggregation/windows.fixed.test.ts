@@ -99,7 +99,7 @@ describe("aggregation windows at their edges", () => {
     await writeFile(join(dir, "more.csv"), toCsv(["card_id", "ts", "created", "amount", "merchant"], [{ card_id: 2, ts: at("10:20:00"), created: at("10:20:00"), amount: 5, merchant: "y" }, { card_id: 2, ts: "2024-03-12T08:00:00Z", created: "2024-03-12T08:00:00Z", amount: 6, merchant: "z" }]));
     await store.ingest("tx", { file: join(dir, "more.csv") });
     const second = await store.backfill("tx");
-    assert.equal(second.dates, 2, "2024-03-10 and 2024-03-12");
+    assert.equal(second.dates, 4, "2024-03-10 and 2024-03-12, and the days after each (their windows from before midnight copy them)");
     assert.equal((await store.backfill("tx")).dates, 0);
     const [row] = await read([{ card_id: 2, t: at("10:29:59") }]);
     assert.equal(row!.amount_sum_10m, 5);

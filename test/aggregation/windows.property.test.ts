@@ -9,9 +9,9 @@ import { openProject } from "../helpers/project.js";
 import { lastTies, sameValue, windowValue, type OracleEvent } from "../helpers/window-oracle.js";
 
 const MINUTE_US = 60_000_000;
-const BASE_MS = Date.UTC(2024, 0, 1, 22); // windows cross midnight, so tiles come from two date partitions
+const BASE_MS = Date.UTC(2024, 0, 31, 22); // windows cross midnight and a month end, so blocks come from two dates and two month packs
 // The oracle floors times relative to the base: a base at 22:00 suits hops that divide 2 hours, one at midnight any hop.
-const DAY_BASE_MS = Date.UTC(2024, 0, 1);
+const DAY_BASE_MS = Date.UTC(2024, 0, 28); // the 8 days span a month end
 
 const card = entity({ name: "card", joinKeys: ["card_id"], valueType: Int64 });
 const aggregations: AggregationInput[] = [
