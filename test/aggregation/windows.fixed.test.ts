@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, String as StringType } from "../../src/index.js";
@@ -7,6 +7,7 @@ import type { FeatureStore } from "../../src/feature-store.js";
 import { toCsv } from "../helpers/csv.js";
 import { buildSnapshot } from "../../src/online/snapshot/build-snapshot.js";
 import { openProject } from "../helpers/project.js";
+import { parseSubject } from "../../src/erasure/subject.js";
 
 const at = (hhmmss: string): string => `2024-03-10T${hhmmss}Z`;
 
@@ -104,6 +105,24 @@ describe("aggregation windows at their edges", () => {
     const [row] = await read([{ card_id: 2, t: at("10:29:59") }]);
     assert.equal(row!.amount_sum_10m, 5);
     await assert.rejects(store.backfill("nope"), /aggregation view "nope"/);
+  });
+
+  it("packs each month's blocks, and drops a month's pack once every event of the month is erased", async () => {
+    const pack = join(store.config.offline.path, "tx", "v1", "_tiles", "months", "month=2024-04", "blocks.duckdb");
+    const april = (hhmmss: string): string => `2024-04-15T${hhmmss}Z`;
+    await writeFile(join(dir, "april.csv"), toCsv(["card_id", "ts", "created", "amount", "merchant"], [{ card_id: 9, ts: april("10:00:00"), created: april("10:00:00"), amount: 4, merchant: "m" }]));
+    await store.ingest("tx", { file: join(dir, "april.csv") });
+    const label = { entities: [{ card_id: 9, event_timestamp: new Date(april("10:05:00")) }, { card_id: 1, event_timestamp: new Date(at("10:10:00")) }], features: ["tx:count_10m", "tx:amount_sum_10m"] };
+    const before = await store.getHistoricalFeatures(label);
+    assert.deepEqual((await before.toRows()).map((r) => [r.count_10m, r.amount_sum_10m]), [[1, 4], [5, 56]], "a label in April reads April's pack, one in March March's");
+    await before.close();
+    await stat(pack);
+
+    await store.erase({ subject: parseSubject(["card_id=9"]) });
+    await assert.rejects(stat(pack), { code: "ENOENT" }, "April had no other events: its pack is gone");
+    const after = await store.getHistoricalFeatures(label);
+    assert.deepEqual((await after.toRows()).map((r) => [r.count_10m, r.amount_sum_10m]), [[0, null], [5, 56]]);
+    await after.close();
   });
 
   it("is not materialized (its online state comes from its events), and its snapshot defaults are an empty window's", async () => {
