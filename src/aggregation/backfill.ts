@@ -29,7 +29,7 @@ interface TileState {
 export interface BackfillReport {
   readonly view: string;
   readonly version: number;
-  /** Dates whose blocks were (re)built; 0 when they were already current. */
+  /** Dates whose blocks were (re)built, or removed; 0 when they were already current. */
   readonly dates: number;
   readonly upToCommit: number;
   readonly seconds: number;
@@ -82,6 +82,7 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
     if (!blockDates.has(date)) {
       // Every event the date's blocks came from was erased.
       await rm(dir, { recursive: true, force: true });
+      step("building tiles");
       continue;
     }
     // Earlier dates are current: they were rebuilt before this one, or did not need to be.

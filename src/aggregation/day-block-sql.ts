@@ -12,7 +12,7 @@ export interface DayBlockInput {
   readonly columnTypes: ReadonlyMap<string, string>;
   /** The day's start (µs since the epoch, UTC midnight). */
   readonly dayStart: number;
-  /** The day's event-log files; none for a day that only carries slides. */
+  /** The day's event-log files; none for a day that only carries slides and copies. */
   readonly eventFiles: readonly string[];
   /** A relation over the day blocks of the days before, as far back as the block reaches (see blockReach); null when there are none. */
   readonly earlierBlocks: string | null;

@@ -27,8 +27,8 @@ export interface AggregationPlanInput {
 
 /**
  * Computes an aggregation view's requested aggregates for every entity row into a temporary
- * table. Brings the tiles up to date first (an incremental backfill), then reads only the
- * dates the entity rows' windows reach. As of ingestion, the raw range-join plan.
+ * table. Brings the tiles up to date first (an incremental backfill), then reads only the month
+ * packs that hold the entity rows' days. As of ingestion, the raw range-join plan.
  */
 export async function computeAggregates(duck: DuckDb, offlineRoot: string, resolved: ResolvedViewFeatures, input: AggregationPlanInput): Promise<{ output: string; sqlType: string; stored: string }[]> {
   const { record } = resolved;

@@ -12,7 +12,7 @@ export interface WindowQuery {
   readonly keys: readonly { readonly name: string; readonly sqlType: string; readonly cast: boolean }[];
   readonly timestampColumn: string;
   readonly aggregates: readonly AggregateSpec[];
-  /** A relation over the day blocks of the days the windows reach (see block-files.ts); null when there are none. */
+  /** A relation over the day blocks of the entity rows' days, and maybe others (the month packs holding them; see tile-files.ts); null when there are none. */
   readonly blocks: string | null;
   /** The most events one block holds: how many halvings a bisection needs. */
   readonly maxBlockEvents: number;
