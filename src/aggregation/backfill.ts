@@ -1,14 +1,14 @@
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readCommits, writeAtomically } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
 import { commitDates, committedDates, committedFiles, partitionDate, partitionStart, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
 import { noProgress, type ProgressListener } from "../util/progress.js";
-import { BLOCK_FILE, withBlockFiles, writeBlockFile } from "./block-files.js";
+import { BLOCK_FILE, isLeftover, scratchName, withBlocks, writeBlockFile } from "./block-files.js";
 import { compileDayBlock } from "./day-block-sql.js";
 import { block, blockReach, DAY_US, earlierOffsets, slideLengths, windowShapes } from "./day-blocks.js";
-import { dateDir, dayBlockFiles, monthDir, monthOf, monthPackFiles, tilesDir } from "./tile-files.js";
+import { monthDir, monthOf, monthPackFiles, tilesDir } from "./tile-files.js";
 import { columnPartials } from "./tile-partials.js";
 
 /**
@@ -18,7 +18,7 @@ import { columnPartials } from "./tile-partials.js";
  * the transform and the storage format.
  */
 /** Bumped when the stored layout changes: older tiles are rebuilt. */
-const FORMAT = 6;
+const FORMAT = 7;
 
 interface TileState {
   readonly seq: number;
@@ -50,14 +50,16 @@ const addDays = (date: string, days: number): string => partitionDate(partitionS
  * Builds or refreshes an aggregation view's day blocks from its event log, incrementally: only
  * the dates that commits after the last backfill touched, and the days whose blocks read them, are
  * rebuilt (in date order, each from that date's events and the blocks before it, so a rebuild is
- * idempotent); then the packs of their months are rewritten. Each file is replaced by a rename;
- * the state file is written last, so a killed backfill is redone from where the state says.
+ * idempotent) into a scratch folder; then the packs of their months are rewritten, each replaced
+ * by a rename. The state file is written last, so a killed backfill is redone from where the state says.
  */
 export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: ViewVersionRecord, onProgress: ProgressListener = noProgress): Promise<BackfillReport> {
   const started = performance.now();
   const aggregation = record.spec.aggregation;
   if (aggregation === undefined) throw new TypeError(`${record.name} is not an aggregation view`);
   const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
+  // A killed backfill's scratch folder holds blocks no pack was built from.
+  for (const name of await readdir(tilesDir(layout)).catch(() => [])) if (isLeftover(name)) await rm(join(tilesDir(layout), name), { recursive: true, force: true });
   const commits = await readCommits(layout);
   const last = commits.at(-1)?.seq ?? 0;
   const state = await readState(layout);
@@ -72,53 +74,47 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
   const following = (date: string): string[] => Array.from({ length: reach + 1 }, (_, k) => addDays(date, k));
   const blockDates = new Set([...committedDates(commits)].flatMap(following));
   const dates = [...new Set(commits.filter((c) => c.seq > since).flatMap(commitDates).flatMap(following))].sort();
+  // Packed rows of the other dates are current: no commit since the last backfill touched them.
+  const notRebuilt = `${block.day} NOT IN (${dates.map(partitionStart).join(", ")})`;
   const columnTypes = new Map(aggregation.events.map((e) => [e.name, e.type]));
   const columns = columnPartials(aggregation.aggregates);
   const months = [...new Set(dates.map(monthOf))];
   let done = 0;
   const step = (phase: string): void => onProgress({ phase, percent: (++done / (dates.length + months.length)) * 100 });
-  for (const date of dates) {
-    const dir = dateDir(layout, date);
-    if (!blockDates.has(date)) {
-      // Every event the date's blocks came from was erased.
-      await rm(dir, { recursive: true, force: true });
+  const scratch = join(tilesDir(layout), scratchName());
+  /** Rebuilt date → its block file in the scratch folder; a date whose events were all erased has none. */
+  const built = new Map<string, string>();
+  try {
+    for (const date of dates) {
+      if (blockDates.has(date)) {
+        const [from, to] = [addDays(date, -reach), addDays(date, -1)];
+        const earlier = {
+          packs: reach > 0 ? await monthPackFiles(layout, from, to) : [],
+          keep: `${block.day} >= ${partitionStart(from)} AND ${block.day} <= ${partitionStart(to)} AND ${notRebuilt}`,
+          files: [...built].filter(([d]) => d >= from).map(([, file]) => file),
+        };
+        const eventFiles = committedFiles(layout, commits, (d) => d === date);
+        const dir = join(scratch, `date=${date}`);
+        await mkdir(dir, { recursive: true });
+        await withBlocks(duck, earlier, (earlierBlocks) =>
+          writeBlockFile(duck, dir, compileDayBlock({ joinKeys: record.spec.joinKeys, columns, columnTypes, dayStart: partitionStart(date), eventFiles, earlierBlocks, slides, offsets })),
+        );
+        built.set(date, join(dir, BLOCK_FILE));
+      }
       step("building tiles");
-      continue;
     }
-    // Earlier dates are current: they were rebuilt before this one, or did not need to be.
-    const earlier = reach > 0 ? await dayBlockFiles(layout, addDays(date, -reach), addDays(date, -1)) : [];
-    const eventFiles = committedFiles(layout, commits, (d) => d === date);
-    await mkdir(dir, { recursive: true });
-    await withBlockFiles(duck, earlier, (earlierBlocks) =>
-      writeBlockFile(duck, dir, compileDayBlock({ joinKeys: record.spec.joinKeys, columns, columnTypes, dayStart: partitionStart(date), eventFiles, earlierBlocks, slides, offsets })),
-    );
-    step("building tiles");
-  }
-  for (const month of months) {
-    await packMonth(duck, layout, month, dates.filter((d) => monthOf(d) === month));
-    step("packing tiles");
+    for (const month of months) {
+      const dir = monthDir(layout, month);
+      if ([...blockDates].some((d) => monthOf(d) === month)) {
+        const files = [...built].filter(([d]) => monthOf(d) === month).map(([, file]) => file);
+        await mkdir(dir, { recursive: true });
+        await withBlocks(duck, { packs: await monthPackFiles(layout, `${month}-01`, `${month}-01`), keep: notRebuilt, files }, (blocks) => writeBlockFile(duck, dir, `SELECT * FROM ${blocks!}`));
+      } else await rm(dir, { recursive: true, force: true }); // every event of the month was erased
+      step("packing tiles");
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
   await writeAtomically(join(tilesDir(layout), "state.json"), JSON.stringify({ seq: last, transformHash: aggregation.transformHash, format: FORMAT } satisfies TileState));
   return report(dates.length);
-}
-
-/**
- * Rewrites a month's pack from its rows of the dates not rebuilt, read from the old pack in
- * parallel, and the rebuilt dates' files, which DuckDB reads one at a time (on the aggregation
- * benchmark a whole month took 23 s, one date into a full month 9 s). Removes it when the month
- * has no date left.
- */
-async function packMonth(duck: DuckDb, layout: ViewVersionLayout, month: string, rebuilt: readonly string[]): Promise<void> {
-  const dir = monthDir(layout, month);
-  const dates = await dayBlockFiles(layout, `${month}-01`, `${month}-31`);
-  if (dates.length === 0) return rm(dir, { recursive: true, force: true });
-  const fresh = new Set(rebuilt.map((date) => join(dateDir(layout, date), BLOCK_FILE)));
-  const old = await monthPackFiles(layout, `${month}-01`, `${month}-01`);
-  await mkdir(dir, { recursive: true });
-  await withBlockFiles(duck, old, (previous) =>
-    withBlockFiles(duck, old.length === 0 ? dates : dates.filter((f) => fresh.has(f)), (rebuiltBlocks) => {
-      const kept = previous === null ? [] : [`SELECT * FROM ${previous} WHERE ${block.day} NOT IN (${rebuilt.map(partitionStart).join(", ")})`];
-      return writeBlockFile(duck, dir, [...kept, ...(rebuiltBlocks === null ? [] : [`SELECT * FROM ${rebuiltBlocks}`])].join(" UNION ALL BY NAME "));
-    }),
-  );
 }

@@ -4,11 +4,11 @@ import type { DuckDb } from "../offline/duckdb.js";
 import { quoteString } from "../util/sql.js";
 
 /**
- * Day blocks are stored as DuckDB database files holding one table: a date's, or a month's pack
- * (see tile-files.ts). DuckDB reads their event lists several times faster from its own format
- * than from Parquet (on the aggregation benchmark, the block scan of a training set took 0.9
- * CPU-seconds instead of 2.1). Blocks are derived data, rebuilt by a backfill; nothing outside
- * Strata reads them.
+ * Day blocks are stored as DuckDB database files holding one table: a month's pack, or a date's
+ * while a backfill builds it (see tile-files.ts). DuckDB reads their event lists several times
+ * faster from its own format than from Parquet (on the aggregation benchmark, the block scan of a
+ * training set took 0.9 CPU-seconds instead of 2.1). Blocks are derived data, rebuilt by a
+ * backfill; nothing outside Strata reads them.
  */
 export const BLOCK_FILE = "blocks.duckdb";
 const TABLE = "blocks";
@@ -52,6 +52,22 @@ export async function writeBlockFile(duck: DuckDb, dir: string, sql: string): Pr
     await duck.run(`DETACH ${name}`);
   }
   await rename(tmp, join(dir, BLOCK_FILE));
+}
+
+/** A folder of its own for a backfill's blocks being built; one a killed backfill left is a leftover. */
+export const scratchName = (): string => `${TEMPORARY_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`;
+
+/**
+ * Runs `use` with a relation over the rows of `packs` that pass `keep` and every row of `files`
+ * (null when there are neither).
+ */
+export function withBlocks<T>(duck: DuckDb, sources: { readonly packs: readonly string[]; readonly keep: string; readonly files: readonly string[] }, use: (blocks: string | null) => Promise<T>): Promise<T> {
+  return withBlockFiles(duck, sources.packs, (packed) =>
+    withBlockFiles(duck, sources.files, (fresh) => {
+      const parts = [...(packed === null ? [] : [`SELECT * FROM ${packed} WHERE ${sources.keep}`]), ...(fresh === null ? [] : [`SELECT * FROM ${fresh}`])];
+      return use(parts.length === 0 ? null : `(${parts.join(" UNION ALL BY NAME ")})`);
+    }),
+  );
 }
 
 /**

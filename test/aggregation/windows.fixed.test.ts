@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { stat, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, String as StringType } from "../../src/index.js";
@@ -99,7 +100,13 @@ describe("aggregation windows at their edges", () => {
     assert.equal(first.dates, 0, "the training sets above already brought the tiles up to date");
     await writeFile(join(dir, "more.csv"), toCsv(["card_id", "ts", "created", "amount", "merchant"], [{ card_id: 2, ts: at("10:20:00"), created: at("10:20:00"), amount: 5, merchant: "y" }, { card_id: 2, ts: "2024-03-12T08:00:00Z", created: "2024-03-12T08:00:00Z", amount: 6, merchant: "z" }]));
     await store.ingest("tx", { file: join(dir, "more.csv") });
+    // A killed backfill's scratch folder (its pid is gone) holds blocks no pack was built from.
+    const tiles = join(store.config.offline.path, "tx", "v1", "_tiles");
+    const killed = `.blocks-${spawnSync(process.execPath, ["-e", "0"]).pid}-x`;
+    await mkdir(join(tiles, killed, "date=2024-03-10"), { recursive: true });
+    await writeFile(join(tiles, killed, "date=2024-03-10", "blocks.duckdb"), "partial");
     const second = await store.backfill("tx");
+    assert.deepEqual((await readdir(tiles)).sort(), ["months", "state.json"], "the killed backfill's scratch folder is removed, and this one's too");
     assert.equal(second.dates, 4, "2024-03-10 and 2024-03-12, and the days after each (their windows from before midnight copy them)");
     assert.equal((await store.backfill("tx")).dates, 0);
     const [row] = await read([{ card_id: 2, t: at("10:29:59") }]);
