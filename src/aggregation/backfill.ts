@@ -8,7 +8,7 @@ import { noProgress, type ProgressListener } from "../util/progress.js";
 import { BLOCK_FILE, isLeftover, scratchName, withBlocks, writeBlockFile } from "./block-files.js";
 import { compileDayBlock } from "./day-block-sql.js";
 import { block, blockReach, DAY_US, earlierOffsets, slideLengths, windowShapes } from "./day-blocks.js";
-import { monthDir, monthOf, monthPackFiles, tilesDir } from "./tile-files.js";
+import { monthDir, monthOf, monthPackFiles, packsPresent, tilesDir } from "./tile-files.js";
 import { columnPartials } from "./tile-partials.js";
 
 /**
@@ -62,17 +62,18 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
   for (const name of await readdir(tilesDir(layout)).catch(() => [])) if (isLeftover(name)) await rm(join(tilesDir(layout), name), { recursive: true, force: true });
   const commits = await readCommits(layout);
   const last = commits.at(-1)?.seq ?? 0;
-  const state = await readState(layout);
-  const fresh = state?.transformHash === aggregation.transformHash && state.format === FORMAT;
-  const report = (dates: number): BackfillReport => ({ view: record.name, version: record.version, dates, upToCommit: last, seconds: (performance.now() - started) / 1000 });
-  if (fresh && state.seq === last) return report(0);
-  if (!fresh) await rm(tilesDir(layout), { recursive: true, force: true });
-  const since = fresh ? state.seq : 0;
   const shapes = windowShapes(aggregation.aggregates);
   const [slides, offsets, reach] = [slideLengths(shapes), earlierOffsets(shapes), blockReach(shapes)];
   // A date and the days after it whose blocks read it.
   const following = (date: string): string[] => Array.from({ length: reach + 1 }, (_, k) => addDays(date, k));
   const blockDates = new Set([...committedDates(commits)].flatMap(following));
+  const state = await readState(layout);
+  // A pack lost since the last backfill (deleted by hand, a restored backup) means a full rebuild.
+  const fresh = state?.transformHash === aggregation.transformHash && state.format === FORMAT && (await packsPresent(layout, [...committedDates(commits.filter((c) => c.seq <= state.seq))].flatMap(following)));
+  const report = (dates: number): BackfillReport => ({ view: record.name, version: record.version, dates, upToCommit: last, seconds: (performance.now() - started) / 1000 });
+  if (fresh && state.seq === last) return report(0);
+  if (!fresh) await rm(tilesDir(layout), { recursive: true, force: true });
+  const since = fresh ? state.seq : 0;
   const dates = [...new Set(commits.filter((c) => c.seq > since).flatMap(commitDates).flatMap(following))].sort();
   // Packed rows of the other dates are current: no commit since the last backfill touched them.
   const notRebuilt = `${block.day} NOT IN (${dates.map(partitionStart).join(", ")})`;
@@ -108,7 +109,10 @@ export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: V
       if ([...blockDates].some((d) => monthOf(d) === month)) {
         const files = [...built].filter(([d]) => monthOf(d) === month).map(([, file]) => file);
         await mkdir(dir, { recursive: true });
-        await withBlocks(duck, { packs: await monthPackFiles(layout, `${month}-01`, `${month}-01`), keep: notRebuilt, files }, (blocks) => writeBlockFile(duck, dir, `SELECT * FROM ${blocks!}`));
+        await withBlocks(duck, { packs: await monthPackFiles(layout, `${month}-01`, `${month}-01`), keep: notRebuilt, files }, (blocks) => {
+          if (blocks === null) throw new Error(`backfill of ${record.name}: no blocks for ${month}, neither rebuilt nor packed`);
+          return writeBlockFile(duck, dir, `SELECT * FROM ${blocks}`);
+        });
       } else await rm(dir, { recursive: true, force: true }); // every event of the month was erased
       step("packing tiles");
     }

@@ -16,8 +16,10 @@ const TABLE = "blocks";
 const TEMPORARY_PREFIX = ".blocks-";
 
 /**
- * A temporary block file (or its write-ahead log) whose writer is gone: what a killed backfill
- * leaves. Another live process's file is its own, still being written.
+ * A temporary block file (or its write-ahead log) or a backfill's scratch folder whose writer is
+ * gone: what a killed backfill leaves. Another live process's is its own, still being written.
+ * Liveness is judged by pid on this host, so a store shared by several hosts must not run
+ * backfills of one view on two of them at once.
  */
 export function isLeftover(name: string): boolean {
   if (!name.startsWith(TEMPORARY_PREFIX)) return false;
@@ -30,7 +32,7 @@ export function isLeftover(name: string): boolean {
   }
 }
 
-/** A file that holds day blocks: a date's block file, or a leftover that may hold older ones. */
+/** A file that holds day blocks: a pack or a scratch folder's block file, or a leftover temporary file that may hold older ones. */
 export const holdsBlocks = (name: string): boolean => name === BLOCK_FILE || (isLeftover(name) && name.endsWith(".duckdb"));
 
 let attachments = 0;

@@ -35,3 +35,12 @@ export async function monthPackFiles(layout: ViewVersionLayout, from: string, to
   const present = await Promise.all(files.map((f) => stat(f).then(() => true, () => false)));
   return files.filter((_, i) => present[i]);
 }
+
+/** Whether every month of `dates` (YYYY-MM-DD) has its pack. */
+export async function packsPresent(layout: ViewVersionLayout, dates: readonly string[]): Promise<boolean> {
+  const months = new Set(dates.map(monthOf));
+  if (months.size === 0) return true;
+  const sorted = [...months].sort();
+  const files = await monthPackFiles(layout, `${sorted[0]!}-01`, `${sorted.at(-1)!}-01`);
+  return sorted.every((month) => files.includes(join(monthDir(layout, month), BLOCK_FILE)));
+}

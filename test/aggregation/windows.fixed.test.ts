@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, String as StringType } from "../../src/index.js";
@@ -112,6 +112,15 @@ describe("aggregation windows at their edges", () => {
     const [row] = await read([{ card_id: 2, t: at("10:29:59") }]);
     assert.equal(row!.amount_sum_10m, 5);
     await assert.rejects(store.backfill("nope"), /aggregation view "nope"/);
+  });
+
+  it("rebuilds every block when a month's pack was lost since the last backfill", async () => {
+    const pack = join(store.config.offline.path, "tx", "v1", "_tiles", "months", "month=2024-03", "blocks.duckdb");
+    await rm(pack);
+    assert.equal((await store.backfill("tx")).dates, 4, "all of them: 2024-03-10 and 2024-03-12, and the day after each");
+    await stat(pack);
+    const [row] = await read([{ card_id: 1, t: at("10:10:00") }]);
+    assert.equal(row!.amount_sum_10m, 56);
   });
 
   it("packs each month's blocks, and drops a month's pack once every event of the month is erased", async () => {
