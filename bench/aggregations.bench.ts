@@ -21,6 +21,7 @@ import { connect } from "nats";
 import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, streamSource, type AggregationInput } from "../src/index.js";
 import { FeatureStore } from "../src/feature-store.js";
 import { DuckDb } from "../src/offline/duckdb.js";
+import { strataBin } from "../test/helpers/cli.js";
 import { startNats } from "../test/helpers/nats-server.js";
 import { makeProject } from "../test/helpers/project.js";
 import { freePort } from "../test/helpers/postgres-server.js";
@@ -30,7 +31,6 @@ import { generateEvents } from "./lib/generate-events.js";
 import { peakRssMb } from "./lib/proc-memory.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const cli = join(repo, "dist/src/cli/main.js");
 const dataRoot = join(repo, "bench", ".data", "aggregations");
 const { values: args } = parseArgs({
   options: {
@@ -103,9 +103,10 @@ if (nats !== undefined) try {
   };
   // One processor for both phases: (2) measures a running processor, as a deployment sees it.
   const metricsPort = await freePort();
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""); // e.g. --cpu-prof, to profile the processor
+  // Started as users start it (bin/strata, with its node flags); BENCH_NODE_ARGS (e.g. --cpu-prof) profiles it.
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${process.env.BENCH_NODE_ARGS ?? ""}`.trim() };
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, cli, "-C", streamDir, "stream", "run", "--json", "--port", String(metricsPort)], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(strataBin, ["-C", streamDir, "stream", "run", "--json", "--port", String(metricsPort)], { env, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   let peakMb = 0;
@@ -162,12 +163,12 @@ const size = { events: n("events"), keys: n("keys"), days: n("days"), labels: n(
 const data = await generateEvents(duck, join(dataRoot, `data-${size.events}-${size.labels}-${size.keys}-${size.days}`), size);
 const batchDir = await project("batch", {}, batchSource({ path: data.events, timestampField: "ts", createdTimestampField: "created" }));
 let started = performance.now();
-const ingest = await runMeasured(process.execPath, [cli, "-C", batchDir, "ingest", "card_activity", "--json"], { timeoutSeconds: 3600 });
+const ingest = await runMeasured(strataBin, ["-C", batchDir, "ingest", "card_activity", "--json"], { timeoutSeconds: 3600 });
 ensureOk("ingest", ingest);
 console.log(`(3) training set: ${size.labels.toLocaleString()} labels over ${size.events.toLocaleString()} events (${size.keys.toLocaleString()} keys, ${size.days} days)`);
 console.log(`  ingest into the event log                      ${fmt((performance.now() - started) / 1000).padStart(8)} s`);
 started = performance.now();
-const backfill = await runMeasured(process.execPath, [cli, "-C", batchDir, "backfill", "card_activity", "--json"], { timeoutSeconds: 3600 });
+const backfill = await runMeasured(strataBin, ["-C", batchDir, "backfill", "card_activity", "--json"], { timeoutSeconds: 3600 });
 ensureOk("backfill", backfill);
 const backfillSeconds = (performance.now() - started) / 1000;
 console.log(`  strata backfill (day blocks, once)             ${fmt(backfillSeconds).padStart(8)} s`);
@@ -192,7 +193,7 @@ const tiledRuns: number[] = [];
 const referenceRuns: number[] = [];
 let peakMb = 0;
 for (let run = 0; run < n("batch-runs"); run++) {
-  const tiled = await runMeasured(process.execPath, [cli, "-C", batchDir, "training-set", "--entities", data.labels, "--features", features.join(","), "--out", out, "--json"], { timeoutSeconds: 3600 });
+  const tiled = await runMeasured(strataBin, ["-C", batchDir, "training-set", "--entities", data.labels, "--features", features.join(","), "--out", out, "--json"], { timeoutSeconds: 3600 });
   ensureOk("training set", tiled);
   tiledRuns.push(Number(tiled.report?.seconds));
   peakMb = Math.max(peakMb, Number(tiled.report?.peakRssMb));

@@ -132,7 +132,7 @@ export const projectConfigSchema = z.strictObject({
       /** Commit state + checkpoint and acknowledge at least this often (the freshness floor). */
       flushIntervalMs: z.number().int().positive().default(100),
       /** ... or as soon as this many events wait (under half of maxAckPending, which forces a commit there anyway). */
-      flushEvents: z.number().int().positive().default(200_000),
+      flushEvents: z.number().int().positive().default(400_000),
       /** While behind (a backlog in the stream), commit this often instead: fewer, larger commits write each key's state once for many of its events. */
       checkpointIntervalMs: z.number().int().positive().default(5000),
       /** State rows written to the online store per second, at most (a token bucket). */

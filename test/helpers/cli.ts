@@ -3,6 +3,8 @@ import { fileURLToPath } from "node:url";
 
 /** The compiled CLI entry point (what bin/strata runs). */
 export const cliPath = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+/** The launcher a user runs (bin/strata: node with its flags); long-running processes start through it. */
+export const strataBin = fileURLToPath(new URL("../../../bin/strata", import.meta.url));
 
 export interface CliResult {
   readonly code: number;
