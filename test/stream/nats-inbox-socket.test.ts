@@ -120,4 +120,21 @@ describe("NATS inbox socket and pull feed (real nats-server)", () => {
     assert.equal(feed.broken, false);
     feed.close();
   });
+
+  it("a waiting caller wakes when a message arrives, not at the end of its wait", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "wake", subjects: ["wake.*"] });
+    const feed = new JetStreamFeed(jsm, { url: nats.url, stream: "wake", durable: "w", filterSubject: "wake.*", maxAckPending: 1000, window: 40 });
+    await feed.open(0);
+    let started = performance.now();
+    await feed.arrival(150);
+    assert.ok(performance.now() - started >= 140, "nothing arrived: the whole wait");
+    started = performance.now();
+    const waiting = feed.arrival(5000);
+    await nc.jetstream().publish("wake.x", new TextEncoder().encode("hi"));
+    await waiting;
+    assert.ok(performance.now() - started < 2000, `woken by the message after ${(performance.now() - started).toFixed(0)} ms`);
+    assert.deepEqual(feed.take().map((d) => new TextDecoder().decode(d.data)), ["hi"]);
+    feed.close();
+  });
 });
