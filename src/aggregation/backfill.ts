@@ -1,14 +1,15 @@
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readCommits, writeAtomically } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
 import { commitDates, committedDates, committedFiles, partitionDate, partitionStart, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
+import { withFileLock } from "../util/file-lock.js";
 import { noProgress, type ProgressListener } from "../util/progress.js";
-import { BLOCK_FILE, isLeftover, scratchName, withBlocks, writeBlockFile } from "./block-files.js";
+import { BLOCK_FILE, scratchName, withBlocks, writeBlockFile } from "./block-files.js";
 import { compileDayBlock } from "./day-block-sql.js";
 import { block, blockReach, DAY_US, earlierOffsets, slideLengths, windowShapes } from "./day-blocks.js";
-import { monthDir, monthOf, monthPackFiles, packsPresent, tilesDir } from "./tile-files.js";
+import { monthDir, monthOf, monthPackFiles, packsPresent, removeTemporaries, tilesDir, tilesLock } from "./tile-files.js";
 import { columnPartials } from "./tile-partials.js";
 
 /**
@@ -19,6 +20,8 @@ import { columnPartials } from "./tile-partials.js";
  */
 /** Bumped when the stored layout changes: older tiles are rebuilt. */
 const FORMAT = 7;
+/** How long a backfill waits for another one of the same view version (a first backfill of a large log takes minutes). */
+const LOCK_WAIT_MS = 3_600_000;
 
 interface TileState {
   readonly seq: number;
@@ -54,12 +57,19 @@ const addDays = (date: string, days: number): string => partitionDate(partitionS
  * by a rename. The state file is written last, so a killed backfill is redone from where the state says.
  */
 export async function backfillTiles(duck: DuckDb, offlineRoot: string, record: ViewVersionRecord, onProgress: ProgressListener = noProgress): Promise<BackfillReport> {
-  const started = performance.now();
-  const aggregation = record.spec.aggregation;
-  if (aggregation === undefined) throw new TypeError(`${record.name} is not an aggregation view`);
+  if (record.spec.aggregation === undefined) throw new TypeError(`${record.name} is not an aggregation view`);
   const layout = new ViewVersionLayout(offlineRoot, record.name, record.version);
-  // A killed backfill's scratch folder holds blocks no pack was built from.
-  for (const name of await readdir(tilesDir(layout)).catch(() => [])) if (isLeftover(name)) await rm(join(tilesDir(layout), name), { recursive: true, force: true });
+  // One backfill of a view version at a time (training sets backfill first, and may run side by
+  // side): two could otherwise rename packs of different commits over each other, and the state
+  // file could claim the newer one.
+  return withFileLock(tilesLock(layout), () => backfillHoldingLock(duck, layout, record, onProgress), LOCK_WAIT_MS);
+}
+
+async function backfillHoldingLock(duck: DuckDb, layout: ViewVersionLayout, record: ViewVersionRecord, onProgress: ProgressListener): Promise<BackfillReport> {
+  const started = performance.now();
+  const aggregation = record.spec.aggregation!;
+  // A killed backfill's scratch folder and temporary files: no other backfill runs now.
+  await removeTemporaries(layout);
   const commits = await readCommits(layout);
   const last = commits.at(-1)?.seq ?? 0;
   const shapes = windowShapes(aggregation.aggregates);

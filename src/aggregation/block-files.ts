@@ -1,6 +1,7 @@
-import { readdir, rename, rm } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { DuckDb } from "../offline/duckdb.js";
+import { processAlive } from "../util/process-alive.js";
 import { quoteString } from "../util/sql.js";
 
 /**
@@ -15,22 +16,11 @@ const TABLE = "blocks";
 /** Names a file written but not yet renamed into place. */
 const TEMPORARY_PREFIX = ".blocks-";
 
-/**
- * A temporary block file (or its write-ahead log) or a backfill's scratch folder whose writer is
- * gone: what a killed backfill leaves. Another live process's is its own, still being written.
- * Liveness is judged by pid on this host, so a store shared by several hosts must not run
- * backfills of one view on two of them at once.
- */
-export function isLeftover(name: string): boolean {
-  if (!name.startsWith(TEMPORARY_PREFIX)) return false;
-  const pid = Number.parseInt(name.slice(TEMPORARY_PREFIX.length), 10);
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
-}
+/** A temporary block file (or its write-ahead log) or a backfill's scratch folder, named by its writer's pid. */
+export const isTemporary = (name: string): boolean => name.startsWith(TEMPORARY_PREFIX);
+
+/** A temporary whose writer is gone: what a killed backfill leaves. */
+const isLeftover = (name: string): boolean => isTemporary(name) && !processAlive(Number.parseInt(name.slice(TEMPORARY_PREFIX.length), 10));
 
 /** A file that holds day blocks: a pack or a scratch folder's block file, or a leftover temporary file that may hold older ones. */
 export const holdsBlocks = (name: string): boolean => name === BLOCK_FILE || (isLeftover(name) && name.endsWith(".duckdb"));
@@ -41,10 +31,9 @@ const alias = (): string => `__blocks_${++attachments}`;
 /**
  * Writes a query's rows as the block file in `dir`: into a temporary file first (detaching it
  * checkpoints it, leaving no write-ahead log), then renamed over the old file, so readers see
- * the old blocks or the new ones. Removes temporary files a killed backfill left there.
+ * the old blocks or the new ones.
  */
 export async function writeBlockFile(duck: DuckDb, dir: string, sql: string): Promise<void> {
-  for (const name of await readdir(dir)) if (isLeftover(name)) await rm(join(dir, name), { force: true });
   const tmp = join(dir, `${TEMPORARY_PREFIX}${process.pid}-${Date.now()}.duckdb`);
   const name = alias();
   await duck.run(`ATTACH ${quoteString(tmp)} AS ${name}`);

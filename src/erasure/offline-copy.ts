@@ -1,7 +1,7 @@
-import { rm, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, join, sep } from "node:path";
 import { backfillTiles } from "../aggregation/backfill.js";
-import { holdsBlocks, isLeftover, withBlockFiles } from "../aggregation/block-files.js";
+import { holdsBlocks, withBlockFiles } from "../aggregation/block-files.js";
 import { block } from "../aggregation/day-blocks.js";
 import { storedView } from "../aggregation/stored-view.js";
 import type { DuckDb } from "../offline/duckdb.js";
@@ -41,9 +41,8 @@ export const offlineCopy: ErasureCopy = {
       files += report.files;
       const tiles = await stat(join(layout.dir, "_tiles")).catch(() => undefined);
       if (record.spec.aggregation !== undefined && tiles !== undefined) {
+        // Also removes what a killed backfill left, which may hold the subject's blocks of any date.
         await backfillTiles(ctx.duck, ctx.offlineRoot, record);
-        // A killed backfill's temporary files may hold the subject's blocks of any date.
-        for (const file of await filesUnder(join(layout.dir, "_tiles"))) if (isLeftover(basename(file))) await rm(file, { force: true });
       }
     }
     return [{ copy: "offline-store", count: rows, detail: `${rows} row(s) removed by rewriting ${files} partition file(s); aggregation tiles rebuilt` }];

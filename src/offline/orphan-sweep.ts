@@ -3,6 +3,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readCommits } from "./commit-log.js";
 import { ingestIdOf, type ViewVersionLayout } from "./offline-layout.js";
+import { processAlive } from "../util/process-alive.js";
 
 export interface PendingMarker {
   readonly id: string;
@@ -16,13 +17,7 @@ export function pendingMarker(id: string): PendingMarker {
 }
 
 function alive(marker: Pick<PendingMarker, "pid" | "host">): boolean {
-  if (marker.host !== hostname()) return true; // another machine's ingestion: not ours to judge
-  try {
-    process.kill(marker.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return marker.host !== hostname() || processAlive(marker.pid); // another machine's ingestion: not ours to judge
 }
 
 async function list(dir: string): Promise<string[]> {

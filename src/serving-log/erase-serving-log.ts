@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { syncDir, syncFile } from "../offline/commit-log.js";
 import { InvalidRequestError } from "../errors.js";
 import type { DuckDb } from "../offline/duckdb.js";
-import { withFileLock } from "./file-lock.js";
+import { withFileLock } from "../util/file-lock.js";
 import { newPartId, ServingLogLayout } from "./serving-log-layout.js";
 import { countSubjectSql, rewriteWithoutSql, subjectFilesSql } from "./serving-log-sql.js";
 

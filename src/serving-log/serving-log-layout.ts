@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { processAlive } from "../util/process-alive.js";
 
 /**
  * Where the serving log lives in the offline store:
@@ -77,16 +78,4 @@ async function list(dir: string): Promise<string[]> {
     if (error.code === "ENOENT") return [];
     throw error;
   });
-}
-
-/** Whether a process of this host runs (staging folders and lock files are local to the host writing them). */
-export function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

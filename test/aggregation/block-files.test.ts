@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { BLOCK_FILE, holdsBlocks, isLeftover, withBlockFiles, writeBlockFile } from "../../src/aggregation/block-files.js";
+import { BLOCK_FILE, holdsBlocks, isTemporary, withBlockFiles, writeBlockFile } from "../../src/aggregation/block-files.js";
 import { DuckDb } from "../../src/offline/duckdb.js";
 
 /** The pid of a process that has exited. */
@@ -50,18 +50,19 @@ describe("day-block files (DuckDB database files, real DuckDB)", () => {
     assert.deepEqual(await withBlockFiles(duck, [file], (blocks) => duck.rows(`SELECT k FROM ${blocks}`)), [{ k: 2n }]);
   });
 
-  it("removes a killed writer's temporary files, and leaves a live writer's alone", async () => {
+  it("tells temporaries (a backfill removes them all, holding its lock), and reads only a killed writer's as holding blocks", async () => {
     const c = join(dir, "c");
     await mkdir(c);
     const dead = `.blocks-${deadPid()}-1.duckdb`;
     const live = `.blocks-${process.pid}-1.duckdb`;
-    for (const name of [dead, `${dead}.wal`, live]) await writeFile(join(c, name), "partial");
-    assert.equal(isLeftover(dead), true);
-    assert.equal(isLeftover(live), false);
-    assert.equal(isLeftover(BLOCK_FILE), false);
+    for (const name of [dead, `${dead}.wal`, live, `.blocks-${process.pid}-x7`]) assert.equal(isTemporary(name), true, name);
+    assert.equal(isTemporary(BLOCK_FILE), false);
     assert.equal(holdsBlocks(dead), true, "a leftover may hold blocks: an erasure check reads it");
+    assert.equal(holdsBlocks(live), false, "a live writer's file is still being written");
     assert.equal(holdsBlocks(`${dead}.wal`), false);
+    assert.equal(holdsBlocks(BLOCK_FILE), true);
+    await writeFile(join(c, live), "partial");
     await writeBlockFile(duck, c, "SELECT 1 AS k");
-    assert.deepEqual((await readdir(c)).sort(), [live, BLOCK_FILE].sort());
+    assert.deepEqual((await readdir(c)).sort(), [live, BLOCK_FILE].sort(), "the write left no temporary of its own");
   });
 });

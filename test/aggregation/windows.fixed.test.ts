@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -112,6 +112,24 @@ describe("aggregation windows at their edges", () => {
     const [row] = await read([{ card_id: 2, t: at("10:29:59") }]);
     assert.equal(row!.amount_sum_10m, 5);
     await assert.rejects(store.backfill("nope"), /aggregation view "nope"/);
+  });
+
+  it("waits for a backfill another process runs, and clears what any earlier one left once it holds the lock", async () => {
+    const version = join(store.config.offline.path, "tx", "v1");
+    const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 1500)"]);
+    const exited = new Promise((resolve) => holder.once("exit", resolve));
+    await writeFile(join(version, "_tiles.lock"), String(holder.pid));
+    // A scratch folder named by a live pid (this one: as after pid reuse) is still a leftover to the lock holder.
+    await mkdir(join(version, "_tiles", `.blocks-${process.pid}-stale`, "date=2024-03-10"), { recursive: true });
+    await writeFile(join(version, "_tiles", "months", "month=2024-03", `.blocks-${process.pid}-1.duckdb`), "partial");
+    let finished = false;
+    const backfill = store.backfill("tx").then(() => (finished = true));
+    await exited;
+    assert.equal(finished, false, "it waited while the lock's owner ran");
+    await backfill;
+    assert.deepEqual((await readdir(join(version, "_tiles"))).sort(), ["months", "state.json"]);
+    assert.deepEqual(await readdir(join(version, "_tiles", "months", "month=2024-03")), ["blocks.duckdb"]);
+    await assert.rejects(stat(join(version, "_tiles.lock")), { code: "ENOENT" }, "released");
   });
 
   it("rebuilds every block when a month's pack was lost since the last backfill", async () => {

@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { StorageError } from "../errors.js";
-import { processAlive } from "./serving-log-layout.js";
+import { processAlive } from "./process-alive.js";
 
-/** How often a waiting process looks at the lock again, and how long it waits in all. */
+/** How often a waiting process looks at the lock again, and how long it waits in all by default. */
 const POLL_MS = 50;
 const WAIT_MS = 120_000;
 
@@ -19,21 +19,21 @@ const queues = new Map<string, Promise<unknown>>();
  * take turns before they reach the file, or two of them could take over the same dead owner's
  * lock, the second removing the first's.
  */
-export async function withFileLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+export async function withFileLock<T>(path: string, work: () => Promise<T>, waitMs = WAIT_MS): Promise<T> {
   const before = queues.get(path) ?? Promise.resolve();
-  const turn = before.catch(() => undefined).then(() => withFileLockHeld(path, work));
+  const turn = before.catch(() => undefined).then(() => withFileLockHeld(path, work, waitMs));
   const settled = turn.catch(() => undefined);
   queues.set(path, settled);
   void settled.then(() => queues.get(path) === settled && queues.delete(path));
   return turn;
 }
 
-async function withFileLockHeld<T>(path: string, work: () => Promise<T>): Promise<T> {
+async function withFileLockHeld<T>(path: string, work: () => Promise<T>, waitMs: number): Promise<T> {
   await mkdir(dirname(path), { recursive: true });
   const mine = `${path}.${process.pid}-${randomBytes(4).toString("hex")}`;
   await writeFile(mine, String(process.pid));
   try {
-    const deadline = Date.now() + WAIT_MS;
+    const deadline = Date.now() + waitMs;
     for (;;) {
       const taken = await link(mine, path).then(
         () => true,
@@ -48,7 +48,7 @@ async function withFileLockHeld<T>(path: string, work: () => Promise<T>): Promis
       if (owner > 0 && !processAlive(owner)) {
         if ((await lockOwner(path)) === owner) await rm(path, { force: true });
       }
-      else if (Date.now() > deadline) throw new StorageError(`${path} is held by process ${owner} for over ${WAIT_MS / 1000} s`);
+      else if (Date.now() > deadline) throw new StorageError(`${path} is held by process ${owner} for over ${waitMs / 1000} s`);
       else await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   } finally {

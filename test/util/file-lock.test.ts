@@ -4,10 +4,10 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, it } from "node:test";
-import { withFileLock } from "../../src/serving-log/file-lock.js";
+import { withFileLock } from "../../src/util/file-lock.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
-/** The serving log's erasure lock: one holder at a time, and a dead holder's lock is taken over once. */
+/** The lock of the serving log's erasure and of backfills: one holder at a time, and a dead holder's lock is taken over once. */
 describe("file lock", () => {
   it("lets one caller at a time in, even when many race to take over a dead owner's lock", async () => {
     const dead = spawnSync(process.execPath, ["-e", ""]).pid;
