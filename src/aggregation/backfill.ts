@@ -1,5 +1,6 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { StorageError } from "../errors.js";
 import { readCommits, writeAtomically } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
 import { commitDates, committedDates, committedFiles, partitionDate, partitionStart, ViewVersionLayout } from "../offline/offline-layout.js";
@@ -120,7 +121,7 @@ async function backfillHoldingLock(duck: DuckDb, layout: ViewVersionLayout, reco
         const files = [...built].filter(([d]) => monthOf(d) === month).map(([, file]) => file);
         await mkdir(dir, { recursive: true });
         await withBlocks(duck, { packs: await monthPackFiles(layout, `${month}-01`, `${month}-01`), keep: notRebuilt, files }, (blocks) => {
-          if (blocks === null) throw new Error(`backfill of ${record.name}: no blocks for ${month}, neither rebuilt nor packed`);
+          if (blocks === null) throw new StorageError(`backfill of ${record.name}: no blocks for ${month}, neither rebuilt nor packed`);
           return writeBlockFile(duck, dir, `SELECT * FROM ${blocks}`);
         });
       } else await rm(dir, { recursive: true, force: true }); // every event of the month was erased
