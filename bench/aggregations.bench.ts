@@ -21,7 +21,7 @@ import { connect } from "nats";
 import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, streamSource, type AggregationInput } from "../src/index.js";
 import { FeatureStore } from "../src/feature-store.js";
 import { DuckDb } from "../src/offline/duckdb.js";
-import { strataBin } from "../test/helpers/cli.js";
+import { strataBin, strataEnv } from "../test/helpers/cli.js";
 import { startNats } from "../test/helpers/nats-server.js";
 import { makeProject } from "../test/helpers/project.js";
 import { freePort } from "../test/helpers/postgres-server.js";
@@ -104,7 +104,7 @@ if (nats !== undefined) try {
   // One processor for both phases: (2) measures a running processor, as a deployment sees it.
   const metricsPort = await freePort();
   // Started as users start it (bin/strata, with its node flags); BENCH_NODE_ARGS (e.g. --cpu-prof) profiles it.
-  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${process.env.BENCH_NODE_ARGS ?? ""}`.trim() };
+  const env = { ...process.env, ...strataEnv, STRATA_NODE_ARGS: process.env.BENCH_NODE_ARGS ?? "" };
   const started = performance.now();
   const child = spawn(strataBin, ["-C", streamDir, "stream", "run", "--json", "--port", String(metricsPort)], { env, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
@@ -163,12 +163,12 @@ const size = { events: n("events"), keys: n("keys"), days: n("days"), labels: n(
 const data = await generateEvents(duck, join(dataRoot, `data-${size.events}-${size.labels}-${size.keys}-${size.days}`), size);
 const batchDir = await project("batch", {}, batchSource({ path: data.events, timestampField: "ts", createdTimestampField: "created" }));
 let started = performance.now();
-const ingest = await runMeasured(strataBin, ["-C", batchDir, "ingest", "card_activity", "--json"], { timeoutSeconds: 3600 });
+const ingest = await runMeasured(strataBin, ["-C", batchDir, "ingest", "card_activity", "--json"], { timeoutSeconds: 3600, env: strataEnv });
 ensureOk("ingest", ingest);
 console.log(`(3) training set: ${size.labels.toLocaleString()} labels over ${size.events.toLocaleString()} events (${size.keys.toLocaleString()} keys, ${size.days} days)`);
 console.log(`  ingest into the event log                      ${fmt((performance.now() - started) / 1000).padStart(8)} s`);
 started = performance.now();
-const backfill = await runMeasured(strataBin, ["-C", batchDir, "backfill", "card_activity", "--json"], { timeoutSeconds: 3600 });
+const backfill = await runMeasured(strataBin, ["-C", batchDir, "backfill", "card_activity", "--json"], { timeoutSeconds: 3600, env: strataEnv });
 ensureOk("backfill", backfill);
 const backfillSeconds = (performance.now() - started) / 1000;
 console.log(`  strata backfill (day blocks, once)             ${fmt(backfillSeconds).padStart(8)} s`);
@@ -193,7 +193,7 @@ const tiledRuns: number[] = [];
 const referenceRuns: number[] = [];
 let peakMb = 0;
 for (let run = 0; run < n("batch-runs"); run++) {
-  const tiled = await runMeasured(strataBin, ["-C", batchDir, "training-set", "--entities", data.labels, "--features", features.join(","), "--out", out, "--json"], { timeoutSeconds: 3600 });
+  const tiled = await runMeasured(strataBin, ["-C", batchDir, "training-set", "--entities", data.labels, "--features", features.join(","), "--out", out, "--json"], { timeoutSeconds: 3600, env: strataEnv });
   ensureOk("training set", tiled);
   tiledRuns.push(Number(tiled.report?.seconds));
   peakMb = Math.max(peakMb, Number(tiled.report?.peakRssMb));

@@ -17,3 +17,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund --loglevel=error
 fi
 ./node_modules/.bin/tsc -p tsconfig.json
+# tsc never removes what a moved or deleted source compiled to, and a stale test would still run.
+find dist -name '*.js' | while read -r out; do
+  source="${out#dist/}"
+  [ -f "${source%.js}.ts" ] || rm -f "$out" "${out%.js}.d.ts"
+done

@@ -79,8 +79,9 @@ async function backfillHoldingLock(duck: DuckDb, layout: ViewVersionLayout, reco
   const following = (date: string): string[] => Array.from({ length: reach + 1 }, (_, k) => addDays(date, k));
   const blockDates = new Set([...committedDates(commits)].flatMap(following));
   const state = await readState(layout);
-  // A pack lost since the last backfill (deleted by hand, a restored backup) means a full rebuild.
-  const fresh = state?.transformHash === aggregation.transformHash && state.format === FORMAT && (await packsPresent(layout, [...committedDates(commits.filter((c) => c.seq <= state.seq))].flatMap(following)));
+  // A pack lost since the last backfill (deleted by hand, a restored backup), or tiles of commits
+  // the event log no longer has (an older log restored), mean a full rebuild.
+  const fresh = state?.transformHash === aggregation.transformHash && state.format === FORMAT && state.seq <= last && (await packsPresent(layout, [...committedDates(commits.filter((c) => c.seq <= state.seq))].flatMap(following)));
   const report = (dates: number): BackfillReport => ({ view: record.name, version: record.version, dates, upToCommit: last, seconds: (performance.now() - started) / 1000 });
   if (fresh && state.seq === last) return report(0);
   if (!fresh) await rm(tilesDir(layout), { recursive: true, force: true });

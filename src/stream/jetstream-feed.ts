@@ -138,7 +138,7 @@ export class JetStreamFeed {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        this.wake = undefined;
+        if (this.wake === done) this.wake = undefined; // a later caller's wait is its own
         resolve();
       };
       const timer = setTimeout(done, ms);

@@ -44,8 +44,10 @@ async function withFileLockHeld<T>(path: string, work: () => Promise<T>, waitMs:
       );
       if (taken) break;
       const owner = await lockOwner(path);
-      // Taken over only if it still names the dead owner: another waiter may have taken it over already.
-      if (owner > 0 && !processAlive(owner)) {
+      // Taken over only if it still names the dead owner: another waiter may have taken it over
+      // already. One naming this process is a killed earlier run's with the same pid (containers
+      // often start each run as the same pid): this process's own holders take turns before the file.
+      if (owner > 0 && (owner === process.pid || !processAlive(owner))) {
         if ((await lockOwner(path)) === owner) await rm(path, { force: true });
       }
       else if (Date.now() > deadline) throw new StorageError(`${path} is held by process ${owner} for over ${waitMs / 1000} s`);

@@ -3,8 +3,10 @@ import { fileURLToPath } from "node:url";
 
 /** The compiled CLI entry point (what bin/strata runs). */
 export const cliPath = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-/** The launcher a user runs (bin/strata: node with its flags); long-running processes start through it. */
+/** The launcher a user runs (bin/strata: node with its flags); long-running processes start through it, with `strataEnv`. */
 export const strataBin = fileURLToPath(new URL("../../../bin/strata", import.meta.url));
+/** Makes bin/strata run the node that runs this process, not whichever is first on PATH. */
+export const strataEnv = { STRATA_NODE: process.execPath };
 
 export interface CliResult {
   readonly code: number;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { strataBin } from "./cli.js";
+import { strataBin, strataEnv } from "./cli.js";
 
 /** A long-running `strata` command (serve, stream run) in its own process, on the port it printed. */
 export interface CliProcess {
@@ -27,7 +27,7 @@ process.on("exit", () => running.forEach((c) => c.kill("SIGKILL")));
  * if it exits first or prints none within 30 s (with what it printed).
  */
 export async function startCliProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliProcess> {
-  const child = spawn(strataBin, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(strataBin, args, { env: { ...process.env, ...strataEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   let stdout = "";
   let stderr = "";

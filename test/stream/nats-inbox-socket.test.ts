@@ -135,6 +135,14 @@ describe("NATS inbox socket and pull feed (real nats-server)", () => {
     await waiting;
     assert.ok(performance.now() - started < 2000, `woken by the message after ${(performance.now() - started).toFixed(0)} ms`);
     assert.deepEqual(feed.take().map((d) => new TextDecoder().decode(d.data)), ["hi"]);
+    // An earlier wait ending by its timeout leaves a later one's wake-up in place.
+    const short = feed.arrival(30);
+    started = performance.now();
+    const long = feed.arrival(5000);
+    await short;
+    await nc.jetstream().publish("wake.x", new TextEncoder().encode("again"));
+    await long;
+    assert.ok(performance.now() - started < 2000, `the later wait woken by the message after ${(performance.now() - started).toFixed(0)} ms`);
     feed.close();
   });
 });

@@ -37,4 +37,12 @@ describe("file lock", () => {
     await assert.rejects(withFileLock(path, () => Promise.reject(new Error("boom"))), /boom/);
     assert.equal(await withFileLock(path, () => Promise.resolve(7)), 7);
   });
+
+  it("takes over at once a lock naming this process's pid: a killed earlier run that had the same pid", async () => {
+    const path = join(await tempDir(), "_tiles.lock");
+    await writeFile(path, String(process.pid));
+    const started = performance.now();
+    assert.equal(await withFileLock(path, () => Promise.resolve("mine"), 2000), "mine");
+    assert.ok(performance.now() - started < 1000, "no wait for a holder that cannot be running");
+  });
 });
