@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { StorageError } from "../errors.js";
-import { readCommits, writeAtomically } from "../offline/commit-log.js";
+import { readCommits, writeAtomically, type OfflineCommit } from "../offline/commit-log.js";
 import type { DuckDb } from "../offline/duckdb.js";
 import { commitDates, committedDates, committedFiles, partitionDate, partitionStart, ViewVersionLayout } from "../offline/offline-layout.js";
 import type { ViewVersionRecord } from "../registry/registry-records.js";
@@ -77,11 +77,13 @@ async function backfillHoldingLock(duck: DuckDb, layout: ViewVersionLayout, reco
   const [slides, offsets, reach] = [slideLengths(shapes), earlierOffsets(shapes), blockReach(shapes)];
   // A date and the days after it whose blocks read it.
   const following = (date: string): string[] => Array.from({ length: reach + 1 }, (_, k) => addDays(date, k));
-  const blockDates = new Set([...committedDates(commits)].flatMap(following));
+  /** The dates that have blocks once these commits are in. */
+  const blockDatesOf = (upTo: readonly OfflineCommit[]): Set<string> => new Set([...committedDates(upTo)].flatMap(following));
+  const blockDates = blockDatesOf(commits);
   const state = await readState(layout);
   // A pack lost since the last backfill (deleted by hand, a restored backup), or tiles of commits
   // the event log no longer has (an older log restored), mean a full rebuild.
-  const fresh = state?.transformHash === aggregation.transformHash && state.format === FORMAT && state.seq <= last && (await packsPresent(layout, [...committedDates(commits.filter((c) => c.seq <= state.seq))].flatMap(following)));
+  const fresh = state?.transformHash === aggregation.transformHash && state.format === FORMAT && state.seq <= last && (await packsPresent(layout, blockDatesOf(commits.filter((c) => c.seq <= state.seq))));
   const report = (dates: number): BackfillReport => ({ view: record.name, version: record.version, dates, upToCommit: last, seconds: (performance.now() - started) / 1000 });
   if (fresh && state.seq === last) return report(0);
   if (!fresh) await rm(tilesDir(layout), { recursive: true, force: true });

@@ -28,17 +28,14 @@ export async function monthPackFiles(layout: ViewVersionLayout, from: string, to
     .filter((n) => n.startsWith("month=") && n.slice(6) >= monthOf(from) && n.slice(6) <= monthOf(to))
     .sort()
     .map((n) => join(dir, n, BLOCK_FILE));
-  const present = await Promise.all(files.map((f) => stat(f).then(() => true, () => false)));
-  return files.filter((_, i) => present[i]);
+  const found = await Promise.all(files.map(exists));
+  return files.filter((_, i) => found[i]);
 }
 
 /** Whether every month of `dates` (YYYY-MM-DD) has its pack. */
-export async function packsPresent(layout: ViewVersionLayout, dates: readonly string[]): Promise<boolean> {
-  const months = new Set(dates.map(monthOf));
-  if (months.size === 0) return true;
-  const sorted = [...months].sort();
-  const files = await monthPackFiles(layout, `${sorted[0]!}-01`, `${sorted.at(-1)!}-01`);
-  return sorted.every((month) => files.includes(join(monthDir(layout, month), BLOCK_FILE)));
+export async function packsPresent(layout: ViewVersionLayout, dates: Iterable<string>): Promise<boolean> {
+  const months = new Set([...dates].map(monthOf));
+  return (await Promise.all([...months].map((month) => exists(join(monthDir(layout, month), BLOCK_FILE))))).every(Boolean);
 }
 
 /** Removes every scratch folder and temporary block file: to be called holding the backfill lock, when none can be another's work in progress. */
@@ -49,3 +46,4 @@ export async function removeTemporaries(layout: ViewVersionLayout): Promise<void
 }
 
 const list = (dir: string): Promise<string[]> => readdir(dir).catch(() => []);
+const exists = (file: string): Promise<boolean> => stat(file).then(() => true, () => false);

@@ -16,6 +16,8 @@ const at = (hhmmss: string): string => `2024-03-10T${hhmmss}Z`;
 describe("aggregation windows at their edges", () => {
   let store: FeatureStore;
   let dir: string;
+  /** A path in the view version's offline folder. */
+  const inVersion = (...parts: string[]): string => join(store.config.offline.path, "tx", "v1", ...parts);
   const read = async (labels: { card_id: number; t: string }[], asOfIngestion = false): Promise<Record<string, unknown>[]> => {
     const set = await store.getHistoricalFeatures({
       entities: labels.map((l) => ({ card_id: l.card_id, event_timestamp: new Date(l.t) })),
@@ -101,7 +103,7 @@ describe("aggregation windows at their edges", () => {
     await writeFile(join(dir, "more.csv"), toCsv(["card_id", "ts", "created", "amount", "merchant"], [{ card_id: 2, ts: at("10:20:00"), created: at("10:20:00"), amount: 5, merchant: "y" }, { card_id: 2, ts: "2024-03-12T08:00:00Z", created: "2024-03-12T08:00:00Z", amount: 6, merchant: "z" }]));
     await store.ingest("tx", { file: join(dir, "more.csv") });
     // A killed backfill's scratch folder (its pid is gone) holds blocks no pack was built from.
-    const tiles = join(store.config.offline.path, "tx", "v1", "_tiles");
+    const tiles = inVersion("_tiles");
     const killed = `.blocks-${spawnSync(process.execPath, ["-e", "0"]).pid}-x`;
     await mkdir(join(tiles, killed, "date=2024-03-10"), { recursive: true });
     await writeFile(join(tiles, killed, "date=2024-03-10", "blocks.duckdb"), "partial");
@@ -115,7 +117,7 @@ describe("aggregation windows at their edges", () => {
   });
 
   it("waits for a backfill another process runs, and clears what any earlier one left once it holds the lock", async () => {
-    const version = join(store.config.offline.path, "tx", "v1");
+    const version = inVersion();
     const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 1500)"]);
     const exited = new Promise((resolve) => holder.once("exit", resolve));
     await writeFile(join(version, "_tiles.lock"), String(holder.pid));
@@ -133,12 +135,12 @@ describe("aggregation windows at their edges", () => {
   });
 
   it("rebuilds every block when a month's pack was lost since the last backfill", async () => {
-    const pack = join(store.config.offline.path, "tx", "v1", "_tiles", "months", "month=2024-03", "blocks.duckdb");
+    const pack = inVersion("_tiles", "months", "month=2024-03", "blocks.duckdb");
     await rm(pack);
     assert.equal((await store.backfill("tx")).dates, 4, "all of them: 2024-03-10 and 2024-03-12, and the day after each");
     await stat(pack);
     // Tiles of commits the event log no longer has (an older log restored beside newer tiles).
-    const state = join(store.config.offline.path, "tx", "v1", "_tiles", "state.json");
+    const state = inVersion("_tiles", "state.json");
     await writeFile(state, JSON.stringify({ ...(JSON.parse(await readFile(state, "utf8")) as object), seq: 999 }));
     assert.equal((await store.backfill("tx")).dates, 4, "rebuilt from the log as it is");
     const [row] = await read([{ card_id: 1, t: at("10:10:00") }]);
@@ -146,7 +148,7 @@ describe("aggregation windows at their edges", () => {
   });
 
   it("packs each month's blocks, and drops a month's pack once every event of the month is erased", async () => {
-    const pack = join(store.config.offline.path, "tx", "v1", "_tiles", "months", "month=2024-04", "blocks.duckdb");
+    const pack = inVersion("_tiles", "months", "month=2024-04", "blocks.duckdb");
     const april = (hhmmss: string): string => `2024-04-15T${hhmmss}Z`;
     await writeFile(join(dir, "april.csv"), toCsv(["card_id", "ts", "created", "amount", "merchant"], [{ card_id: 9, ts: april("10:00:00"), created: april("10:00:00"), amount: 4, merchant: "m" }]));
     await store.ingest("tx", { file: join(dir, "april.csv") });
