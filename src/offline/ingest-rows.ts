@@ -31,7 +31,9 @@ export function ingestRows(duck: DuckDb, record: ViewVersionRecord, offlineRoot:
   const hasCreated = rows.some((r) => createdOf(r) !== null);
   return ingestJson(duck, record, offlineRoot, { timestampField, hasCreated, ...options }, (path, columns) => {
     const line = jsonLine(columns);
-    return writeLines(path, LineBatch.of(rows.map((r) => line(columns.map((c) => (c === "created_timestamp" ? createdOf(r) : r[c]))))));
+    const batch = new LineBatch();
+    for (const r of rows) line(batch, columns.map((c) => (c === "created_timestamp" ? createdOf(r) : r[c])));
+    return writeLines(path, batch);
   });
 }
 

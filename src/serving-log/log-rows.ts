@@ -4,7 +4,7 @@ import type { OnlineReadResult } from "../online/read/online-reader.js";
 import type { FeatureStatus } from "../online/read/feature-status.js";
 import type { ReadPlan } from "../online/read/read-plan.js";
 import { feastTimestamp } from "../server/feast-format.js";
-import type { ByteLines } from "./byte-lines.js";
+import type { ByteLines } from "../util/byte-lines.js";
 import type { PackedBuilder } from "./packed-transfer.js";
 import { STATUS_LETTERS } from "./serving-log-sql.js";
 

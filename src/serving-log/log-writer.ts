@@ -1,4 +1,4 @@
-import { ByteLines } from "./byte-lines.js";
+import { ByteLines } from "../util/byte-lines.js";
 import { renderPacked, planShape, type LineBatch, type LineTarget, type PlanShape, type PlanSpec } from "./log-rows.js";
 import { unpack, type TransferablePacked } from "./packed-transfer.js";
 import type { ServingLogSink } from "./parquet-log-sink.js";

@@ -1,11 +1,12 @@
 import type { FeatureViewSpec } from "../definitions/specs.js";
 import { jsonLine } from "../offline/json-lines.js";
 import type { DecodedEvent } from "./event-decoder.js";
+import type { LineBatch } from "../offline/line-batch.js";
 
 /** How a stream processor writes an accepted event into its view's offline event log. */
 export interface EventLogFormat {
-  /** The event as one JSON line: join keys, event columns, the timestamp field and `created_timestamp` (µs). */
-  line(event: DecodedEvent, createdMicros: number): string;
+  /** Appends the event as one JSON line: join keys, event columns, the timestamp field and `created_timestamp` (µs). */
+  append(batch: LineBatch, event: DecodedEvent, createdMicros: number): void;
   /** The event's join keys, by name (what an erasure subject is matched against). */
   keys(event: DecodedEvent): Record<string, unknown>;
 }
@@ -16,13 +17,13 @@ export interface EventLogFormat {
  * The decoder gives an event's fields in the same order (join keys, then event columns).
  *
  * @example
- * eventLogFormat(spec).line(event, 1_700_000_000_000_000);
- * // '{"card_id":7,"amount":12.5,"ts":1699999999000000,"created_timestamp":1700000000000000}'
+ * eventLogFormat(spec).append(batch, event, 1_700_000_000_000_000);
+ * // batch gains '{"card_id":7,"amount":12.5,"ts":1699999999000000,"created_timestamp":1700000000000000}'
  */
 export function eventLogFormat(spec: FeatureViewSpec): EventLogFormat {
   const line = jsonLine([...spec.joinKeys.map((k) => k.name), ...spec.aggregation!.events.map((c) => c.name), spec.source.timestampField, "created_timestamp"]);
   return {
-    line: (event, createdMicros) => line([...event.fields, event.ts, createdMicros]),
+    append: (batch, event, createdMicros) => line(batch, [...event.fields, event.ts, createdMicros]),
     keys: (event) => Object.fromEntries(spec.joinKeys.map((k, i) => [k.name, event.fields[i]])),
   };
 }

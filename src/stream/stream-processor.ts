@@ -197,7 +197,7 @@ export class StreamProcessor {
   private logEvent(m: StreamMessage, event: DecodedEvent): void {
     if (m.seq <= this.offlineUpTo) return;
     if (this.offlineLines.length === 0) this.offlineFrom = m.seq;
-    this.offlineLines.push(this.logFormat.line(event, m.arrivedMicros));
+    this.logFormat.append(this.offlineLines, event, m.arrivedMicros);
   }
 
   private deadLetter(m: StreamMessage, kind: "late" | "malformed", detail: string): void {

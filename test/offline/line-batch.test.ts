@@ -22,6 +22,23 @@ describe("LineBatch", () => {
     assert.equal(await readFile(path, "utf8"), `${lines.join("\n")}\n`);
   });
 
+  it("writes numbers as JSON.stringify does, and lines piece by piece across chunks", () => {
+    const numbers = [0, -0, 7, -7, 9, 10, 99, 100, 99_999_999, 100_000_000, 100_000_001, 1_000_000_007, 10_000_000_000, 1_704_067_200_123_456, -1_704_067_200_123_456, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 53, 1e21, 0.1, -12.5, 1.5e-7, Math.fround(0.1), Number.MIN_VALUE];
+    const batch = new LineBatch();
+    const expected: string[] = [];
+    for (let i = 0; i < 40_000; i++) {
+      const n = numbers[i % numbers.length]! * (i % 3 === 0 ? 1 : -1);
+      batch.text('{"n":');
+      batch.number(n);
+      batch.text(',"s":"ü"}');
+      batch.endLine();
+      expected.push(`{"n":${JSON.stringify(n)},"s":"ü"}`);
+    }
+    assert.equal(batch.length, expected.length);
+    assert.ok(batch.chunks().length > 1, "spans several chunks");
+    assert.equal(Buffer.concat(batch.chunks()).toString("utf8"), `${expected.join("\n")}\n`);
+  });
+
   it("is empty until a line is pushed", () => {
     const batch = new LineBatch();
     assert.equal(batch.length, 0);

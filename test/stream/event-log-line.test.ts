@@ -32,12 +32,16 @@ describe("a stream processor's event-log lines", () => {
       { card_id: 9007199254740993n.toString(), shop: 'a "quoted" \\ shop', ts: "2024-01-01T00:00:00.000001Z", amount: 0.1, note: null },
       { card_id: 7, shop: "ünï", ts: 1_704_067_200_123, amount: null, note: "line\nbreak" },
     ];
-    const lines = messages.map((m, i) => format.line(decode(JSON.stringify(m)), 1_704_067_300_000_000 + i));
+    const batch = new LineBatch();
+    messages.forEach((m, i) => format.append(batch, decode(JSON.stringify(m)), 1_704_067_300_000_000 + i));
+    assert.equal(batch.length, 2);
+    const lines = Buffer.concat(batch.chunks()).toString("utf8").split("\n");
+    assert.equal(lines.pop(), "", "each line ends with a newline");
     assert.deepEqual(JSON.parse(lines[1]!), { card_id: 7, shop: "ünï", ts: 1_704_067_200_123_000, created_timestamp: 1_704_067_300_000_001, amount: null, note: "line\nbreak" });
     assert.equal((JSON.parse(lines[0]!) as { amount: number }).amount, Math.fround(0.1), "Float32 rounded, as the online path coerces it");
     assert.deepEqual(format.keys(decode(JSON.stringify(messages[1]))), { card_id: 7, shop: "ünï" });
     const path = join(await tempDir(), "lines.json");
-    await writeLines(path, LineBatch.of(lines));
+    await writeLines(path, batch);
     const duck = await DuckDb.open();
     try {
       const rows = await duck.rows(`SELECT card_id::VARCHAR AS card_id, shop, ts, created_timestamp, amount, note FROM read_json('${path}', format = 'newline_delimited', columns = {card_id: 'BIGINT', shop: 'VARCHAR', ts: 'BIGINT', created_timestamp: 'BIGINT', amount: 'FLOAT', note: 'VARCHAR'})`);
