@@ -26,21 +26,37 @@ export type EventDecoder = (data: Uint8Array | string) => DecodedEvent;
  */
 export function eventDecoder(spec: FeatureViewSpec): EventDecoder {
   const field = spec.source.timestampField;
-  const columns = spec.aggregation!.events.map((c): [string, ValueType] => [c.name, valueTypeFromName(c.type)!]);
+  const columns = spec.aggregation!.events.map((c): [string, ValueType, boolean] => {
+    const type = valueTypeFromName(c.type)!;
+    return [c.name, type, type.scalar === "Float64" && !type.isArray];
+  });
+  const keyNames = spec.joinKeys.map((k) => k.name);
   return (data) => {
-    // A view of the message's bytes (Buffer.from(data) alone would copy them).
-    const parsed: unknown = JSON.parse(typeof data === "string" ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8"));
+    const parsed: unknown = JSON.parse(typeof data === "string" ? data : utf8(data));
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("the message is not a JSON object");
     const message = parsed as Record<string, unknown>;
     const raw = message[field];
     const ts = typeof raw === "number" && Number.isFinite(raw) ? Math.round(raw * 1000) : parseTimestampMicros(raw, `field "${field}"`);
     const values: Record<string, EventValue> = {};
-    const fields: unknown[] = spec.joinKeys.map((k) => message[k.name]);
-    for (const [name, type] of columns) {
-      const value = coerceValue(type, message[name] ?? null, `field "${name}"`);
+    const fields: unknown[] = [];
+    for (const name of keyNames) fields.push(message[name]);
+    for (const [name, type, plainFloat] of columns) {
+      const given = message[name] ?? null;
+      if (plainFloat && typeof given === "number" && Number.isFinite(given) && !Object.is(given, -0)) {
+        // Already what coercion and encoding give (the common case, without them).
+        values[name] = given;
+        fields.push(given);
+        continue;
+      }
+      const value = coerceValue(type, given, `field "${name}"`);
       values[name] = value === null ? null : (encodeValue(type, value) as EventValue);
       fields.push(value);
     }
     return { entityKey: entityKey(spec.joinKeys, message), ts, values, fields };
   };
+}
+
+/** A message's bytes as text: a Buffer (what the NATS socket hands over) decodes itself without the argument checks of toString("utf8"); other views are wrapped, not copied. */
+function utf8(data: Uint8Array): string {
+  return Buffer.isBuffer(data) ? data.toString() : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
 }
