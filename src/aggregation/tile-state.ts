@@ -112,15 +112,17 @@ export class KeyState {
         at = this.tileEnd(g, at);
       }
       const before = this.used;
-      if (tile < 0) {
+      const open = start + g.hopMicros > watermark;
+      const fresh = tile < 0;
+      if (fresh) {
         tile = at;
-        this.newTile(g, base, tile, start, start + g.hopMicros > watermark);
+        this.newTile(g, base, tile, start, open);
       }
       const f = this.f;
       f[tile + TILE.events]!++;
       f[tile + TILE.maxTs] = Math.max(f[tile + TILE.maxTs]!, event.ts);
       for (const c of g.columns) this.fold(tile, c, event.values[c.column] ?? null, event.ts, event.cr);
-      if (start + g.hopMicros > watermark) this.appendRaw(g, tile, event);
+      if (open) this.appendRaw(g, tile, event, fresh);
       base = at + this.used - before; // the group's end, after what was inserted
     }
   }
@@ -213,8 +215,9 @@ export class KeyState {
     return at;
   }
 
+  /** Inserts an empty tile; an open one with room for its first raw event (one move of what follows, not two), which `appendRaw` must fill next. */
   private newTile(g: GroupLayout, base: number, at: number, start: number, open: boolean): void {
-    this.insert(at, g.tileWidth);
+    this.insert(at, g.tileWidth + (open ? g.rawWidth : 0));
     const f = this.f;
     f[base]!++;
     f[at + TILE.start] = start;
@@ -251,10 +254,10 @@ export class KeyState {
   }
 
   /** Appends the event to an open tile's raw events (a tile closed earlier reopens with only the later ones, as the window contract never reads it raw). */
-  private appendRaw(g: GroupLayout, tile: number, event: StateEvent): void {
+  private appendRaw(g: GroupLayout, tile: number, event: StateEvent, roomMade: boolean): void {
     const raw = Math.max(0, this.f[tile + TILE.rawCount]!);
     const at = tile + g.tileWidth + raw * g.rawWidth;
-    this.insert(at, g.rawWidth);
+    if (!roomMade) this.insert(at, g.rawWidth);
     this.f[tile + TILE.rawCount] = raw + 1;
     this.f[at] = event.ts;
     this.f[at + 1] = event.cr;
@@ -301,7 +304,7 @@ export class KeyState {
   private insert(at: number, width: number): void {
     if (this.used + width > this.f.length) {
       const grown = new Float64Array(Math.max(64, Math.ceil((this.used + width) * 1.5)));
-      grown.set(this.f.subarray(0, this.used));
+      grown.set(this.f); // all of it (it is smaller): a subarray view cost more than the floats past `used`
       this.f = grown;
     }
     this.f.copyWithin(at + width, at, this.used);

@@ -43,6 +43,8 @@ interface Live {
   split: number;
   /** Tiles in the sealed part last stored. */
   sealedTiles: number;
+  /** Changed since the last commit took it (then listed in `dirty`). */
+  dirty: boolean;
 }
 
 export interface ProcessorDeps {
@@ -90,7 +92,8 @@ export class StreamProcessor {
   private offlineFrom = 0;
   private offlineUpTo: number;
   private pendingTimes: number[] = [];
-  private readonly dirty = new Set<string>();
+  /** Keys changed since the last commit (a flag on each state: no second hash lookup per event). */
+  private dirty: string[] = [];
   /** After a restart, messages up to the last checkpoint are in the state already; only the event log may lack them. */
   private replayUntil = 0;
   private refused = new Set<number>();
@@ -156,7 +159,7 @@ export class StreamProcessor {
         if (record === undefined || isTombstone(record) || this.deps.boundaries?.dropsState(key, record.eventTs) === true) return;
         const state = KeyState.decode(this.groups, record.values, record.sealed);
         const split = readSplit(record.values).split ?? -Infinity;
-        this.live.set(key, { state, seq: record.createdTs, maxTs: record.eventTs, split, sealedTiles: state.countTiles((g, start) => sealedAt(g, start, split)) });
+        this.live.set(key, { state, seq: record.createdTs, maxTs: record.eventTs, split, sealedTiles: state.countTiles((g, start) => sealedAt(g, start, split)), dirty: false });
       });
     }
     messages.forEach((m, i) => this.apply(m, decoded[i]!));
@@ -184,12 +187,15 @@ export class StreamProcessor {
     this.maxTs = Math.max(this.maxTs, event.ts);
     this.logEvent(m, event);
     let live = this.live.get(event.entityKey);
-    if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity, split: -Infinity, sealedTiles: 0 }));
+    if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity, split: -Infinity, sealedTiles: 0, dirty: false }));
     if (m.seq <= live.seq) return; // the stored state already holds it (a replay after a crash)
     live.state.add({ ts: event.ts, cr: m.arrivedMicros, values: event.values }, this.watermark);
     live.seq = m.seq;
     live.maxTs = Math.max(live.maxTs, event.ts);
-    this.dirty.add(event.entityKey);
+    if (!live.dirty) {
+      live.dirty = true;
+      this.dirty.push(event.entityKey);
+    }
     this.pendingTimes.push(event.ts);
     this.processed++;
   }
@@ -268,8 +274,7 @@ export class StreamProcessor {
   forget(erasures: readonly ErasureRecord[]): void {
     for (const erasure of erasures) {
       for (const key of this.deps.boundaries?.keysOf(erasure, this.live.keys()) ?? []) {
-        this.live.delete(key);
-        this.dirty.delete(key);
+        this.live.delete(key); // listed in `dirty` still: the commit skips keys without state
         this.forgotten.set(key, Math.max(this.forgotten.get(key) ?? -Infinity, erasure.boundaryMicros));
       }
     }
@@ -289,10 +294,10 @@ export class StreamProcessor {
   private async commitState(): Promise<void> {
     const upTo = this.lastSeq;
     const watermark = this.watermark;
-    const keys = [...this.dirty];
+    const keys = this.dirty;
     const deadLetters = this.deadLetters;
     const times = this.pendingTimes;
-    this.dirty.clear();
+    this.dirty = [];
     this.deadLetters = [];
     this.pendingTimes = [];
     const part = 2000;
@@ -301,7 +306,9 @@ export class StreamProcessor {
       const whole = new Map<string, string>();
       const chunk = keys.slice(i, i + part).flatMap((key): StateWrite[] => {
         const l = this.live.get(key);
-        if (l === undefined) return []; // forgotten (erased) since the flush began
+        // Forgotten (erased) since it changed, or listed twice (forgotten, then changed again).
+        if (l === undefined || !l.dirty) return [];
+        l.dirty = false;
         const row = stateRow(key, l, watermark);
         if (cached && l.split !== -Infinity) whole.set(key, l.state.encode()); // a head alone is not a state
         if (l.state.empty) this.live.delete(key);
