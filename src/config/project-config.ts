@@ -132,7 +132,7 @@ export const projectConfigSchema = z.strictObject({
       /** Commit state + checkpoint and acknowledge at least this often (the freshness floor). */
       flushIntervalMs: z.number().int().positive().default(100),
       /** ... or as soon as this many events wait (under half of maxAckPending, which forces a commit there anyway). */
-      flushEvents: z.number().int().positive().default(400_000),
+      flushEvents: z.number().int().positive().default(1_000_000),
       /** While behind (a backlog in the stream), commit this often instead: fewer, larger commits write each key's state once for many of its events. */
       checkpointIntervalMs: z.number().int().positive().default(5000),
       /** State rows written to the online store per second, at most (a token bucket). */
@@ -142,7 +142,7 @@ export const projectConfigSchema = z.strictObject({
       /** Messages applied per step (the touched keys' stored states are loaded together). */
       batchSize: z.number().int().positive().default(5000),
       /** Messages NATS delivers ahead of the acknowledgements, at most (bounds the processor's memory). */
-      maxAckPending: z.number().int().positive().default(1_000_000),
+      maxAckPending: z.number().int().positive().default(2_500_000),
       /** Accepted events go to the offline event log in batches of up to this many... */
       offlineFlushEvents: z.number().int().positive().default(500_000),
       /** ... or at least this often. */
