@@ -31,6 +31,10 @@ export interface FeedOptions {
  */
 const ACK_WAIT_NANOS = 30 * 60 * 1e9;
 
+const DEFAULT_PULL_EXPIRES_MS = 5000;
+/** How late NATS may end an expired pull request (it checks expiries as it goes). */
+const EXPIRY_MARGIN_MS = 250;
+
 /**
  * A durable JetStream pull consumer, read by a callback into a queue and acknowledged
  * cumulatively (AckPolicy.All: one ack covers every earlier message); per-message acks and
@@ -54,6 +58,8 @@ export class JetStreamFeed {
   private unacked = 0;
   /** Messages asked for by pull requests and neither delivered nor given up by NATS. */
   private requested = 0;
+  /** When every pull request made has expired, with a margin: NATS has ended them all by then. */
+  private answersDue = 0;
   broken = false;
   /** Wakes a caller waiting in `arrival`. */
   private wake: (() => void) | undefined;
@@ -101,13 +107,21 @@ export class JetStreamFeed {
     this.pull();
   }
 
-  /** Asks for what the window has room for, once that is at least half of it (few, large requests). */
+  /**
+   * Asks for what the window has room for, once that is at least half of it (few, large
+   * requests). Past every request's expiry none is outstanding, whatever was counted: nats-server
+   * 2.9 sometimes ends a request that got part of its batch without the 408 that says so, and the
+   * feed then waited for messages it would never be sent.
+   */
   private pull(): void {
+    const expiresMs = this.options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS;
+    if (this.requested > 0 && Date.now() > this.answersDue) this.requested = 0;
     const room = this.options.window - this.requested - this.queue.length;
     if (this.conn === undefined || this.broken || room < this.options.window / 2) return;
     const { stream, durable } = this.options;
-    this.conn.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`, JSON.stringify({ batch: room, expires: (this.options.pullExpiresMs ?? 5000) * 1e6 }), this.inbox);
+    this.conn.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`, JSON.stringify({ batch: room, expires: expiresMs * 1e6 }), this.inbox);
     this.requested += room;
+    this.answersDue = Date.now() + expiresMs + EXPIRY_MARGIN_MS;
   }
 
   private receive(reply: string | undefined, data: Uint8Array): void {
