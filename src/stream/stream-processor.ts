@@ -146,10 +146,14 @@ export class StreamProcessor {
         return error as Error;
       }
     });
-    // Keys whose stored state this batch will change (replayed messages only go to the event log).
+    // Keys whose stored state this batch will change (replayed messages only go to the event log);
+    // the states found are kept for applying, one lookup per event instead of two.
     const unseen = new Set<string>();
-    decoded.forEach((d, i) => {
-      if (!(d instanceof Error) && messages[i]!.seq > this.replayUntil && !this.live.has(d.entityKey)) unseen.add(d.entityKey);
+    const found = decoded.map((d, i): Live | undefined => {
+      if (d instanceof Error || messages[i]!.seq <= this.replayUntil) return undefined;
+      const live = this.live.get(d.entityKey);
+      if (live === undefined) unseen.add(d.entityKey);
+      return live;
     });
     const missing = [...unseen];
     if (missing.length > 0) {
@@ -162,10 +166,13 @@ export class StreamProcessor {
         this.live.set(key, { state, seq: record.createdTs, maxTs: record.eventTs, split, sealedTiles: state.countTiles((g, start) => sealedAt(g, start, split)), dirty: false });
       });
     }
-    messages.forEach((m, i) => this.apply(m, decoded[i]!));
+    // Loading yields, and a commit or an erasure may have dropped a state found before: look again.
+    const current = missing.length === 0;
+    messages.forEach((m, i) => this.apply(m, decoded[i]!, current ? found[i] : undefined));
   }
 
-  private apply(m: StreamMessage, event: DecodedEvent | Error): void {
+  /** `found`: the key's state as looked up in this turn of the event loop, if it has one. */
+  private apply(m: StreamMessage, event: DecodedEvent | Error, found: Live | undefined): void {
     if (m.seq <= this.lastSeq) return; // a redelivery of what this run or the checkpoint already holds
     this.lastSeq = m.seq;
     if (!(event instanceof Error) && this.deps.boundaries?.drops(event.entityKey, () => this.logFormat.keys(event), event.ts) === true) {
@@ -186,7 +193,7 @@ export class StreamProcessor {
     }
     this.maxTs = Math.max(this.maxTs, event.ts);
     this.logEvent(m, event);
-    let live = this.live.get(event.entityKey);
+    let live = found ?? this.live.get(event.entityKey);
     if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity, split: -Infinity, sealedTiles: 0, dirty: false }));
     if (m.seq <= live.seq) return; // the stored state already holds it (a replay after a crash)
     live.state.add({ ts: event.ts, cr: m.arrivedMicros, values: event.values }, this.watermark);
