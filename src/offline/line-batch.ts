@@ -25,12 +25,6 @@ export class LineBatch {
   private readonly bytes = new ByteLines(CHUNK_BYTES);
   private count = 0;
 
-  static of(lines: Iterable<string>): LineBatch {
-    const batch = new LineBatch();
-    for (const line of lines) batch.push(line);
-    return batch;
-  }
-
   /** Appends one line (it must not contain a newline). */
   push(line: string): void {
     this.text(line);

@@ -149,7 +149,7 @@ function writeResponse(packed: readonly unknown[], at: number, shape: PlanShape,
     }
     // Piece by piece: a joined string would be flattened (copied) before its bytes are copied again.
     out.text(head);
-    out.text(String(i));
+    out.number(i);
     out.ascii(TAB);
     out.text(subject);
     out.text(LIST_END);
@@ -168,7 +168,8 @@ function writeResponse(packed: readonly unknown[], at: number, shape: PlanShape,
     for (let v = 0; v < shape.viewKeys.length; v++) {
       out.text(shape.viewKeys[v]!);
       const time = packed[timesAt + v * rows + i] as number | null;
-      out.text(time === null ? "null" : String(time));
+      if (time === null) out.text("null");
+      else out.number(time);
     }
     out.text(end);
   }

@@ -57,9 +57,9 @@ export class ByteLines {
   }
 
   /**
-   * A number as JSON and String() write it. Integers are written digit by digit, in two halves
-   * of at most 8 digits (int32 arithmetic): String() made a string per value, and event-log lines
-   * are mostly integers (keys, µs times).
+   * A number as String() writes it (JSON's text for a finite one). Safe integers are written
+   * digit by digit, in two halves of at most 8 digits (int32 arithmetic): String() made a string
+   * per value, and log lines are mostly integers (keys, row numbers, µs times).
    */
   number(n: number): void {
     if (!Number.isSafeInteger(n)) return this.text(String(n));
