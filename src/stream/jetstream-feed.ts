@@ -1,14 +1,13 @@
 import { AckPolicy, createInbox, DeliverPolicy, type JetStreamManager } from "nats";
 import { parseAckSubject } from "./jetstream-ack-info.js";
 import { setTimeout as sleep } from "node:timers/promises";
-import { NatsInboxSocket, type InboxHandlers } from "./nats-inbox-socket.js";
+import { NatsInboxSocket, type InboxFrame, type InboxHandlers } from "./nats-inbox-socket.js";
 
-/** One delivered message: stream sequence, arrival (stored) time in µs, payload, and where to ack it. */
+/** One delivered message: stream sequence, arrival (stored) time in µs, and payload (UTF-8 decoded). */
 export interface Delivered {
   readonly seq: number;
   readonly arrivedMicros: number;
-  readonly data: Uint8Array;
-  readonly reply: string;
+  readonly data: string;
 }
 
 export interface FeedOptions {
@@ -61,6 +60,8 @@ export class JetStreamFeed {
   /** When every pull request made has expired, with a margin: NATS has ended them all by then. */
   private answersDue = 0;
   broken = false;
+  /** Where the newest queued message's reply (ack) subject is: made a string only when a batch taken ends with it. */
+  private lastReply: { bytes: Buffer; start: number; end: number } = { bytes: Buffer.alloc(0), start: 0, end: 0 };
   /** Wakes a caller waiting in `arrival`. */
   private wake: (() => void) | undefined;
   /** Messages the stream still holds for the consumer after the last one delivered. */
@@ -85,19 +86,23 @@ export class JetStreamFeed {
     // A closed socket hands nothing more over, so nothing from an earlier connection reaches the new consumer.
     this.inbox = createInbox();
     this.conn = await connectRetrying(url, this.inbox, {
-      message: (reply, data) => this.receive(reply, data),
+      message: (frame) => this.receive(frame),
       status: (code, headers) => this.ended(code, headers),
       closed: () => {
         this.broken = true;
       },
     });
+    // A filter equal to the stream's one subject is left out: nats-server then reads the stream
+    // without matching each message to it, a sixth less of its CPU per message delivered.
+    const subjects = (await this.jsm.streams.info(stream)).config.subjects ?? [];
+    const whole = subjects.length === 1 && subjects[0] === filterSubject;
     await this.jsm.consumers.delete(stream, durable).catch(() => undefined);
     await this.jsm.consumers.add(stream, {
       durable_name: durable,
       ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: afterSeq + 1,
-      filter_subject: filterSubject,
+      ...(whole ? {} : { filter_subject: filterSubject }),
       max_ack_pending: maxAckPending,
       ack_wait: ACK_WAIT_NANOS,
       // Its state would only matter to a consumer resumed by NATS, and open() recreates it; kept on
@@ -124,9 +129,10 @@ export class JetStreamFeed {
     this.answersDue = Date.now() + expiresMs + EXPIRY_MARGIN_MS;
   }
 
-  private receive(reply: string | undefined, data: Uint8Array): void {
+  private receive(frame: InboxFrame): void {
     if (this.broken) return;
-    const info = parseAckSubject(reply);
+    const { bytes, replyStart, replyEnd } = frame;
+    const info = parseAckSubject(bytes, replyStart, replyEnd);
     if (info === undefined) return;
     this.requested--;
     if (info.deliverySeq !== this.nextDelivery) {
@@ -138,7 +144,11 @@ export class JetStreamFeed {
     // Delivered before on this inbox with no gap: queued or applied already. (A cumulative ack of
     // it would also cover only up to its own, older, sequence.)
     if (info.redelivered) return;
-    this.queue.push({ seq: info.streamSeq, arrivedMicros: info.storedMicros, data, reply: reply! });
+    this.queue.push({ seq: info.streamSeq, arrivedMicros: info.storedMicros, data: bytes.toString("utf8", frame.dataStart, frame.dataEnd) });
+    const last = this.lastReply;
+    last.bytes = bytes;
+    last.start = replyStart;
+    last.end = replyEnd;
     this.wake?.();
   }
 
@@ -174,7 +184,10 @@ export class JetStreamFeed {
     const taken = this.queue;
     this.queue = [];
     const last = taken.at(-1);
-    if (last !== undefined) this.ackPoints.push({ seq: last.seq, reply: last.reply, count: taken.length });
+    if (last !== undefined) {
+      const { bytes, start, end } = this.lastReply;
+      this.ackPoints.push({ seq: last.seq, reply: bytes.toString("latin1", start, end), count: taken.length });
+    }
     this.unacked += taken.length;
     this.pull();
     return taken;

@@ -2,9 +2,22 @@ import { connect as connectTcp, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { StorageError } from "../errors.js";
 
-/** What one inbox delivers: a message with its reply subject (JetStream's ack subject), or a status (e.g. a pull request's end). */
+/**
+ * A message as read off the socket: bounds in `bytes` of its reply subject (JetStream's ack
+ * subject; empty when it has none) and of its payload. One object, refilled for each message:
+ * copy the bounds that must outlive the call. The bytes themselves are never overwritten.
+ */
+export interface InboxFrame {
+  bytes: Buffer;
+  replyStart: number;
+  replyEnd: number;
+  dataStart: number;
+  dataEnd: number;
+}
+
+/** What one inbox delivers: a message, or a status (e.g. a pull request's end). */
 export interface InboxHandlers {
-  message(reply: string | undefined, data: Buffer): void;
+  message(frame: InboxFrame): void;
   /** A header-only status message: its code (408, 409, ...) and its headers' text. */
   status(code: number, headers: string): void;
   /** The open connection ended (closed, failed, or refused by the server); nothing more arrives. A failure while opening rejects `open` instead. */
@@ -17,15 +30,16 @@ const CRLF_BYTES = 2;
 
 /**
  * A NATS connection that subscribes to one inbox and publishes small requests and acks: the hot
- * path of a stream processor. It reads frames straight off the socket (a payload is a view of the
- * bytes read, its reply subject the only string made), where the general client built several
- * objects and strings per message: about 2 µs of a busy core per message at 300k messages/s.
+ * path of a stream processor. It reads frames straight off the socket and hands over bounds in
+ * the bytes read, where the general client built several objects and strings per message (about
+ * 2 µs of a busy core per message at 300k messages/s); a Buffer view per payload alone cost more than parsing its frame.
  * Protocol: https://docs.nats.io/reference/reference-protocols/nats-protocol.
  */
 export class NatsInboxSocket {
   private socket: Socket;
   private rest: Buffer | undefined;
   private readonly bounds = new Int32Array(12);
+  private readonly frameView: InboxFrame = { bytes: Buffer.alloc(0), replyStart: 0, replyEnd: 0, dataStart: 0, dataEnd: 0 };
   /** Settles `subscribed`. */
   private answered: (() => void) | undefined;
   /** Why the connection ended; undefined while it is open. */
@@ -123,11 +137,19 @@ export class NatsInboxSocket {
     const start = eol + 1;
     if (start + size + CRLF_BYTES > buf.length) return -1;
     // Tokens: the operation, subject, sid, [reply], sizes.
-    const reply = tokens === 4 + sizes ? buf.toString("latin1", t[6], t[7]) : undefined;
-    if (headers && reply === undefined) {
+    const replied = tokens === 4 + sizes;
+    if (headers && !replied) {
       const block = buf.toString("latin1", start, start + headerSize);
       this.handlers.status(statusCode(block), block);
-    } else this.handlers.message(reply, buf.subarray(start + headerSize, start + size));
+    } else {
+      const f = this.frameView;
+      f.bytes = buf;
+      f.replyStart = replied ? t[6]! : 0;
+      f.replyEnd = replied ? t[7]! : 0;
+      f.dataStart = start + headerSize;
+      f.dataEnd = start + size;
+      this.handlers.message(f);
+    }
     return start + size + CRLF_BYTES;
   }
 

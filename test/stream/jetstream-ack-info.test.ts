@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseAckSubject } from "../../src/stream/jetstream-ack-info.js";
+import { parseAckSubject as parseBytes } from "../../src/stream/jetstream-ack-info.js";
+
+/** Parses `subject` placed inside other bytes, as a frame holds it. */
+function parseAckSubject(subject: string) {
+  const bytes = Buffer.from(`MSG x 1 ${subject} 5`, "latin1");
+  return parseBytes(bytes, 8, 8 + subject.length);
+}
 
 describe("JetStream ack subjects", () => {
   it("reads the 9-token form (servers up to 2.9) and the form with domain, account and token", () => {
@@ -15,6 +21,6 @@ describe("JetStream ack subjects", () => {
   });
 
   it("is undefined for anything that is not an ack subject", () => {
-    for (const s of [undefined, "", "_INBOX.abc", "$JS.ACK.tx.c.1.2", "$JS.NAK.tx.c.1.42.7.1700000000123456789.9"]) assert.equal(parseAckSubject(s), undefined, String(s));
+    for (const s of ["", "$JS.ACK", "_INBOX.abc", "$JS.ACK.tx.c.1.2", "$JS.NAK.tx.c.1.42.7.1700000000123456789.9"]) assert.equal(parseAckSubject(s), undefined, s);
   });
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { AckPolicy, connect, headers, type JetStreamManager, type NatsConnection } from "nats";
-import { NatsInboxSocket, type InboxHandlers } from "../../src/stream/nats-inbox-socket.js";
+import { NatsInboxSocket, type InboxFrame, type InboxHandlers } from "../../src/stream/nats-inbox-socket.js";
 import { JetStreamFeed, type Delivered } from "../../src/stream/jetstream-feed.js";
 import { startNats, type NatsServer } from "../helpers/nats-server.js";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,7 +13,8 @@ function recorder(): InboxHandlers & { messages: { reply: string | undefined; da
     messages: [] as { reply: string | undefined; data: string }[],
     statuses: [] as { code: number; headers: string }[],
     closedWith: [] as string[],
-    message: (reply: string | undefined, data: Buffer) => void r.messages.push({ reply, data: data.toString("utf8") }),
+    message: (f: InboxFrame) =>
+      void r.messages.push({ reply: f.replyEnd > f.replyStart ? f.bytes.toString("latin1", f.replyStart, f.replyEnd) : undefined, data: f.bytes.toString("utf8", f.dataStart, f.dataEnd) }),
     status: (code: number, text: string) => void r.statuses.push({ code, headers: text }),
     closed: (reason: string) => void r.closedWith.push(reason),
   };
@@ -115,7 +116,8 @@ describe("NATS inbox socket and pull feed (real nats-server)", () => {
     });
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const consumers = { delete: () => Promise.resolve(true), add: () => Promise.resolve({}) };
-    const jsm = { consumers } as unknown as JetStreamManager;
+    const streams = { info: () => Promise.resolve({ config: { subjects: ["s.*"] } }) };
+    const jsm = { consumers, streams } as unknown as JetStreamManager;
     const feed = new JetStreamFeed(jsm, { url: `nats://127.0.0.1:${(silent.address() as AddressInfo).port}`, stream: "s", durable: "d", filterSubject: "s.*", maxAckPending: 1000, window: 40, pullExpiresMs: 100 });
     try {
       await feed.open(0);
@@ -147,9 +149,26 @@ describe("NATS inbox socket and pull feed (real nats-server)", () => {
     await publish(100, 130);
     await until(() => (taken.push(...feed.take()), taken.length === 130), "messages after the expiries");
     assert.deepEqual(taken.map((d) => d.seq), Array.from({ length: 130 }, (_, i) => i + 1));
-    assert.deepEqual(taken.map((d) => new TextDecoder().decode(d.data)), Array.from({ length: 130 }, (_, i) => String(i)));
+    assert.deepEqual(taken.map((d) => d.data), Array.from({ length: 130 }, (_, i) => String(i)));
     assert.equal(feed.broken, false);
     feed.close();
+  });
+
+  it("a pull feed leaves out a filter that is the stream's one subject, and keeps a narrower one", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "filters", subjects: ["filters.*"] });
+    for (const subject of ["filters.a", "filters.b", "filters.a", "filters.c"]) await nc.jetstream().publish(subject, new TextEncoder().encode(subject));
+    const delivered = async (durable: string, filterSubject: string): Promise<{ filter: string | undefined; data: string[] }> => {
+      const feed = new JetStreamFeed(jsm, { url: nats.url, stream: "filters", durable, filterSubject, maxAckPending: 1000, window: 40 });
+      await feed.open(0);
+      const taken: Delivered[] = [];
+      await until(() => (taken.push(...feed.take()), taken.length > 0 && feed.pending === 0), `the messages of ${filterSubject}`);
+      feed.close();
+      const filter = (await jsm.consumers.info("filters", durable)).config.filter_subject;
+      return { filter: filter === "" ? undefined : filter, data: taken.map((d) => d.data) };
+    };
+    assert.deepEqual(await delivered("whole", "filters.*"), { filter: undefined, data: ["filters.a", "filters.b", "filters.a", "filters.c"] });
+    assert.deepEqual(await delivered("narrow", "filters.a"), { filter: "filters.a", data: ["filters.a", "filters.a"] });
   });
 
   it("a waiting caller wakes when a message arrives, not at the end of its wait", async () => {
@@ -165,7 +184,7 @@ describe("NATS inbox socket and pull feed (real nats-server)", () => {
     await nc.jetstream().publish("wake.x", new TextEncoder().encode("hi"));
     await waiting;
     assert.ok(performance.now() - started < 2000, `woken by the message after ${(performance.now() - started).toFixed(0)} ms`);
-    assert.deepEqual(feed.take().map((d) => new TextDecoder().decode(d.data)), ["hi"]);
+    assert.deepEqual(feed.take().map((d) => d.data), ["hi"]);
     // An earlier wait ending by its timeout leaves a later one's wake-up in place.
     const short = feed.arrival(30);
     started = performance.now();
