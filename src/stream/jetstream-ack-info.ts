@@ -32,16 +32,20 @@ export function parseAckSubject(bytes: Uint8Array, from: number, to: number): Ac
   const at = tokens === 9 ? 4 : tokens >= 11 && tokens <= MAX_TOKENS ? 6 : -1;
   if (at < 0) return undefined;
   dots[tokens - 1] = to;
-  const token = (k: number): number => digits(bytes, dots[k - 1]! + 1, dots[k]!);
-  const nanosEnd = dots[at + 3]!;
+  const nanosStart = dots[at + 2]! + 1;
   return {
-    streamSeq: token(at + 1),
-    deliverySeq: token(at + 2),
-    redelivered: token(at) > 1,
+    streamSeq: token(bytes, at + 1),
+    deliverySeq: token(bytes, at + 2),
+    redelivered: token(bytes, at) > 1,
     // The nanosecond count has 19 digits, beyond a double's exact range: its µs digits only.
-    storedMicros: digits(bytes, dots[at + 2]! + 1, Math.max(dots[at + 2]! + 1, nanosEnd - 3)),
-    pending: token(at + 4),
+    storedMicros: digits(bytes, nanosStart, Math.max(nanosStart, dots[at + 3]! - 3)),
+    pending: token(bytes, at + 4),
   };
+}
+
+/** The number in token k (after dot k - 1; `dots` as the last parse left it). */
+function token(bytes: Uint8Array, k: number): number {
+  return digits(bytes, dots[k - 1]! + 1, dots[k]!);
 }
 
 const PREFIX = Buffer.from("$JS.ACK.", "latin1");

@@ -24,6 +24,9 @@ describe("LineBatch", () => {
 
   it("writes numbers as JSON.stringify does, and lines piece by piece across chunks", () => {
     const numbers = [0, -0, 7, -7, 9, 10, 99, 100, 99_999_999, 100_000_000, 100_000_001, 1_000_000_007, 10_000_000_000, 1_704_067_200_123_456, -1_704_067_200_123_456, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 53, 1e21, 0.1, -12.5, 1.5e-7, Math.fround(0.1), Number.MIN_VALUE];
+    // Each digit count's edges, in both halves of a long integer, and random integers of every length.
+    for (let k = 1; k <= 16; k++) numbers.push(10 ** k - 1, 10 ** k, 10 ** k + 1, 10 ** k * 3 + 5);
+    for (let i = 0; i < 200; i++) numbers.push(Math.floor(Math.random() * 10 ** (1 + (i % 16))));
     const batch = new LineBatch();
     const expected: string[] = [];
     for (let i = 0; i < 40_000; i++) {
