@@ -21,9 +21,18 @@ export interface EventLogFormat {
  * // batch gains '{"card_id":7,"amount":12.5,"ts":1699999999000000,"created_timestamp":1700000000000000}'
  */
 export function eventLogFormat(spec: FeatureViewSpec): EventLogFormat {
-  const line = jsonLine([...spec.joinKeys.map((k) => k.name), ...spec.aggregation!.events.map((c) => c.name), spec.source.timestampField, "created_timestamp"]);
+  const names = [...spec.joinKeys.map((k) => k.name), ...spec.aggregation!.events.map((c) => c.name), spec.source.timestampField, "created_timestamp"];
+  const line = jsonLine(names);
+  // One line's values, reused: an array per event was garbage at every event.
+  const row: unknown[] = names.map(() => null);
   return {
-    append: (batch, event, createdMicros) => line(batch, [...event.fields, event.ts, createdMicros]),
+    append: (batch, event, createdMicros) => {
+      const n = event.fields.length;
+      for (let i = 0; i < n; i++) row[i] = event.fields[i];
+      row[n] = event.ts;
+      row[n + 1] = createdMicros;
+      line(batch, row);
+    },
     keys: (event) => Object.fromEntries(spec.joinKeys.map((k, i) => [k.name, event.fields[i]])),
   };
 }
