@@ -197,7 +197,7 @@ export class KeyState {
   private set(at: number, v: EventValue): void {
     if (typeof v === "number" && !Number.isNaN(v)) {
       this.f[at] = v;
-      this.others.delete(at);
+      if (this.others.size > 0) this.others.delete(at); // most states hold numbers only
     } else {
       this.f[at] = NaN;
       if (v === null || typeof v === "number") this.others.delete(at);
