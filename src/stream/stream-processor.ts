@@ -80,9 +80,6 @@ export interface ProcessorDeps {
  */
 export class StreamProcessor {
   private readonly groups: readonly HopGroup[];
-  private readonly shortestHop: number;
-  /** The watermark of the last commit (or of the checkpoint resumed from). */
-  private committedWatermark = NO_WATERMARK;
   private readonly decode: EventDecoder;
   private readonly logFormat: EventLogFormat;
   private readonly live = new Map<string, Live>();
@@ -110,7 +107,6 @@ export class StreamProcessor {
   constructor(private readonly deps: ProcessorDeps) {
     const aggregation = deps.target.spec.aggregation!;
     this.groups = hopGroups(aggregation.aggregates);
-    this.shortestHop = Math.min(...this.groups.map((g) => g.hopSeconds * 1e6));
     this.decode = eventDecoder(deps.target.spec);
     this.logFormat = eventLogFormat(deps.target.spec);
     this.lateness = aggregation.allowedLatenessSeconds * 1e6;
@@ -126,7 +122,6 @@ export class StreamProcessor {
     const saved = await this.deps.durable.loadCheckpoint(this.deps.consumer);
     this.checkpointSeq = this.replayUntil = saved?.seq ?? 0;
     this.maxTs = saved === undefined || saved.watermark === NO_WATERMARK ? -Infinity : saved.watermark + this.lateness;
-    this.committedWatermark = saved?.watermark ?? NO_WATERMARK;
     this.lastSeq = Math.min(this.checkpointSeq, this.offlineUpTo);
     if (this.lastSeq < this.replayUntil) this.refused = await this.deps.durable.deadLetterSeqs(this.deps.consumer, this.lastSeq + 1, this.replayUntil);
     return this.lastSeq;
@@ -306,9 +301,6 @@ export class StreamProcessor {
   private async commitState(): Promise<void> {
     const upTo = this.lastSeq;
     const watermark = this.watermark;
-    // Commits a hop or more of event time apart (a backlog): see stateRow.
-    const farApart = watermark - this.committedWatermark >= this.shortestHop;
-    this.committedWatermark = watermark;
     const keys = this.dirty;
     const deadLetters = this.deadLetters;
     const times = this.pendingTimes;
@@ -324,7 +316,7 @@ export class StreamProcessor {
         // Forgotten (erased) since it changed, or listed twice (forgotten, then changed again).
         if (l === undefined || !l.dirty) return [];
         l.dirty = false;
-        const row = stateRow(key, l, watermark, farApart);
+        const row = stateRow(key, l, watermark);
         if (cached && l.split !== -Infinity) whole.set(key, l.state.encode()); // a head alone is not a state
         if (l.state.empty) this.live.delete(key);
         return [row];
@@ -344,20 +336,15 @@ export class StreamProcessor {
 /**
  * The row that stores a key's state at a commit: compacted first (only what reads at or after
  * the watermark need), its newly closed tiles sealed when due (SEAL_SHARE), then its head.
- * When commits are `farApart` (the watermark moved a hop or more since the last one, as behind
- * a backlog), a seal falls due at nearly every commit, and what it seals is rewritten at the
- * next: the state is then stored whole, one row instead of two of the same bytes in all (a
- * sealed part left behind is no longer read). Caught up, commits change only the newest tiles.
  */
-function stateRow(entityKey: string, l: Live, watermark: number, farApart: boolean): StateWrite {
+function stateRow(entityKey: string, l: Live, watermark: number): StateWrite {
   l.state.compact(watermark);
   let sealed: string | undefined;
   if (l.state.empty) l.split = -Infinity; // stored whole (and empty): a sealed part left behind is no longer read
   else if (watermark > l.split) {
     const split = l.split;
     const fresh = l.state.countTiles((g, start) => sealedAt(g, start, watermark) && !sealedAt(g, start, split));
-    if (fresh > 0 && fresh * SEAL_SHARE >= l.sealedTiles && farApart) l.split = -Infinity;
-    else if (fresh > 0 && fresh * SEAL_SHARE >= l.sealedTiles) {
+    if (fresh > 0 && fresh * SEAL_SHARE >= l.sealedTiles) {
       sealed = l.state.encodeSealed(watermark);
       l.split = watermark;
       l.sealedTiles = l.state.countTiles((g, start) => sealedAt(g, start, watermark));
