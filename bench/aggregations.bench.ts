@@ -87,7 +87,7 @@ if (nats !== undefined) try {
   const base = Date.now() * 1000 - 3 * 86_400_000_000;
   const published = performance.now();
   for (let i = 0; i < total; i++) {
-    const ts = base + i * 40_000 + ((i * 7919) % 2_000_000) - 1_000_000; // ~25k events per simulated second, ±1 s out of order
+    const ts = base + i * 40_000 + ((i * 7919) % 2_000_000) - 1_000_000; // 25 events per simulated second (5M span ~55 h), ±1 s out of order
     publishEvent(i, Math.floor(ts / 1000));
     if (i % 50_000 === 49_999) await nc.flush();
   }
