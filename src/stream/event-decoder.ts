@@ -15,8 +15,8 @@ export interface DecodedEvent {
   readonly fields: readonly unknown[];
 }
 
-/** Decodes one message for an aggregation view (see `eventDecoder`). */
-export type EventDecoder = (data: Uint8Array | string) => DecodedEvent;
+/** Decodes one message (its UTF-8 text) for an aggregation view (see `eventDecoder`). */
+export type EventDecoder = (data: string) => DecodedEvent;
 
 /**
  * A decoder of messages (JSON objects: join keys, the source's timestamp field as ISO text or
@@ -26,13 +26,11 @@ export type EventDecoder = (data: Uint8Array | string) => DecodedEvent;
  */
 export function eventDecoder(spec: FeatureViewSpec): EventDecoder {
   const field = spec.source.timestampField;
-  const columns = spec.aggregation!.events.map((c): [string, ValueType, boolean] => {
-    const type = valueTypeFromName(c.type)!;
-    return [c.name, type, type.scalar === "Float64" && !type.isArray];
-  });
+  // Each column's name in errors, made once: coerceValue takes it for every value.
+  const columns = spec.aggregation!.events.map((c): [string, ValueType, string] => [c.name, valueTypeFromName(c.type)!, `field "${c.name}"`]);
   const keyNames = spec.joinKeys.map((k) => k.name);
   return (data) => {
-    const parsed: unknown = JSON.parse(typeof data === "string" ? data : utf8(data));
+    const parsed: unknown = JSON.parse(data);
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("the message is not a JSON object");
     const message = parsed as Record<string, unknown>;
     const raw = message[field];
@@ -40,23 +38,11 @@ export function eventDecoder(spec: FeatureViewSpec): EventDecoder {
     const values: Record<string, EventValue> = {};
     const fields: unknown[] = [];
     for (const name of keyNames) fields.push(message[name]);
-    for (const [name, type, plainFloat] of columns) {
-      const given = message[name] ?? null;
-      if (plainFloat && typeof given === "number" && Number.isFinite(given) && !Object.is(given, -0)) {
-        // Already what coercion and encoding give (the common case, without them).
-        values[name] = given;
-        fields.push(given);
-        continue;
-      }
-      const value = coerceValue(type, given, `field "${name}"`);
+    for (const [name, type, where] of columns) {
+      const value = coerceValue(type, message[name] ?? null, where);
       values[name] = value === null ? null : (encodeValue(type, value) as EventValue);
       fields.push(value);
     }
     return { entityKey: entityKey(spec.joinKeys, message), ts, values, fields };
   };
-}
-
-/** A message's bytes as text: a Buffer (what the NATS socket hands over) decodes itself without the argument checks of toString("utf8"); other views are wrapped, not copied. */
-function utf8(data: Uint8Array): string {
-  return Buffer.isBuffer(data) ? data.toString() : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
 }

@@ -22,11 +22,11 @@ const NO_WATERMARK = -1;
  */
 const SEAL_SHARE = 4;
 
-/** One message from a stream: its sequence, arrival time (µs; becomes created_timestamp) and payload. */
+/** One message from a stream: its sequence, arrival time (µs; becomes created_timestamp) and payload (UTF-8 decoded). */
 export interface StreamMessage {
   readonly seq: number;
   readonly arrivedMicros: number;
-  readonly data: Uint8Array | string;
+  readonly data: string;
 }
 
 /**
@@ -214,7 +214,7 @@ export class StreamProcessor {
   }
 
   private deadLetter(m: StreamMessage, kind: "late" | "malformed", detail: string): void {
-    this.deadLetters.push({ seq: m.seq, reason: `${kind}: ${detail}`, payload: typeof m.data === "string" ? m.data : Buffer.from(m.data).toString("utf8") });
+    this.deadLetters.push({ seq: m.seq, reason: `${kind}: ${detail}`, payload: m.data });
     this.deps.onDeadLetter?.(kind);
   }
 

@@ -21,7 +21,7 @@ const view = aggregationView({
 const spec = compileDefinitions(collectDefinitions({ view })).featureViews[0]!;
 
 describe("a stream processor's event decoder", () => {
-  it("gives each column the value the online write path's coercion and encoding give (the oracle), from bytes or text", () => {
+  it("gives each column the value the online write path's coercion and encoding give (the oracle)", () => {
     const decode = eventDecoder(spec);
     const oracle = (type: string, v: unknown): unknown => {
       const t = valueTypeFromName(type)!;
@@ -33,12 +33,10 @@ describe("a stream processor's event decoder", () => {
     for (const v of samples) {
       const body = v === undefined ? '{"card_id":7,"ts":1704067200123}' : `{"card_id":7,"ts":1704067200123,"amount":${v},"rate":${v}}`;
       const given: unknown = v === undefined ? undefined : JSON.parse(v);
-      for (const data of [body, Buffer.from(body), new Uint8Array(Buffer.from(` ${body}`)).subarray(1)]) {
-        const event = decode(data);
-        assert.deepEqual(event.values, { amount: oracle("Float64", given), rate: oracle("Float32", given) }, `${String(v)} from ${data.constructor.name}`);
-        assert.equal(event.entityKey, "7");
-        assert.equal(event.ts, 1_704_067_200_123_000);
-      }
+      const event = decode(body);
+      assert.deepEqual(event.values, { amount: oracle("Float64", given), rate: oracle("Float32", given) }, String(v));
+      assert.equal(event.entityKey, "7");
+      assert.equal(event.ts, 1_704_067_200_123_000);
     }
   });
 
