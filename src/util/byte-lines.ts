@@ -59,10 +59,18 @@ export class ByteLines {
   /**
    * A number as String() writes it (JSON's text for a finite one). Safe integers are written
    * digit by digit, in two halves of at most 8 digits (int32 arithmetic): String() made a string
-   * per value, and log lines are mostly integers (keys, row numbers, µs times).
+   * per value, and log lines are mostly integers (keys, row numbers, µs times). So are short
+   * decimals (amounts, prices: see `shortDecimal`); any other number goes through String().
    */
   number(n: number): void {
-    if (!Number.isSafeInteger(n)) return this.text(String(n));
+    if (!Number.isSafeInteger(n)) {
+      if (!this.shortDecimal(n)) this.text(String(n));
+      return;
+    }
+    this.integer(n);
+  }
+
+  private integer(n: number): void {
     if (this.off + MAX_INTEGER_BYTES > this.buf.length) this.grow(MAX_INTEGER_BYTES);
     if (n < 0) {
       this.buf[this.off++] = MINUS;
@@ -75,6 +83,31 @@ export class ByteLines {
     const high = Math.floor(n / HALF);
     const at = writeDigits(this.buf, this.off, high, digitCount(high));
     this.off = writeDigits(this.buf, at, n - high * HALF, 8);
+  }
+
+  /**
+   * Writes n when it is a decimal of 1 to 4 fraction digits below 10^11, as String() would: the
+   * fewest fraction digits k whose decimal m / 10^k is n (a double's shortest text has the fewest
+   * digits). Below that bound the double's spacing is under 10^-k, so only one such decimal rounds
+   * to n, the one String() picks too. False (nothing written) for any other number.
+   */
+  private shortDecimal(n: number): boolean {
+    const a = Math.abs(n);
+    if (!(a >= 1e-4 && a < DECIMAL_LIMIT)) return false; // NaN too
+    for (let k = 1; k < POWERS.length; k++) {
+      const p = POWERS[k]!;
+      const m = Math.round(a * p);
+      if (m / p !== a) continue;
+      const fraction = m % p;
+      if (n < 0) this.ascii(MINUS);
+      this.integer((m - fraction) / p);
+      this.ascii(DOT);
+      // The fraction's k digits, zero-padded (no trailing zero: k - 1 digits would have matched).
+      if (this.off + k > this.buf.length) this.grow(k);
+      this.off = writeDigits(this.buf, this.off, fraction, k);
+      return true;
+    }
+    return false;
   }
 
   /** Everything written, as buffers (this object is spent after). */
@@ -94,6 +127,12 @@ export class ByteLines {
     this.start = 0;
   }
 }
+
+const DOT = 0x2e;
+/** 10^k for the fraction digits `shortDecimal` tries (k = 1..4). */
+const POWERS = [1, 10, 100, 1000, 10_000];
+/** Below it, a double's spacing times 10^4 is under 1 (see `shortDecimal`). */
+const DECIMAL_LIMIT = 1e11;
 
 /** Below 10^8: an int32, written with int32 arithmetic. */
 const HALF = 1e8;

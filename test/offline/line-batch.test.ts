@@ -42,6 +42,24 @@ describe("LineBatch", () => {
     assert.equal(Buffer.concat(batch.chunks()).toString("utf8"), `${expected.join("\n")}\n`);
   });
 
+  it("writes decimals of every fraction length and magnitude, and any other double, as JSON.stringify does", () => {
+    const numbers = [0.1, 0.0001, 0.00015, 0.00001, 1e-7, 99_999_999_999.9999, 1e11 + 0.5, 1e11 - 0.5, 123.45, 0.3, 0.1 + 0.2, 1 / 3, 2.675, 1.005, 4.35, Math.fround(0.1), 5e-324, Infinity, NaN];
+    // Short decimals (1 to 6 fraction digits, some ending in zeros) at every magnitude up to past the bound, and random doubles.
+    for (let i = 0; i < 50_000; i++) {
+      const digits = 1 + (i % 6);
+      numbers.push(Math.floor(Math.random() * 10 ** (1 + (i % 16))) / 10 ** digits, Math.random() * 10 ** ((i % 24) - 8));
+    }
+    const batch = new LineBatch();
+    const expected: string[] = [];
+    for (const [i, n] of numbers.entries()) {
+      const value = i % 2 === 0 ? n : -n;
+      batch.number(value);
+      batch.endLine();
+      expected.push(Number.isFinite(value) ? JSON.stringify(value) : String(value));
+    }
+    assert.deepEqual(Buffer.concat(batch.chunks()).toString("utf8").split("\n").slice(0, -1), expected);
+  });
+
   it("is empty until a line is pushed", () => {
     const batch = new LineBatch();
     assert.equal(batch.length, 0);
