@@ -3,6 +3,8 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { hopGroups } from "../../src/aggregation/tile-partials.js";
 import { KeyState, type StateEvent } from "../../src/aggregation/tile-state.js";
+import { decodeFloats, encodeFloats } from "../../src/aggregation/key-state-codec.js";
+import { tileEnd, tileLayout } from "../../src/aggregation/tile-layout.js";
 import type { AggregateSpec } from "../../src/definitions/specs.js";
 import { sameValue, windowValue, type OracleEvent } from "../helpers/window-oracle.js";
 
@@ -37,6 +39,21 @@ const step = fc.record({
  * along the way: whole, and as a head with sealed tiles cut at an earlier watermark (as a stream
  * commit stores it; the sealed part may hold tiles compacted away since).
  */
+/** Whether each group's tiles, as stored, have strictly ascending starts (no hop twice). */
+function tilesAscend(state: KeyState): boolean {
+  const { floats } = decodeFloats(tileLayout(groups), state.encode());
+  let at = 0;
+  for (const g of tileLayout(groups)) {
+    let previous = -Infinity;
+    for (let k = floats[at++]!; k > 0; k--) {
+      if (!(floats[at]! > previous)) return false;
+      previous = floats[at]!;
+      at = tileEnd(g, floats, at);
+    }
+  }
+  return true;
+}
+
 describe("KeyState (streaming tiles) matches the window oracle", () => {
   it("for random arrivals, lateness, compaction and restarts from the stored encoding", () => {
     fc.assert(
@@ -52,6 +69,7 @@ describe("KeyState (streaming tiles) matches the window oracle", () => {
           if (e.ts >= before) {
             const event: StateEvent = { ts: e.ts, cr: e.cr, values: { x: e.x, s: e.s } };
             state.add(event, before);
+            assert.ok(tilesAscend(state), "each group's tiles ascend by start, one per hop");
             accepted.push({ key: "k", ts: e.ts, cr: e.cr, values: { x: e.x, s: e.s } });
             maxTs = Math.max(maxTs, e.ts);
           }
@@ -75,6 +93,43 @@ describe("KeyState (streaming tiles) matches the window oracle", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("takes events in and out of order into a stored state whose tiles do not ascend (as states written before 2026-12 may)", () => {
+    const layout = tileLayout(groups);
+    /** A stored state with each group's tiles in reverse order. */
+    const reversed = (text: string): string => {
+      const { floats, used, others } = decodeFloats(layout, text);
+      assert.equal(others.size, 0);
+      const out: number[] = [];
+      let at = 0;
+      for (const g of layout) {
+        const count = floats[at++]!;
+        const tiles: number[][] = [];
+        for (let k = 0; k < count; k++) tiles.push([...floats.subarray(at, (at = tileEnd(g, floats, at)))]);
+        out.push(count, ...tiles.reverse().flat());
+      }
+      assert.equal(out.length, used);
+      return encodeFloats({ floats: Float64Array.from(out), used, others });
+    };
+    const minutes = [0, 7, 31, 64, 95, 121, 118, 64, 3, 150, 149, 180];
+    const accepted: OracleEvent[] = minutes.map((m, i) => ({ key: "k", ts: m * M, cr: (200 + i) * M, values: { x: i + 0.5, s: null } }));
+    const inOrder = KeyState.empty(groups);
+    let fromReversed = KeyState.empty(groups);
+    for (const [i, e] of accepted.entries()) {
+      inOrder.add(e, -Infinity);
+      fromReversed.add(e, -Infinity);
+      if (i === 5) fromReversed = KeyState.decode(groups, reversed(fromReversed.encode()));
+    }
+    for (let t = 0; t <= 240; t += 3) assert.deepEqual(fromReversed.valuesAt(t * M), inOrder.valuesAt(t * M), `at ${t}m`);
+    // One tile per hop an event fell in: an event for a tile the state holds finds it, wherever it is.
+    const hops = layout.reduce((n, g) => n + new Set(minutes.map((m) => Math.floor((m * M) / g.hopMicros))).size, 0);
+    assert.equal(inOrder.countTiles(() => true), hops);
+    assert.equal(fromReversed.countTiles(() => true), hops);
+    for (let t = 0; t <= 240; t += 3) {
+      const got = fromReversed.valuesAt(t * M);
+      for (const a of aggregates) assert.ok(sameValue(got[a.name], windowValue(accepted, "k", t * M, a), 100), `${a.name} at ${t}m`);
+    }
   });
 
   it("refuses a head without its sealed tiles, or with sealed tiles cut at another split", () => {
