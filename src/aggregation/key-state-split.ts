@@ -1,6 +1,6 @@
 import { StorageError } from "../errors.js";
 import { encodeFloats, type EventValue, type StateFloats } from "./key-state-codec.js";
-import { tileEnd, type GroupLayout } from "./tile-layout.js";
+import { groupEnd, tileEnd, type GroupLayout } from "./tile-layout.js";
 
 /**
  * A key's state is stored in two parts, so that a stream commit rewrites only what changed:
@@ -67,10 +67,9 @@ export function joinTiles(layout: readonly GroupLayout[], a: StateFloats, b: Sta
     const countAt = write++;
     let count = 0;
     [a, b].forEach((part, p) => {
-      let read = at[p]!;
-      const tiles = part.floats[read++]!;
-      const from = read;
-      for (let k = tiles; k > 0; k--) read = tileEnd(g, part.floats, read);
+      const tiles = part.floats[at[p]!]!;
+      const from = at[p]! + 1;
+      const read = groupEnd(g, part.floats, at[p]!);
       out.set(part.floats.subarray(from, read), write);
       if (part.others.size > 0) for (const [i, v] of part.others) if (i >= from && i < read) others.set(write + i - from, v);
       write += read - from;

@@ -32,6 +32,13 @@ export const TILE = { start: 0, events: 1, maxTs: 2, rawCount: 3, header: 4 } as
 /** The index after the tile at `tile` in a state's floats: its header and partials, then its raw events (a closed tile, -1, has none). */
 export const tileEnd = (g: GroupLayout, floats: ArrayLike<number>, tile: number): number => tile + g.tileWidth + Math.max(0, floats[tile + TILE.rawCount]!) * g.rawWidth;
 
+/** The index after the group whose tile count is at `base`: its tiles walked in order. */
+export function groupEnd(g: GroupLayout, floats: ArrayLike<number>, base: number): number {
+  let at = base + 1;
+  for (let k = floats[base]!; k > 0; k--) at = tileEnd(g, floats, at);
+  return at;
+}
+
 const layouts = new WeakMap<readonly HopGroup[], readonly GroupLayout[]>();
 
 /**

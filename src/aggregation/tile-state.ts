@@ -2,7 +2,7 @@ import { StorageError } from "../errors.js";
 import { decodeFloats, encodeFloats, type EventValue, type StateFloats } from "./key-state-codec.js";
 import { encodeTiles, joinTiles, readSplit, sealedAt, withSplit } from "./key-state-split.js";
 import { GroupTiles, type StateEvent } from "./group-tiles.js";
-import { tileEnd, tileLayout, type GroupLayout } from "./tile-layout.js";
+import { groupEnd, tileLayout, type GroupLayout } from "./tile-layout.js";
 import type { HopGroup } from "./tile-partials.js";
 
 export type { EventValue } from "./key-state-codec.js";
@@ -69,14 +69,13 @@ export class KeyState {
 
   /** The groups' floats one after the other: the stored layout. */
   private get floats(): StateFloats {
-    if (this.groups.length === 1) return this.groups[0]!.floats;
-    let used = 0;
-    for (const group of this.groups) used += group.floats.used;
+    const parts = this.groups.map((group) => group.floats);
+    if (parts.length === 1) return parts[0]!;
+    const used = parts.reduce((n, part) => n + part.used, 0);
     if (joined.length < used) joined = new Float64Array(2 * used);
     let others: Map<number, EventValue> | undefined;
     let at = 0;
-    for (const group of this.groups) {
-      const part = group.floats;
+    for (const part of parts) {
       joined.set(part.floats.subarray(0, part.used), at);
       if (part.others.size > 0) for (const [i, v] of part.others) (others ??= new Map()).set(at + i, v);
       at += part.used;
@@ -109,14 +108,17 @@ export class KeyState {
 let joined = new Float64Array(1024);
 const NONE: ReadonlyMap<number, EventValue> = new Map();
 
-/** A stored state's floats cut into its groups' parts. */
+/**
+ * A decoded state cut into its groups' parts: views of its floats, not copies (online reads
+ * decode a state per request); a group's first insert moves it to an array of its own.
+ */
 function splitGroups(layout: readonly GroupLayout[], state: StateFloats): GroupTiles[] {
   let at = 0;
   return layout.map((g) => {
-    const from = at++;
-    for (let k = state.floats[from]!; k > 0; k--) at = tileEnd(g, state.floats, at);
+    const from = at;
+    at = groupEnd(g, state.floats, from);
     const others = new Map<number, EventValue>();
     if (state.others.size > 0) for (const [i, v] of state.others) if (i >= from && i < at) others.set(i - from, v);
-    return new GroupTiles(g, state.floats.slice(from, at), at - from, others);
+    return new GroupTiles(g, state.floats.subarray(from, at), at - from, others);
   });
 }
