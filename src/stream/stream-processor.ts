@@ -11,6 +11,7 @@ import type { ErasureRecord } from "../erasure/erasure-record.js";
 import { isTombstone } from "../online/tombstone.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { LineBatch } from "../offline/line-batch.js";
+import { PendingEvents } from "./pending-events.js";
 
 /** The watermark before any event (µs; as checkpoints store it). */
 const NO_WATERMARK = -1;
@@ -34,7 +35,9 @@ export interface StreamMessage {
  * as its values (all of them while it is -Infinity), the newest event time as its
  * event_timestamp, and the last stream sequence applied to it as its created_timestamp, which
  * rises with every change, so the store's compare-and-set accepts each newer state and refuses
- * an older one; the sealed tiles are stored with it when they change.
+ * an older one; the sealed tiles are stored with it when they change. Events accepted for the
+ * key wait in a PendingEvents until a commit folds them into `state`, right before writing it
+ * (in the same turn of the event loop: what is written holds every event `seq` counts).
  */
 interface Live {
   state: KeyState;
@@ -43,8 +46,10 @@ interface Live {
   split: number;
   /** Tiles in the sealed part last stored. */
   sealedTiles: number;
-  /** Changed since the last commit took it (then listed in `dirty`). */
-  dirty: boolean;
+  /** The key's first and last event waiting in `pendingIn` (-1: none; the first one lists the key in `dirty`). */
+  first: number;
+  last: number;
+  pendingIn: PendingEvents;
 }
 
 export interface ProcessorDeps {
@@ -69,8 +74,8 @@ export interface ProcessorDeps {
 }
 
 /**
- * The streaming side of an aggregation view: applies messages to per-key tile state and, on
- * `flush`, commits the changed states with the stream position and dead letters (one
+ * The streaming side of an aggregation view: accepts messages per key and, on `flush`, folds
+ * them into the keys' tile states and commits those with the stream position and dead letters (one
  * transaction) and, in larger batches, appends the accepted events to the offline event log. Exactly once
  * across crashes: each key's state stores the last sequence applied to it, so a replay after a
  * restart skips what a state already holds; the event log skips what its commits hold, and a
@@ -92,7 +97,10 @@ export class StreamProcessor {
   private offlineFrom = 0;
   private offlineUpTo: number;
   private pendingTimes: number[] = [];
-  /** Keys changed since the last commit (a flag on each state: no second hash lookup per event). */
+  /** Events accepted since the last commit started, for keys without events waiting in an earlier one. */
+  private pending: PendingEvents;
+  private readonly columns: readonly string[];
+  /** Keys with events in `pending` (listed by their first: no second hash lookup per event). */
   private dirty: string[] = [];
   /** After a restart, messages up to the last checkpoint are in the state already; only the event log may lack them. */
   private replayUntil = 0;
@@ -111,6 +119,8 @@ export class StreamProcessor {
     this.logFormat = eventLogFormat(deps.target.spec);
     this.lateness = aggregation.allowedLatenessSeconds * 1e6;
     this.offlineUpTo = deps.offlineUpTo;
+    this.columns = aggregation.events.map((c) => c.name);
+    this.pending = new PendingEvents(this.columns);
   }
 
   /**
@@ -163,7 +173,7 @@ export class StreamProcessor {
         if (record === undefined || isTombstone(record) || this.deps.boundaries?.dropsState(key, record.eventTs) === true) return;
         const state = KeyState.decode(this.groups, record.values, record.sealed);
         const split = readSplit(record.values).split ?? -Infinity;
-        this.live.set(key, { state, seq: record.createdTs, maxTs: record.eventTs, split, sealedTiles: state.countTiles((g, start) => sealedAt(g, start, split)), dirty: false });
+        this.live.set(key, { state, seq: record.createdTs, maxTs: record.eventTs, split, sealedTiles: state.countTiles((g, start) => sealedAt(g, start, split)), first: -1, last: -1, pendingIn: this.pending });
       });
     }
     // Loading yields, and a commit or an erasure may have dropped a state found before: look again.
@@ -194,13 +204,14 @@ export class StreamProcessor {
     this.maxTs = Math.max(this.maxTs, event.ts);
     this.logEvent(m, event);
     let live = found ?? this.live.get(event.entityKey);
-    if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity, split: -Infinity, sealedTiles: 0, dirty: false }));
+    if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity, split: -Infinity, sealedTiles: 0, first: -1, last: -1, pendingIn: this.pending }));
     if (m.seq <= live.seq) return; // the stored state already holds it (a replay after a crash)
-    live.state.add({ ts: event.ts, cr: m.arrivedMicros, values: event.values }, this.watermark);
     live.seq = m.seq;
     live.maxTs = Math.max(live.maxTs, event.ts);
-    if (!live.dirty) {
-      live.dirty = true;
+    if (live.first >= 0) live.last = live.pendingIn.push(event.ts, m.arrivedMicros, event.values, live.last);
+    else {
+      live.pendingIn = this.pending;
+      live.first = live.last = this.pending.push(event.ts, m.arrivedMicros, event.values, -1);
       this.dirty.push(event.entityKey);
     }
     this.pendingTimes.push(event.ts);
@@ -310,6 +321,9 @@ export class StreamProcessor {
     this.dirty = [];
     this.deadLetters = [];
     this.pendingTimes = [];
+    // Events for a key this commit has yet to write join the key's waiting ones, and are written
+    // with them; those for other keys wait for the next commit.
+    this.pending = new PendingEvents(this.columns);
     const part = 2000;
     const cached = this.deps.writer.cachesCommits(this.deps.target);
     for (let i = 0; i < keys.length || i === 0; i += part) {
@@ -317,8 +331,9 @@ export class StreamProcessor {
       const chunk = keys.slice(i, i + part).flatMap((key): StateWrite[] => {
         const l = this.live.get(key);
         // Forgotten (erased) since it changed, or listed twice (forgotten, then changed again).
-        if (l === undefined || !l.dirty) return [];
-        l.dirty = false;
+        if (l === undefined || l.first < 0) return [];
+        // Folded, compacted and encoded in one go: one pass over the key's memory.
+        fold(l, watermark);
         const row = stateRow(key, l, watermark);
         if (cached && l.split !== -Infinity) whole.set(key, l.state.encode()); // a head alone is not a state
         if (l.state.empty) this.live.delete(key);
@@ -337,11 +352,21 @@ export class StreamProcessor {
 }
 
 /**
- * The row that stores a key's state at a commit: compacted first (only what reads at or after
- * the watermark need), its newly closed tiles sealed when due (SEAL_SHARE), then its head.
+ * Folds a key's pending events into its state in arrival order, then compacts it (only what reads
+ * at or after the watermark need). The commit's watermark decides which tiles keep raw events:
+ * an accepted event's tile is open at every watermark up to the one at its arrival, and a tile
+ * this one closes drops its raw events in this very compaction, so the state is the one that
+ * folding each event at its arrival would have left.
  */
+function fold(l: Live, watermark: number): void {
+  const state = l.state;
+  l.pendingIn.each(l.first, (event) => state.add(event, watermark));
+  l.first = l.last = -1;
+  state.compact(watermark);
+}
+
+/** The row that stores a key's state, just folded: its newly closed tiles sealed when due (SEAL_SHARE), then its head. */
 function stateRow(entityKey: string, l: Live, watermark: number): StateWrite {
-  l.state.compact(watermark);
   let sealed: string | undefined;
   if (l.state.empty) l.split = -Infinity; // stored whole (and empty): a sealed part left behind is no longer read
   else if (watermark > l.split) {

@@ -127,6 +127,59 @@ describe("stream processor", () => {
     assert.equal(p.durableUpTo, 3, "the failed append's events are not acknowledged");
   });
 
+  it("folds events that arrive while a commit writes: into that commit for a key it has yet to write, else into the next; a restart counts none twice", async () => {
+    const target = await online.target("tx");
+    let hold: Promise<void> | undefined;
+    let release: () => void = () => undefined;
+    let firstPart: string[] | undefined;
+    const writer = Object.create(online.writer) as typeof online.writer;
+    writer.commitCheckpoint = async (t, rows, checkpoint, whole) => {
+      if (firstPart === undefined) {
+        firstPart = rows.map((r) => r.entityKey);
+        hold = new Promise<void>((resolve) => (release = resolve));
+        await hold;
+      }
+      return online.writer.commitCheckpoint(t, rows, checkpoint, whole);
+    };
+    const start = (w: typeof online.writer, offlineUpTo: number): StreamProcessor =>
+      new StreamProcessor({ target, consumer: "during", durable: online.durable, writer: w, limiter: new RateLimiter(1e9), appendOffline: () => Promise.resolve(), offlineUpTo, offlineFlushEvents: 1e9, offlineFlushMs: 1e9 });
+    const p = start(writer, 0);
+    await p.start();
+    const at = (second: number): string => new Date(Date.UTC(2024, 0, 3, 12, 0, second)).toISOString();
+    const base = 20_000; // keys of its own
+    // Three thousand keys: more than one part of a commit (parts are written in key order).
+    const first = Array.from({ length: 3000 }, (_, i) => message(i + 1, { card_id: base + i, ts: at(0), amount: 1 }));
+    await p.applyBatch(first);
+    const flushing = p.flush();
+    while (hold === undefined) await new Promise(setImmediate);
+    const written = new Set(firstPart);
+    const ids = first.map((_, i) => base + i);
+    const early = ids.find((id) => written.has(String(id)))!; // in the part being written
+    const late = ids.find((id) => !written.has(String(id)))!; // in a later part of the same commit
+    assert.ok(early !== undefined && late !== undefined, "the commit has more than one part");
+    const fresh = base + 5000;
+    await p.applyBatch([message(3001, { card_id: early, ts: at(1), amount: 10 }), message(3002, { card_id: late, ts: at(2), amount: 100 }), message(3003, { card_id: fresh, ts: at(3), amount: 1000 })]);
+    release();
+    await flushing;
+    const read = async (): Promise<unknown[]> => {
+      const { result } = await online.read({ features: ["tx:amount_sum_1h"] }, { card_id: [early, late, fresh] }, Date.UTC(2024, 0, 3, 12, 30));
+      return result.columns[0]!.values;
+    };
+    assert.equal((await online.durable.loadCheckpoint("during"))?.seq, 3000);
+    assert.deepEqual(await read(), [1, 101, null], "the later part took its key's new event; the others wait");
+    const [lateState] = await online.durable.readStates(target.ref, [String(late)]);
+    assert.equal(lateState?.createdTs, 3002, "a state past the checkpoint says how far it holds");
+
+    // A crash here, with the event log as far as the checkpoint: a new processor resumes after 3000 and is sent 3001-3003 again.
+    const again = start(online.writer, 3000);
+    assert.equal(await again.start(), 3000);
+    // 3004 is new: its state is newer than the stored one, so the store's compare-and-set would not hide a second count of 3002.
+    await again.applyBatch([message(3001, { card_id: early, ts: at(1), amount: 10 }), message(3002, { card_id: late, ts: at(2), amount: 100 }), message(3003, { card_id: fresh, ts: at(3), amount: 1000 }), message(3004, { card_id: late, ts: at(4), amount: 10_000 })]);
+    await again.flush(true);
+    assert.deepEqual(await read(), [11, 10_101, 1000], "each event counted once");
+    assert.equal((await online.durable.loadCheckpoint("during"))?.seq, 3004);
+  });
+
   it("counts late and malformed events as dead letters, applies the rest, and records the watermark", async () => {
     // Keys of its own: a key's stored state remembers the last sequence applied to it, and sequences are per stream.
     const { processor: p } = await processor(100_000, "letters");
