@@ -2,13 +2,13 @@ import type { EventValue, StateEvent } from "../aggregation/tile-state.js";
 
 /**
  * Events accepted since the last commit, waiting for it to fold them into their keys' states:
- * each key's events form a list in arrival order, threaded through the columns by `next`.
+ * each key's events form a list in arrival order, each record naming the key's next one.
  *
  * Why wait: with 100k keys, folding an event into its key's state was a chain of cache misses
  * (the key's record, its state, each hop group's array and tiles), the largest cost of the
  * stream; folding a key's events together at the commit pays that chain once per key and commit,
- * right before compacting and encoding the same memory. Columns rather than event objects:
- * a commit's half a million events would outlive the young generation.
+ * right before compacting and encoding the same memory. Records in one Float64Array rather
+ * than event objects: a commit's half a million events would outlive the young generation.
  *
  * @example
  * const pending = new PendingEvents(["amount"]);

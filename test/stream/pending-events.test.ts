@@ -15,7 +15,7 @@ function random(seed: number): () => number {
   return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
 }
 
-describe("pending events (a stream commit's events, per key, in columns)", () => {
+describe("pending events (a stream commit's events, a list per key, in float records)", () => {
   it("gives back each key's events in arrival order with their values, across growth and interleaved keys (oracle: a plain list per key)", () => {
     const rand = random(7);
     const columns = ["amount", "merchant", "flag"];
