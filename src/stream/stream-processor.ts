@@ -42,6 +42,7 @@ export interface StreamMessage {
 interface Live {
   state: KeyState;
   seq: number;
+  /** The newest event time folded into `state`. */
   maxTs: number;
   split: number;
   /** Tiles in the sealed part last stored. */
@@ -207,7 +208,6 @@ export class StreamProcessor {
     if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity, split: -Infinity, sealedTiles: 0, first: -1, last: -1, pendingIn: this.pending }));
     if (m.seq <= live.seq) return; // the stored state already holds it (a replay after a crash)
     live.seq = m.seq;
-    live.maxTs = Math.max(live.maxTs, event.ts);
     if (live.first >= 0) live.last = live.pendingIn.push(event.ts, m.arrivedMicros, event.values, live.last);
     else {
       live.pendingIn = this.pending;
@@ -360,7 +360,13 @@ export class StreamProcessor {
  */
 function fold(l: Live, watermark: number): void {
   const state = l.state;
-  l.pendingIn.each(l.first, (event) => state.add(event, watermark));
+  // The newest event time here rather than on arrival: a double field is a box of its own, one more cache miss per event.
+  let maxTs = l.maxTs;
+  l.pendingIn.each(l.first, (event) => {
+    state.add(event, watermark);
+    if (event.ts > maxTs) maxTs = event.ts;
+  });
+  l.maxTs = maxTs;
   l.first = l.last = -1;
   state.compact(watermark);
 }
