@@ -18,7 +18,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { connect } from "nats";
-import { aggregationView, batchSource, collectDefinitions, compileDefinitions, entity, Float64, Int64, streamSource, type AggregationInput } from "../src/index.js";
+import { batchSource, collectDefinitions, compileDefinitions, streamSource } from "../src/index.js";
 import { FeatureStore } from "../src/feature-store.js";
 import { DuckDb } from "../src/offline/duckdb.js";
 import { strataBin, strataEnv } from "../test/helpers/cli.js";
@@ -29,6 +29,7 @@ import { bucketDelta, histogramQuantile, scrapeHistogram, shareAtMost, type Buck
 import { ensureOk, runMeasured } from "./lib/child-process.js";
 import { generateEvents } from "./lib/generate-events.js";
 import { peakRssMb } from "./lib/proc-memory.js";
+import { aggregations, bulkEventMs, cardActivity as view, cardEvent, functions, windows } from "./lib/card-activity.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const dataRoot = join(repo, "bench", ".data", "aggregations");
@@ -50,13 +51,6 @@ const { values: args } = parseArgs({
 const n = (name: Exclude<keyof typeof args, "no-stream" | "no-batch">): number => Number(args[name]);
 const FRESHNESS = "strata_stream_freshness_seconds";
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
-
-const windows = ["1h", "1d", "7d"] as const;
-const functions = ["count", "sum", "max", "mean"] as const;
-const aggregations: AggregationInput[] = windows.flatMap((window) => functions.map((fn) => ({ column: fn === "count" ? "*" : "amount", function: fn, window })));
-const card = entity({ name: "card", joinKeys: ["card_id"], valueType: Int64 });
-const view = (source: ReturnType<typeof streamSource> | ReturnType<typeof batchSource>) =>
-  aggregationView({ name: "card_activity", entities: [card], schema: { amount: Float64 }, source, aggregations, allowedLateness: "5m" });
 
 async function project(name: string, config: Record<string, unknown>, source: Parameters<typeof view>[0]): Promise<string> {
   const dir = join(dataRoot, name);
@@ -81,23 +75,11 @@ if (nats !== undefined) try {
   const total = n("stream-events");
   const keys = n("keys");
   const encoder = new TextEncoder();
-  /**
-   * Event i's key: a hash of i (murmur3's finalizer), so keys recur in no fixed order. A key of
-   * i * constant mod keys visited every key in the same order each 100k events, the order the
-   * first commit inserted them in, so every later commit wrote the store's pages in sequence.
-   */
-  const keyOf = (i: number): number => {
-    const h = Math.imul(i ^ (i >>> 16), 0x85ebca6b);
-    const g = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    return ((g ^ (g >>> 16)) >>> 0) % keys + 1;
-  };
-  /** Event i of the generated stream (key and amount from i), at `tsMs`. */
-  const publishEvent = (i: number, tsMs: number): void => nc.publish(`tx.${i % 4}`, encoder.encode(`{"card_id":${keyOf(i)},"ts":${tsMs},"amount":${((i * 31) % 100000) / 100}}`));
+  const publishEvent = (i: number, tsMs: number): void => nc.publish(`tx.${i % 4}`, encoder.encode(cardEvent(i, keys, tsMs)));
   const base = Date.now() * 1000 - 3 * 86_400_000_000;
   const published = performance.now();
   for (let i = 0; i < total; i++) {
-    const ts = base + i * 40_000 + ((i * 7919) % 2_000_000) - 1_000_000; // 25 events per simulated second (5M span ~55 h), ±1 s out of order
-    publishEvent(i, Math.floor(ts / 1000));
+    publishEvent(i, bulkEventMs(i, base));
     if (i % 50_000 === 49_999) await nc.flush();
   }
   await nc.flush();
