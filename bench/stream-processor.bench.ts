@@ -40,16 +40,23 @@ const batchOf = (from: number): StreamMessage[] => {
   return messages;
 };
 
-/** Runs `work` over every batch; returns main-thread seconds spent in it (message making excluded) and process CPU seconds. */
-async function measure(work: (batch: StreamMessage[], from: number) => Promise<void>): Promise<{ main: number; cpu: number }> {
+/**
+ * Runs `work` over every batch, then `finish`; returns main-thread seconds spent in both (message
+ * making excluded) and process CPU seconds.
+ */
+async function measure(work: (batch: StreamMessage[], from: number) => Promise<void>, finish = (): Promise<void> => Promise.resolve()): Promise<{ main: number; cpu: number }> {
   let main = 0;
   const cpu = process.cpuUsage();
+  const timed = async (step: () => Promise<void>): Promise<void> => {
+    const started = performance.now();
+    await step();
+    main += (performance.now() - started) / 1000;
+  };
   for (let i = 0; i < total; i += BATCH) {
     const batch = batchOf(i);
-    const started = performance.now();
-    await work(batch, i);
-    main += (performance.now() - started) / 1000;
+    await timed(() => work(batch, i));
   }
+  await timed(finish);
   const used = process.cpuUsage(cpu);
   return { main, cpu: (used.user + used.system) / 1e6 };
 }
@@ -77,21 +84,20 @@ await processor.start();
 const wallStarted = performance.now();
 // Commits run alongside applying, one at a time, as in the runner.
 let committing: Promise<void> = Promise.resolve();
-const run = await measure(async (batch, from) => {
-  await processor.applyBatch(batch);
-  if (Math.floor((from + batch.length) / commitEvery) > Math.floor(from / commitEvery)) {
+const run = await measure(
+  async (batch, from) => {
+    await processor.applyBatch(batch);
+    if (Math.floor((from + batch.length) / commitEvery) > Math.floor(from / commitEvery)) {
+      await committing;
+      committing = processor.flush();
+    }
+    await new Promise(setImmediate);
+  },
+  async () => {
     await committing;
-    committing = processor.flush();
-  }
-  await new Promise(setImmediate);
-});
-const cpuAtEnd = process.cpuUsage();
-const endStarted = performance.now();
-await committing;
-await processor.flush(true); // the last commit's folding and encoding count too
-const end = process.cpuUsage(cpuAtEnd);
-run.main += (performance.now() - endStarted) / 1000;
-run.cpu += (end.user + end.system) / 1e6;
+    await processor.flush(true); // the last commit's folding and encoding count too
+  },
+);
 const wall = (performance.now() - wallStarted) / 1000;
 const peakMb = process.resourceUsage().maxRSS / 1024;
 await store.close();

@@ -8,7 +8,7 @@ export interface StateEvent {
   readonly values: Readonly<Record<string, EventValue>>;
 }
 
-export const floorTo = (x: number, step: number): number => x - (((x % step) + step) % step);
+const floorTo = (x: number, step: number): number => x - (((x % step) + step) % step);
 
 /** A window's partials for one column while merging tiles (lo, hi and l are null when c is 0). */
 interface Merged {

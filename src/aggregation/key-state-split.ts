@@ -30,31 +30,36 @@ export function readSplit(text: string): { split: number | undefined; body: stri
 let scratch = new Float64Array(1024);
 const NONE: ReadonlyMap<number, EventValue> = new Map();
 
-/** The tiles of `state` that `keep` selects (by group and tile start), in order, as stored text (encodeFloats). */
-export function encodeTiles(layout: readonly GroupLayout[], state: StateFloats, keep: (g: GroupLayout, start: number) => boolean): string {
-  const { floats } = state;
-  if (scratch.length < state.used) scratch = new Float64Array(state.used * 2);
+/**
+ * The tiles that `keep` selects (by group and tile start), in order, as stored text
+ * (encodeFloats), from each group's own floats (`groups[i]` in `layout[i]`'s layout, starting
+ * with its tile count): cut from the groups as they are, not from a copy of them joined first.
+ */
+export function encodeTiles(layout: readonly GroupLayout[], groups: readonly StateFloats[], keep: (g: GroupLayout, start: number) => boolean): string {
+  const size = groups.reduce((n, group) => n + group.used, 0);
+  if (scratch.length < size) scratch = new Float64Array(size * 2);
   const out = scratch;
-  const others = state.others.size === 0 ? NONE : new Map<number, EventValue>();
-  let read = 0;
+  let others: Map<number, EventValue> | undefined;
   let write = 0;
-  for (const g of layout) {
+  layout.forEach((g, p) => {
+    const { floats, others: held } = groups[p]!;
     const countAt = write++;
     let kept = 0;
-    for (let k = floats[read++]!; k > 0; k--) {
+    let read = 1;
+    for (let k = floats[0]!; k > 0; k--) {
       const end = tileEnd(g, floats, read);
       if (keep(g, floats[read]!)) {
         // A loop, not set(subarray()): tiles are a few floats, and a view per tile cost more than the copy.
         for (let i = read; i < end; i++) out[write + i - read] = floats[i]!;
-        if (others !== NONE) for (let i = read; i < end; i++) if (state.others.has(i)) (others as Map<number, EventValue>).set(write + i - read, state.others.get(i)!);
+        if (held.size > 0) for (let i = read; i < end; i++) if (held.has(i)) (others ??= new Map()).set(write + i - read, held.get(i)!);
         write += end - read;
         kept++;
       }
       read = end;
     }
     out[countAt] = kept;
-  }
-  return encodeFloats({ floats: out, used: write, others });
+  });
+  return encodeFloats({ floats: out, used: write, others: others ?? NONE });
 }
 
 /** The tiles of `a` then those of `b`, group by group (a sealed part and its head: disjoint tiles). */

@@ -52,12 +52,12 @@ export class KeyState {
 
   /** The tiles not sealed at `split` (see key-state-split.ts), marked with it; the whole state when nothing is sealed (-Infinity). */
   encodeHead(split: number): string {
-    return split === -Infinity ? this.encode() : withSplit(split, encodeTiles(this.layout, this.floats, (g, start) => !sealedAt(g, start, split)));
+    return split === -Infinity ? this.encode() : withSplit(split, encodeTiles(this.layout, this.groupFloats, (g, start) => !sealedAt(g, start, split)));
   }
 
   /** The tiles sealed at `split`, marked with it. */
   encodeSealed(split: number): string {
-    return withSplit(split, encodeTiles(this.layout, this.floats, (g, start) => sealedAt(g, start, split)));
+    return withSplit(split, encodeTiles(this.layout, this.groupFloats, (g, start) => sealedAt(g, start, split)));
   }
 
   /** How many tiles `keep` selects (by group and start). */
@@ -67,9 +67,13 @@ export class KeyState {
     return n;
   }
 
+  private get groupFloats(): StateFloats[] {
+    return this.groups.map((group) => group.floats);
+  }
+
   /** The groups' floats one after the other: the stored layout. */
   private get floats(): StateFloats {
-    const parts = this.groups.map((group) => group.floats);
+    const parts = this.groupFloats;
     if (parts.length === 1) return parts[0]!;
     const used = parts.reduce((n, part) => n + part.used, 0);
     if (joined.length < used) joined = new Float64Array(2 * used);
@@ -104,7 +108,7 @@ export class KeyState {
   }
 }
 
-/** Reused to join the groups for encoding (encoding makes text of them at once). */
+/** Reused to join the groups for encoding a whole state (encoding makes text of them at once). */
 let joined = new Float64Array(1024);
 const NONE: ReadonlyMap<number, EventValue> = new Map();
 

@@ -208,12 +208,12 @@ export class StreamProcessor {
     if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity, split: -Infinity, sealedTiles: 0, first: -1, last: -1, pendingIn: this.pending }));
     if (m.seq <= live.seq) return; // the stored state already holds it (a replay after a crash)
     live.seq = m.seq;
-    if (live.first >= 0) live.last = live.pendingIn.push(event.ts, m.arrivedMicros, event.values, live.last);
-    else {
-      live.pendingIn = this.pending;
-      live.first = live.last = this.pending.push(event.ts, m.arrivedMicros, event.values, -1);
+    if (live.first < 0) {
+      live.pendingIn = this.pending; // none waiting (last is -1 too): a list in the current buffer
       this.dirty.push(event.entityKey);
     }
+    live.last = live.pendingIn.push(event.ts, m.arrivedMicros, event.values, live.last);
+    if (live.first < 0) live.first = live.last;
     this.pendingTimes.push(event.ts);
     this.processed++;
   }
