@@ -1,4 +1,5 @@
 import { NEVER, type EventValue, type StateFloats } from "./key-state-codec.js";
+import { floatPool } from "./float-pool.js";
 import { TILE, tileEnd, type ColumnSlots, type GroupLayout } from "./tile-layout.js";
 
 /** One event as the streaming side holds it: event and created (arrival) times in µs, column values. */
@@ -7,6 +8,9 @@ export interface StateEvent {
   readonly cr: number;
   readonly values: Readonly<Record<string, EventValue>>;
 }
+
+/** A released group's floats: none, so it can never write into floats the pool has handed out again. */
+const RELEASED = new Float64Array(0);
 
 const floorTo = (x: number, step: number): number => x - (((x % step) + step) % step);
 
@@ -101,6 +105,13 @@ export class GroupTiles {
       at = this.tileEnd(at);
     }
     return [-1, at];
+  }
+
+  /** Gives its floats back to the pool: it must not be used after. */
+  release(): void {
+    floatPool.release(this.f);
+    this.f = RELEASED;
+    this.used = 0;
   }
 
   /** Drops what no read at or after the watermark needs: tiles before every window, raw events of closed tiles. */
@@ -279,9 +290,10 @@ export class GroupTiles {
   /** Makes room for `width` floats at `at`, moving what follows (and its non-number values). */
   private insert(at: number, width: number): void {
     if (this.used + width > this.f.length) {
-      // Doubling: a key's tiles grow for days, and each larger array is another allocation to collect.
-      const grown = new Float64Array(Math.max(16, 2 * (this.used + width)));
+      // Half as much again as needed, or more (the pool's size classes): a key's tiles grow for days.
+      const grown = floatPool.take(1.5 * (this.used + width));
       grown.set(this.f); // all of it (it is smaller): a subarray view cost more than the floats past `used`
+      floatPool.release(this.f);
       this.f = grown;
     }
     this.f.copyWithin(at + width, at, this.used);

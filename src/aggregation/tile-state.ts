@@ -91,6 +91,11 @@ export class KeyState {
     for (const group of this.groups) group.add(event, watermark);
   }
 
+  /** Gives its floats back to the pool (see float-pool.ts), once the state is dropped: it must not be used after. */
+  release(): void {
+    for (const group of this.groups) group.release();
+  }
+
   /** Drops what no read at or after the watermark needs: tiles before every window, raw events of closed tiles. */
   compact(watermark: number): void {
     for (const group of this.groups) group.compact(watermark);

@@ -292,6 +292,7 @@ export class StreamProcessor {
   forget(erasures: readonly ErasureRecord[]): void {
     for (const erasure of erasures) {
       for (const key of this.deps.boundaries?.keysOf(erasure, this.live.keys()) ?? []) {
+        this.live.get(key)?.state.release();
         this.live.delete(key); // listed in `dirty` still: the commit skips keys without state
         this.forgotten.set(key, Math.max(this.forgotten.get(key) ?? -Infinity, erasure.boundaryMicros));
       }
@@ -336,7 +337,10 @@ export class StreamProcessor {
         fold(l, watermark);
         const row = stateRow(key, l, watermark);
         if (cached && l.split !== -Infinity) whole.set(key, l.state.encode()); // a head alone is not a state
-        if (l.state.empty) this.live.delete(key);
+        if (l.state.empty) {
+          l.state.release();
+          this.live.delete(key);
+        }
         return [row];
       });
       await this.deps.limiter.take(chunk.length);
