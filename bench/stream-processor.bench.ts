@@ -14,6 +14,7 @@ import { batchSource, collectDefinitions, compileDefinitions } from "../src/inde
 import { RateLimiter } from "../src/stream/rate-limiter.js";
 import { StreamProcessor, type StreamMessage } from "../src/stream/stream-processor.js";
 import { eventDecoder } from "../src/stream/event-decoder.js";
+import { floatPool } from "../src/aggregation/float-pool.js";
 import { openProject } from "../test/helpers/project.js";
 import { bulkEventMs, cardActivity, cardEvent } from "./lib/card-activity.js";
 
@@ -105,6 +106,7 @@ await store.close();
 const us = (seconds: number): string => ((seconds * 1e6) / total).toFixed(2);
 console.log(`  decoding only (reference): ${us(floor.main)} µs/event on the main thread`);
 console.log(`  stream processor: ${(total / wall / 1000).toFixed(1)}k events/s (wall, making the messages included); ${us(run.main)} µs/event on the main thread (applying and the commits' folding and encoding), ${us(run.cpu)} µs/event process CPU (with SQLite's commit thread and the garbage collector)`);
-console.log(`  main thread / reference: ${(run.main / floor.main).toFixed(1)}x; peak memory ${peakMb.toFixed(0)} MB`);
+const pool = floatPool.bytes;
+console.log(`  main thread / reference: ${(run.main / floor.main).toFixed(1)}x; peak memory ${peakMb.toFixed(0)} MB, of which state tiles' slabs ${(pool.slabs / 2 ** 20).toFixed(0)} MB (${(pool.waiting / 2 ** 20).toFixed(0)} MB released, waiting for reuse)`);
 console.log(`  applied ${processor.processed.toLocaleString()} of ${total.toLocaleString()}`);
 if (processor.processed !== total) process.exitCode = 1;

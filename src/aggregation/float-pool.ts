@@ -30,6 +30,12 @@ export class FloatPool {
   /** Slabs carved so far (for tests and memory figures). */
   slabs = 0;
 
+  /** Bytes of the slabs, and of the released arrays waiting in them for reuse. */
+  get bytes(): { slabs: number; waiting: number } {
+    const waiting = this.free.reduce((sum, list) => sum + list.reduce((n, floats) => n + floats.byteLength, 0), 0);
+    return { slabs: this.slabs * SLAB_FLOATS * 8, waiting };
+  }
+
   /** An array of at least `size` floats (of its size class); its contents are left from earlier use. */
   take(size: number): Float64Array {
     const c = classOf(size);
@@ -49,7 +55,8 @@ export class FloatPool {
 
   /** Gives back an array; one not carved by this pool (a decoded state's view on its own bytes, a large one) is left to the garbage collector. */
   release(floats: Float64Array): void {
-    if (this.slabBuffers.has(floats.buffer)) this.free[classOf(floats.length)]!.push(floats);
+    // Shorter ones are never pooled, and may be small arrays on the JS heap, whose `.buffer` would allocate one.
+    if (floats.length >= SMALLEST && this.slabBuffers.has(floats.buffer)) this.free[classOf(floats.length)]!.push(floats);
   }
 }
 

@@ -34,4 +34,13 @@ describe("FloatPool", () => {
     pool.release(foreign);
     assert.notEqual(pool.take(32), foreign);
   });
+
+  it("counts its slabs' bytes and those of the arrays waiting for reuse", () => {
+    const pool = new FloatPool();
+    const a = pool.take(100); // class 128
+    pool.take(20); // class 24
+    assert.deepEqual(pool.bytes, { slabs: 16 * 2 ** 20, waiting: 0 });
+    pool.release(a);
+    assert.deepEqual(pool.bytes, { slabs: 16 * 2 ** 20, waiting: 128 * 8 });
+  });
 });
