@@ -16,12 +16,6 @@ import { PendingEvents } from "./pending-events.js";
 /** The watermark before any event (µs; as checkpoints store it). */
 const NO_WATERMARK = -1;
 
-/**
- * A key's tiles closed since its last seal are sealed (stored apart, see key-state-split.ts)
- * once they number at least 1/SEAL_SHARE of those sealed then: commits rewrite the small head,
- * and a tile is rewritten with the sealed part a bounded number of times on average.
- */
-const SEAL_SHARE = 4;
 
 /** One message from a stream: its sequence, arrival time (µs; becomes created_timestamp) and payload (UTF-8 decoded). */
 export interface StreamMessage {
@@ -47,6 +41,8 @@ interface Live {
   split: number;
   /** Tiles in the sealed part last stored. */
   sealedTiles: number;
+  /** Closed tiles the head has carried, summed over its writes since the last seal (see `stateRow`). */
+  headDebt: number;
   /** The key's first and last event waiting in `pendingIn` (-1: none; the first one lists the key in `dirty`). */
   first: number;
   last: number;
@@ -174,7 +170,7 @@ export class StreamProcessor {
         if (record === undefined || isTombstone(record) || this.deps.boundaries?.dropsState(key, record.eventTs) === true) return;
         const state = KeyState.decode(this.groups, record.values, record.sealed);
         const split = readSplit(record.values).split ?? -Infinity;
-        this.live.set(key, { state, seq: record.createdTs, maxTs: record.eventTs, split, sealedTiles: state.countTiles((g, start) => sealedAt(g, start, split)), first: -1, last: -1, pendingIn: this.pending });
+        this.live.set(key, { state, seq: record.createdTs, maxTs: record.eventTs, split, sealedTiles: state.countTiles((g, start) => sealedAt(g, start, split)), headDebt: 0, first: -1, last: -1, pendingIn: this.pending });
       });
     }
     // Loading yields, and a commit or an erasure may have dropped a state found before: look again.
@@ -205,7 +201,7 @@ export class StreamProcessor {
     this.maxTs = Math.max(this.maxTs, event.ts);
     this.logEvent(m, event);
     let live = found ?? this.live.get(event.entityKey);
-    if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity, split: -Infinity, sealedTiles: 0, first: -1, last: -1, pendingIn: this.pending }));
+    if (live === undefined) this.live.set(event.entityKey, (live = { state: KeyState.empty(this.groups), seq: 0, maxTs: -Infinity, split: -Infinity, sealedTiles: 0, headDebt: 0, first: -1, last: -1, pendingIn: this.pending }));
     if (m.seq <= live.seq) return; // the stored state already holds it (a replay after a crash)
     live.seq = m.seq;
     if (live.first < 0) {
@@ -375,14 +371,25 @@ function fold(l: Live, watermark: number): void {
   state.compact(watermark);
 }
 
-/** The row that stores a key's state, just folded: its newly closed tiles sealed when due (SEAL_SHARE), then its head. */
+/**
+ * The row that stores a key's state, just folded: its tiles closed since the last seal sealed
+ * when due, then its head. Until then the head carries them at every write of the key; a seal
+ * rewrites the sealed part once. It is due once the closed tiles the head has carried since
+ * the last seal, summed over its writes, reach the sealed part's size (rent or buy: rent until
+ * the rent paid equals the price): a key
+ * whose tiles close every few commits (a stream replayed from far behind) seals every few
+ * commits, and one whose tiles close slowly (a live stream, an hour's tile over many commits)
+ * seals soon after each closes instead of carrying up to a share of its sealed part for hours.
+ */
 function stateRow(entityKey: string, l: Live, watermark: number): StateWrite {
   let sealed: string | undefined;
   if (l.state.empty) l.split = -Infinity; // stored whole (and empty): a sealed part left behind is no longer read
   else if (watermark > l.split) {
     const split = l.split;
     const fresh = l.state.countTiles((g, start) => sealedAt(g, start, watermark) && !sealedAt(g, start, split));
-    if (fresh > 0 && fresh * SEAL_SHARE >= l.sealedTiles) {
+    l.headDebt += fresh;
+    if (fresh > 0 && l.headDebt >= l.sealedTiles) {
+      l.headDebt = 0;
       sealed = l.state.encodeSealed(watermark);
       l.split = watermark;
       l.sealedTiles = l.state.countTiles((g, start) => sealedAt(g, start, watermark));

@@ -199,4 +199,60 @@ describe("stream processor", () => {
     const { result } = await online.read({ features: ["tx:amount_sum_1h"] }, { card_id: [7001, 7002] }, Date.UTC(2024, 0, 1, 12, 45));
     assert.deepEqual(result.columns[0]?.values, [3, null]);
   });
+
+  it("seals a key's closed tiles once the head has carried as many, over its writes, as the sealed part holds", async () => {
+    const HOP = 5 * 60_000_000;
+    const LATENESS = 60_000_000;
+    /**
+     * The schedule the rule gives, from the tiles alone: per commit, the key's tiles (kept while
+     * any 1-hour window at or after the watermark reads them), those closed since the last seal,
+     * and whether they are sealed now.
+     */
+    const expectedSeals = (commits: number[][]): boolean[] => {
+      const starts = new Set<number>();
+      let split = -Infinity;
+      let sealedCount = 0;
+      let debt = 0;
+      let maxTs = -Infinity;
+      return commits.map((times) => {
+        for (const ts of times) starts.add(ts - (ts % HOP));
+        maxTs = Math.max(maxTs, ...times);
+        const watermark = maxTs - LATENESS;
+        for (const start of starts) if (start < watermark - (watermark % HOP) - 3_600_000_000) starts.delete(start);
+        const fresh = [...starts].filter((start) => start + HOP <= watermark && start + HOP > split).length;
+        debt += fresh;
+        if (fresh === 0 || debt < sealedCount) return false;
+        debt = 0;
+        split = watermark;
+        sealedCount = [...starts].filter((start) => start + HOP <= split).length;
+        return true;
+      });
+    };
+    const base = Date.UTC(2024, 2, 1) * 1000;
+    // Replayed from far behind: several tiles close at each commit. Live: one closes every five commits.
+    const schedules = {
+      replay: Array.from({ length: 30 }, (_, c) => [0, 1, 2].map((j) => base + (3 * c + j) * HOP + 7_000_000)),
+      live: Array.from({ length: 60 }, (_, c) => [base + c * 60_000_000 + 3_000_000]),
+    };
+    for (const [name, commits] of Object.entries(schedules)) {
+      const { processor: p, commits: written } = await processor(1e6, `seals-${name}`);
+      const sealedAt: boolean[] = [];
+      const writer = (p as unknown as { deps: { writer: typeof online.writer } }).deps.writer;
+      const commit = writer.commitCheckpoint.bind(writer);
+      writer.commitCheckpoint = async (target, rows, checkpoint, whole) => {
+        sealedAt.push(rows.some((r) => r.sealed !== undefined));
+        return commit(target, rows, checkpoint, whole);
+      };
+      let seq = 0;
+      for (const times of commits) {
+        await p.applyBatch(times.map((ts) => message(++seq, { card_id: name === "replay" ? 8001 : 8002, ts: new Date(ts / 1000).toISOString(), amount: 1 })));
+        await p.flush();
+      }
+      assert.equal(written.length, commits.length);
+      const expected = expectedSeals(commits);
+      assert.deepEqual(sealedAt, expected, `${name}: commits that sealed`);
+      assert.ok(expected.filter(Boolean).length >= 3, `${name}: the schedule seals several times`);
+    }
+  });
 });
+
