@@ -16,7 +16,6 @@ import { PendingEvents } from "./pending-events.js";
 /** The watermark before any event (µs; as checkpoints store it). */
 const NO_WATERMARK = -1;
 
-
 /** One message from a stream: its sequence, arrival time (µs; becomes created_timestamp) and payload (UTF-8 decoded). */
 export interface StreamMessage {
   readonly seq: number;
@@ -373,13 +372,14 @@ function fold(l: Live, watermark: number): void {
 
 /**
  * The row that stores a key's state, just folded: its tiles closed since the last seal sealed
- * when due, then its head. Until then the head carries them at every write of the key; a seal
- * rewrites the sealed part once. It is due once the closed tiles the head has carried since
- * the last seal, summed over its writes, reach the sealed part's size (rent or buy: rent until
- * the rent paid equals the price): a key
- * whose tiles close every few commits (a stream replayed from far behind) seals every few
- * commits, and one whose tiles close slowly (a live stream, an hour's tile over many commits)
- * seals soon after each closes instead of carrying up to a share of its sealed part for hours.
+ * when due, then its head. Until they are sealed, the head carries them at every write of the
+ * key; a seal rewrites the sealed part once. It is due once the closed tiles the head has
+ * carried since the last seal, summed over its writes, reach the sealed part's size (rent or
+ * buy: rent until the rent paid equals the price). A key whose tiles close every few commits
+ * (a stream replayed from far behind) seals every few commits; one whose tiles close slowly (a
+ * live stream, an hourly tile over hundreds of commits) carries a closed tile for as many
+ * writes as it has sealed tiles, where a fixed share (a quarter) carried a quarter of a week's
+ * tiles for hours.
  */
 function stateRow(entityKey: string, l: Live, watermark: number): StateWrite {
   let sealed: string | undefined;
