@@ -13,6 +13,7 @@
  */
 import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -29,6 +30,7 @@ import { bucketDelta, histogramQuantile, scrapeHistogram, shareAtMost, type Buck
 import { ensureOk, runMeasured } from "./lib/child-process.js";
 import { generateEvents } from "./lib/generate-events.js";
 import { peakRssMb } from "./lib/proc-memory.js";
+import { cpuSeconds } from "./lib/proc-cpu.js";
 import { aggregations, bulkEventMs, cardActivity as view, cardEvent, functions, windows } from "./lib/card-activity.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -62,7 +64,7 @@ async function project(name: string, config: Record<string, unknown>, source: Pa
   return dir;
 }
 
-console.log(`aggregations benchmark: 3 windows (${windows.join(", ")}) × 4 functions (${functions.join(", ")}); ${(await import("node:os")).cpus().length} cores\n`);
+console.log(`aggregations benchmark: 3 windows (${windows.join(", ")}) × 4 functions (${functions.join(", ")}); ${cpus().length} cores\n`);
 
 // ---------------------------------------------------------------------------------------------
 // (1) + (2) streaming
@@ -102,11 +104,19 @@ if (nats !== undefined) try {
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   let peakMb = 0;
   const sampling = setInterval(() => (peakMb = Math.max(peakMb, peakRssMb(child.pid!))), 50);
+  const natsCpuBefore = cpuSeconds(nats.pid()!);
   await caughtUp(total);
   const bulkSeconds = (performance.now() - started) / 1000;
   clearInterval(sampling);
   peakMb = Math.max(peakMb, peakRssMb(child.pid!));
+  // Where the CPU went, per event: two cores shared by the processor's threads and nats-server cap the rate.
+  const cpu = { main: cpuSeconds(child.pid!, child.pid), all: cpuSeconds(child.pid!), nats: cpuSeconds(nats.pid()!) - natsCpuBefore };
+  const perEvent = (seconds: number): string => fmt((seconds * 1e6) / total);
   console.log(`  strata stream run: ${fmt(total / bulkSeconds / 1000, 1)}k events/s (${fmt(bulkSeconds, 1)} s incl. start-up), peak memory ${fmt(peakMb, 0)} MB; target >= 200k events/s`);
+  console.log(
+    `  CPU per event: ${perEvent(cpu.all + cpu.nats)} µs = processor main thread ${perEvent(cpu.main)} + its other threads (SQLite commits, garbage collector, DuckDB's event-log appends) ${perEvent(cpu.all - cpu.main)} + nats-server ${perEvent(cpu.nats)}; ` +
+      `${fmt((cpu.all + cpu.nats) / bulkSeconds, 2)} of ${cpus().length} cores busy`,
+  );
 
   const rate = n("rate");
   const steadySeconds = n("steady-seconds");

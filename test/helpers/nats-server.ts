@@ -14,6 +14,8 @@ import { freePort } from "./postgres-server.js";
  */
 export interface NatsServer {
   readonly url: string;
+  /** The server's process id while it runs (e.g. to read its CPU time). */
+  pid(): number | undefined;
   stop(): Promise<void>;
   restart(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function startNats(): Promise<NatsServer> {
   await start();
   return {
     url: `nats://127.0.0.1:${port}`,
+    pid: () => child?.pid,
     stop: async () => {
       await end("SIGTERM");
       await rm(dir, { recursive: true, force: true });
