@@ -7,7 +7,7 @@ import type { ViewVersionRecord } from "../registry/registry-records.js";
 import { quoteIdent, quoteString } from "../util/sql.js";
 import type { DuckDb } from "./duckdb.js";
 import { duckdbType } from "./duckdb-types.js";
-import { ingestFile, type IngestReport } from "./ingest.js";
+import { ingestQuery, type IngestReport } from "./ingest.js";
 import { jsonLine, writeLines } from "./json-lines.js";
 import { LineBatch } from "./line-batch.js";
 
@@ -20,10 +20,10 @@ export interface IngestRowsOptions {
 
 /**
  * Ingests rows given in memory (a push to the offline store) through the same validation and
- * atomic commit as files: they are written as a typed Parquet file (via newline-delimited
- * JSON read with the view's column types) and ingested from there. Rows name features and
- * join keys as the view does, and carry `timestampField` (and optionally `created_timestamp`):
- * ISO text, or with `timesInMicros` numbers of µs since the epoch.
+ * atomic commit as files: they are written as newline-delimited JSON and read with the view's
+ * column types straight into the staged table. Rows name features and join keys as the view
+ * does, and carry `timestampField` (and optionally `created_timestamp`): ISO text, or with
+ * `timesInMicros` numbers of µs since the epoch.
  */
 export function ingestRows(duck: DuckDb, record: ViewVersionRecord, offlineRoot: string, rows: readonly Readonly<Record<string, unknown>>[], timestampField: string, options: IngestRowsOptions = {}): Promise<IngestReport> {
   // Feast's clients send the created time as `created`.
@@ -62,16 +62,15 @@ async function ingestJson(
     ];
     const json = join(dir, "rows.json");
     await write(json, columns.map(([c]) => c));
-    const parquet = join(dir, "rows.parquet");
     const select = columns.map(([c, type]) => {
       if (type === "VARCHAR" && spec.features.some((f) => f.name === c && f.type === "Bytes")) return `from_base64(${quoteIdent(c)}) AS ${quoteIdent(c)}`;
       if (type === "BIGINT" && (c === timestampField || c === "created_timestamp")) return `make_timestamp(${quoteIdent(c)})::TIMESTAMPTZ AS ${quoteIdent(c)}`;
       return quoteIdent(c);
     });
     const types = `{${columns.map(([c, t]) => `${quoteString(c)}: ${quoteString(t)}`).join(", ")}}`;
-    await duck.run(`COPY (SELECT ${select.join(", ")} FROM read_json(${quoteString(json)}, format = 'newline_delimited', columns = ${types})) TO ${quoteString(parquet)} (FORMAT parquet)`);
-    const pushed: ViewVersionRecord = { ...record, spec: { ...spec, source: { ...spec.source, path: parquet, format: "parquet", timestampField, createdTimestampField: hasCreated ? "created_timestamp" : null, fieldMapping: {} } } };
-    return await ingestFile(duck, { record: pushed, offlineRoot, path: parquet, sourceLabel: options.sourceLabel, dropRows: options.dropRows });
+    const pushed: ViewVersionRecord = { ...record, spec: { ...spec, source: { ...spec.source, path: json, timestampField, createdTimestampField: hasCreated ? "created_timestamp" : null, fieldMapping: {} } } };
+    const rows = `SELECT ${select.join(", ")} FROM read_json(${quoteString(json)}, format = 'newline_delimited', columns = ${types})`;
+    return await ingestQuery(duck, { record: pushed, offlineRoot, path: json, sourceLabel: options.sourceLabel, dropRows: options.dropRows }, rows);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -48,21 +48,48 @@ export interface IngestReport {
 export async function ingestFile(duck: DuckDb, request: IngestRequest): Promise<IngestReport> {
   const started = performance.now();
   const { record, path } = request;
-  const progress = request.onProgress ?? noProgress;
-  let erased = 0;
-  const report = (rows: number, commit: OfflineCommit | null): IngestReport => ({ view: record.name, version: record.version, rows, erased, commit, seconds: (performance.now() - started) / 1000 });
   const format = formatOf(path) ?? record.spec.source.format;
   const files = await inputFiles(duck, path);
   if (files.length === 0) throw new IngestValidationError(record.name, [{ file: path, message: "no such file (or no file matches the pattern)" }]);
   const nonEmpty = files.filter((f) => f.size > 0).map((f) => f.path);
-  if (nonEmpty.length === 0) return report(0, null);
+  if (nonEmpty.length === 0) return ingestReport(request, started, 0, 0, null);
+  return ingestStaged(duck, request, started, nonEmpty, format, () => stage(duck, nonEmpty, format, record.spec.name, request.onProgress ?? noProgress));
+}
+
+/**
+ * Ingests the rows a query gives (typed columns named as the view's source names them), as
+ * `ingestFile` ingests a file's: validated, then committed; `request.path` names the input in
+ * errors. Rows made in memory (a push, a stream's event log) are read straight into the staged
+ * table this way, not written to a Parquet file first and read back.
+ */
+export function ingestQuery(duck: DuckDb, request: IngestRequest, query: string): Promise<IngestReport> {
+  const staging = `CREATE OR REPLACE TEMP TABLE ${STAGED_TABLE} AS SELECT *, ${quoteString(request.path)} AS ${FILE_COLUMN} FROM (${query})`;
+  // Typed columns, as a Parquet file's: validation compares types, it parses no text.
+  return ingestStaged(duck, request, performance.now(), [request.path], "parquet", () => duck.run(staging));
+}
+
+const ingestReport = (request: IngestRequest, started: number, rows: number, erased: number, commit: OfflineCommit | null): IngestReport => ({
+  view: request.record.name,
+  version: request.record.version,
+  rows,
+  erased,
+  commit,
+  seconds: (performance.now() - started) / 1000,
+});
+
+/** Stages the input (`stage` fills STAGED_TABLE from `files`), then validates, drops erased rows and publishes. */
+async function ingestStaged(duck: DuckDb, request: IngestRequest, started: number, files: readonly string[], format: SourceFormat, stage: () => Promise<void>): Promise<IngestReport> {
+  const { record } = request;
+  const progress = request.onProgress ?? noProgress;
+  let erased = 0;
+  const report = (rows: number, commit: OfflineCommit | null): IngestReport => ingestReport(request, started, rows, erased, commit);
   try {
     progress({ phase: "reading input" });
-    await stage(duck, nonEmpty, format, record.spec.name, progress);
+    await stage();
     const [staged] = await duck.rows(`SELECT count(*) AS n FROM ${STAGED_TABLE}`);
     if (staged?.n === 0n) return report(0, null); // header-only or row-less files: nothing to check or write
     progress({ phase: "validating" });
-    await validateAndNormalize(duck, storedView(record.spec), nonEmpty, format, dateToMicros(new Date()));
+    await validateAndNormalize(duck, storedView(record.spec), files, format, dateToMicros(new Date()));
     if (request.dropRows !== undefined) {
       const [dropped] = await duck.rows(`SELECT count(*) AS n FROM ${ROWS_TABLE} WHERE ${request.dropRows}`);
       erased = Number(dropped?.n ?? 0);
