@@ -110,6 +110,7 @@ if (nats !== undefined) try {
   clearInterval(sampling);
   peakMb = Math.max(peakMb, peakRssMb(child.pid!));
   // Where the CPU went, per event: two cores shared by the processor's threads and nats-server cap the rate.
+  // A process's main thread has the process's id as its thread id.
   const cpu = { main: cpuSeconds(child.pid!, child.pid), all: cpuSeconds(child.pid!), nats: cpuSeconds(nats.pid()!) - natsCpuBefore };
   const perEvent = (seconds: number): string => fmt((seconds * 1e6) / total);
   console.log(`  strata stream run: ${fmt(total / bulkSeconds / 1000, 1)}k events/s (${fmt(bulkSeconds, 1)} s incl. start-up), peak memory ${fmt(peakMb, 0)} MB; target >= 200k events/s`);

@@ -27,8 +27,7 @@ export class FloatPool {
   private readonly slabBuffers = new WeakSet<ArrayBufferLike>();
   private slab = new Float64Array(0);
   private slabUsed = 0;
-  /** Slabs carved so far (for tests and memory figures). */
-  slabs = 0;
+  private slabs = 0;
 
   /** Bytes of the slabs, and of the released arrays waiting in them for reuse. */
   get bytes(): { slabs: number; waiting: number } {

@@ -60,6 +60,13 @@ export class PendingEvents {
     return i;
   }
 
+  /** The event times (µs) of every event pushed, in push order. */
+  times(): number[] {
+    const times: number[] = [];
+    for (let at = 0; at < this.length * this.stride; at += this.stride) times.push(this.records[at]!);
+    return times;
+  }
+
   /** Calls `fold` with each event of the list that starts at `first`, in order; the event object is reused between calls. */
   each(first: number, fold: (event: StateEvent) => void): void {
     const r = this.records;

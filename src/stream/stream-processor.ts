@@ -92,7 +92,6 @@ export class StreamProcessor {
   private offlineLines = new LineBatch();
   private offlineFrom = 0;
   private offlineUpTo: number;
-  private pendingTimes: number[] = [];
   /** Events accepted since the last commit started, for keys without events waiting in an earlier one. */
   private pending: PendingEvents;
   private readonly columns: readonly string[];
@@ -209,7 +208,6 @@ export class StreamProcessor {
     }
     live.last = live.pendingIn.push(event.ts, m.arrivedMicros, event.values, live.last);
     if (live.first < 0) live.first = live.last;
-    this.pendingTimes.push(event.ts);
     this.processed++;
   }
 
@@ -224,8 +222,9 @@ export class StreamProcessor {
     this.deps.onDeadLetter?.(kind);
   }
 
+  /** Events and dead letters waiting for a commit that has not started (what `flushEvents` counts). */
   get pendingEvents(): number {
-    return this.pendingTimes.length + this.deadLetters.length;
+    return this.pending.length + this.deadLetters.length;
   }
 
   /**
@@ -313,12 +312,12 @@ export class StreamProcessor {
     // part rewrote pages all over both (SQLite spent twice the CPU per row on random keys).
     const keys = this.dirty.sort();
     const deadLetters = this.deadLetters;
-    const times = this.pendingTimes;
     this.dirty = [];
     this.deadLetters = [];
-    this.pendingTimes = [];
     // Events for a key this commit has yet to write join the key's waiting ones, and are written
-    // with them; those for other keys wait for the next commit.
+    // with them; those for other keys wait for the next commit. So `written` ends up holding
+    // every event this commit writes (an earlier commit has folded all of its own).
+    const written = this.pending;
     this.pending = new PendingEvents(this.columns);
     const part = 2000;
     const cached = this.deps.writer.cachesCommits(this.deps.target);
@@ -345,7 +344,7 @@ export class StreamProcessor {
       await this.deps.writer.commitCheckpoint(this.deps.target, chunk, checkpoint, whole);
     }
     const now = Date.now() * 1000;
-    this.deps.onVisible?.(times.map((ts) => (now - ts) / 1e6));
+    this.deps.onVisible?.(written.times().map((ts) => (now - ts) / 1e6));
     this.checkpointSeq = upTo;
   }
 }

@@ -141,8 +141,9 @@ describe("stream processor", () => {
       }
       return online.writer.commitCheckpoint(t, rows, checkpoint, whole);
     };
+    const visible: number[] = []; // events reported visible by each commit
     const start = (w: typeof online.writer, offlineUpTo: number): StreamProcessor =>
-      new StreamProcessor({ target, consumer: "during", durable: online.durable, writer: w, limiter: new RateLimiter(1e9), appendOffline: () => Promise.resolve(), offlineUpTo, offlineFlushEvents: 1e9, offlineFlushMs: 1e9 });
+      new StreamProcessor({ target, consumer: "during", durable: online.durable, writer: w, limiter: new RateLimiter(1e9), appendOffline: () => Promise.resolve(), offlineUpTo, offlineFlushEvents: 1e9, offlineFlushMs: 1e9, onVisible: (lags) => visible.push(lags.length) });
     const p = start(writer, 0);
     await p.start();
     const at = (second: number): string => new Date(Date.UTC(2024, 0, 3, 12, 0, second)).toISOString();
@@ -167,6 +168,8 @@ describe("stream processor", () => {
     };
     assert.equal((await online.durable.loadCheckpoint("during"))?.seq, 3000);
     assert.deepEqual(await read(), [1, 101, null], "the later part took its key's new event; the others wait");
+    assert.deepEqual(visible, [3001], "the commit reports the events it wrote: its 3000 and the later part's new one");
+    assert.equal(p.pendingEvents, 2, "the other two wait for the next commit");
     const [lateState] = await online.durable.readStates(target.ref, [String(late)]);
     assert.equal(lateState?.createdTs, 3002, "a state past the checkpoint says how far it holds");
 
