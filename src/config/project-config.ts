@@ -143,7 +143,7 @@ export const projectConfigSchema = z.strictObject({
       batchSize: z.number().int().positive().default(5000),
       /** Messages NATS delivers ahead of the acknowledgements, at most (bounds the processor's memory). */
       maxAckPending: z.number().int().positive().default(2_500_000),
-      /** Accepted events go to the offline event log in batches of up to this many... */
+      /** Accepted events are appended to the offline event log once this many wait (between commits too)... */
       offlineFlushEvents: z.number().int().positive().default(500_000),
       /** ... or at least this often. */
       offlineFlushMs: z.number().int().positive().default(5000),

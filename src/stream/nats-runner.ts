@@ -120,6 +120,9 @@ async function consumeUntil(signal: AbortSignal, processor: StreamProcessor, fee
     }
     if (taken.length > 0) onTaken(taken.length);
     else await feed.arrival(Math.max(1, Math.min(20, settings.flushIntervalMs / 5)));
+    // An event-log append may end after its flush: acknowledge as soon as it has, or NATS tracks
+    // (and stops sending at maxAckPending) what is safe already.
+    feed.ackUpTo(processor.durableUpTo);
     if (feed.broken) {
       // Deliveries may be missing: commit what was applied and resume right after it.
       await flushing;

@@ -16,6 +16,13 @@ import { PendingEvents } from "./pending-events.js";
 /** The watermark before any event (µs; as checkpoints store it). */
 const NO_WATERMARK = -1;
 
+/**
+ * A commit's parts written at once: the store writes one while the next is folded and encoded.
+ * One at a time, each part waited for the event loop to come round between batches, and a
+ * commit of 100k keys took 5 s of which the store was busy for one.
+ */
+const PARTS_IN_FLIGHT = 2;
+
 /** One message from a stream: its sequence, arrival time (µs; becomes created_timestamp) and payload (UTF-8 decoded). */
 export interface StreamMessage {
   readonly seq: number;
@@ -174,6 +181,8 @@ export class StreamProcessor {
     // Loading yields, and a commit or an erasure may have dropped a state found before: look again.
     const current = missing.length === 0;
     messages.forEach((m, i) => this.apply(m, decoded[i]!, current ? found[i] : undefined));
+    // Between commits too: appends in step with the stream keep `durableUpTo`, and so the messages NATS holds unacknowledged, low.
+    this.appendIfDue(false);
   }
 
   /** `found`: the key's state as looked up in this turn of the event loop, if it has one. */
@@ -229,8 +238,8 @@ export class StreamProcessor {
 
   /**
    * Commits the changed states with the checkpoint and dead letters (rate-limited, in parts; one
-   * transaction each), then, when enough events wait, starts appending them to the event log
-   * (`final`: appends all and waits for it). A flush takes what it commits when it starts, so the
+   * transaction each) and, when enough events wait and no append is under way, starts appending them to the event log
+   * (`final`: appends all and waits for it; otherwise `durableUpTo` rises when it ends). A flush takes what it commits when it starts, so the
    * caller may go on applying messages while it runs (one flush at a time): those belong to the
    * next flush. A key's state may hold events beyond the checkpoint; its own sequence says which,
    * so a replay skips them.
@@ -238,17 +247,25 @@ export class StreamProcessor {
   async flush(final = false): Promise<void> {
     this.throwIfAppendFailed();
     if (this.forgotten.size > 0) await this.eraseForgotten();
+    // The event log's append runs alongside the state commit (on DuckDB's threads, the commit on
+    // SQLite's): started after it, it held the acknowledgements back by its own seconds as well.
+    this.appendIfDue(final);
     if (this.lastSeq > this.checkpointSeq) await this.commitState();
-    if (final) await this.appending;
-    if (this.appending === undefined) {
-      const due = this.offlineLines.length >= this.deps.offlineFlushEvents || Date.now() - this.lastOfflineAppend >= this.deps.offlineFlushMs;
-      if (this.offlineLines.length === 0) this.offlineUpTo = Math.max(this.offlineUpTo, this.lastSeq);
-      else if (final || due) this.appending = this.appendOffline();
-    }
     if (final) {
+      await this.appending;
+      this.appendIfDue(true); // what arrived during the commit, or waited for an append under way
       await this.appending;
       this.throwIfAppendFailed();
     }
+  }
+
+  /** Starts appending the waiting events to the event log when none is under way and enough wait (or any, when `all`). */
+  private appendIfDue(all: boolean): void {
+    // After a failed append, nothing waiting does not mean all is logged: its events are not.
+    if (this.appending !== undefined || this.appendFailure !== undefined) return;
+    const due = this.offlineLines.length >= this.deps.offlineFlushEvents || Date.now() - this.lastOfflineAppend >= this.deps.offlineFlushMs;
+    if (this.offlineLines.length === 0) this.offlineUpTo = Math.max(this.offlineUpTo, this.lastSeq);
+    else if (all || due) this.appending = this.appendOffline();
   }
 
   private throwIfAppendFailed(): void {
@@ -321,6 +338,9 @@ export class StreamProcessor {
     this.pending = new PendingEvents(this.columns);
     const part = 2000;
     const cached = this.deps.writer.cachesCommits(this.deps.target);
+    // Parts before the last are written while the next one is folded (see PARTS_IN_FLIGHT); the last,
+    // which moves the position, only once all of them have committed.
+    const inFlight: Promise<unknown>[] = [];
     for (let i = 0; i < keys.length || i === 0; i += part) {
       const whole = new Map<string, string>();
       const chunk = keys.slice(i, i + part).flatMap((key): StateWrite[] => {
@@ -341,7 +361,14 @@ export class StreamProcessor {
       const last = i + part >= keys.length;
       // Only the last part advances the position; a crash between parts replays into states that skip what they hold.
       const checkpoint = { consumer: this.deps.consumer, seq: last ? upTo : this.checkpointSeq, watermark, deadLetters: last ? deadLetters : [] };
-      await this.deps.writer.commitCheckpoint(this.deps.target, chunk, checkpoint, whole);
+      if (last) await Promise.all(inFlight.splice(0));
+      const write = this.deps.writer.commitCheckpoint(this.deps.target, chunk, checkpoint, whole);
+      if (last) await write;
+      else {
+        write.catch(() => undefined); // awaited below or before the last part, which a failure then stops
+        inFlight.push(write);
+        if (inFlight.length >= PARTS_IN_FLIGHT) await inFlight.shift();
+      }
     }
     const now = Date.now() * 1000;
     this.deps.onVisible?.(written.times().map((ts) => (now - ts) / 1e6));

@@ -127,18 +127,15 @@ describe("stream processor", () => {
     assert.equal(p.durableUpTo, 3, "the failed append's events are not acknowledged");
   });
 
-  it("folds events that arrive while a commit writes: into that commit for a key it has yet to write, else into the next; a restart counts none twice", async () => {
+  it("folds events that arrive while a commit writes: into that commit for a key it has yet to write, else into the next; the position moves once every part has committed; a restart counts none twice", async () => {
     const target = await online.target("tx");
-    let hold: Promise<void> | undefined;
     let release: () => void = () => undefined;
-    let firstPart: string[] | undefined;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    const parts: string[][] = []; // the keys of each part handed to the store, in order
     const writer = Object.create(online.writer) as typeof online.writer;
     writer.commitCheckpoint = async (t, rows, checkpoint, whole) => {
-      if (firstPart === undefined) {
-        firstPart = rows.map((r) => r.entityKey);
-        hold = new Promise<void>((resolve) => (release = resolve));
-        await hold;
-      }
+      parts.push(rows.map((r) => r.entityKey));
+      if (parts.length === 1) await hold;
       return online.writer.commitCheckpoint(t, rows, checkpoint, whole);
     };
     const visible: number[] = []; // events reported visible by each commit
@@ -148,39 +145,60 @@ describe("stream processor", () => {
     await p.start();
     const at = (second: number): string => new Date(Date.UTC(2024, 0, 3, 12, 0, second)).toISOString();
     const base = 20_000; // keys of its own
-    // Three thousand keys: more than one part of a commit (parts are written in key order).
-    const first = Array.from({ length: 3000 }, (_, i) => message(i + 1, { card_id: base + i, ts: at(0), amount: 1 }));
+    // Five thousand keys: three parts of a commit (parts are written in key order).
+    const n = 5000;
+    const first = Array.from({ length: n }, (_, i) => message(i + 1, { card_id: base + i, ts: at(0), amount: 1 }));
     await p.applyBatch(first);
     const flushing = p.flush();
-    while (hold === undefined) await new Promise(setImmediate);
-    const written = new Set(firstPart);
+    for (let turn = 0; turn < 100 && parts.length < 2; turn++) await new Promise(setImmediate);
+    assert.equal(parts.length, 2, "the second part goes to the store while the first is still being written");
     const ids = first.map((_, i) => base + i);
-    const early = ids.find((id) => written.has(String(id)))!; // in the part being written
-    const late = ids.find((id) => !written.has(String(id)))!; // in a later part of the same commit
-    assert.ok(early !== undefined && late !== undefined, "the commit has more than one part");
-    const fresh = base + 5000;
-    await p.applyBatch([message(3001, { card_id: early, ts: at(1), amount: 10 }), message(3002, { card_id: late, ts: at(2), amount: 100 }), message(3003, { card_id: fresh, ts: at(3), amount: 1000 })]);
+    const early = ids.find((id) => parts[0]!.includes(String(id)))!; // in the part being written
+    const late = ids.find((id) => !parts.flat().includes(String(id)))!; // in the last part, not yet folded
+    assert.ok(early !== undefined && late !== undefined, "the commit has a part not yet folded");
+    const fresh = base + 10_000;
+    await p.applyBatch([message(n + 1, { card_id: early, ts: at(1), amount: 10 }), message(n + 2, { card_id: late, ts: at(2), amount: 100 }), message(n + 3, { card_id: fresh, ts: at(3), amount: 1000 })]);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the second part commits meanwhile
+    assert.equal((await online.durable.loadCheckpoint("during"))?.seq ?? 0, 0, "the last part, which moves the position, waits for the first");
     release();
     await flushing;
     const read = async (): Promise<unknown[]> => {
       const { result } = await online.read({ features: ["tx:amount_sum_1h"] }, { card_id: [early, late, fresh] }, Date.UTC(2024, 0, 3, 12, 30));
       return result.columns[0]!.values;
     };
-    assert.equal((await online.durable.loadCheckpoint("during"))?.seq, 3000);
-    assert.deepEqual(await read(), [1, 101, null], "the later part took its key's new event; the others wait");
-    assert.deepEqual(visible, [3001], "the commit reports the events it wrote: its 3000 and the later part's new one");
+    assert.equal((await online.durable.loadCheckpoint("during"))?.seq, n);
+    assert.deepEqual(await read(), [1, 101, null], "the last part took its key's new event; the others wait");
+    assert.deepEqual(visible, [n + 1], "the commit reports the events it wrote: its 5000 and the last part's new one");
     assert.equal(p.pendingEvents, 2, "the other two wait for the next commit");
     const [lateState] = await online.durable.readStates(target.ref, [String(late)]);
-    assert.equal(lateState?.createdTs, 3002, "a state past the checkpoint says how far it holds");
+    assert.equal(lateState?.createdTs, n + 2, "a state past the checkpoint says how far it holds");
 
-    // A crash here, with the event log as far as the checkpoint: a new processor resumes after 3000 and is sent 3001-3003 again.
-    const again = start(online.writer, 3000);
-    assert.equal(await again.start(), 3000);
-    // 3004 is new: its state is newer than the stored one, so the store's compare-and-set would not hide a second count of 3002.
-    await again.applyBatch([message(3001, { card_id: early, ts: at(1), amount: 10 }), message(3002, { card_id: late, ts: at(2), amount: 100 }), message(3003, { card_id: fresh, ts: at(3), amount: 1000 }), message(3004, { card_id: late, ts: at(4), amount: 10_000 })]);
+    // A crash here, with the event log as far as the checkpoint: a new processor resumes after n and is sent n + 1 to n + 3 again.
+    const again = start(online.writer, n);
+    assert.equal(await again.start(), n);
+    // n + 4 is new: its state is newer than the stored one, so the store's compare-and-set would not hide a second count of n + 2.
+    await again.applyBatch([message(n + 1, { card_id: early, ts: at(1), amount: 10 }), message(n + 2, { card_id: late, ts: at(2), amount: 100 }), message(n + 3, { card_id: fresh, ts: at(3), amount: 1000 }), message(n + 4, { card_id: late, ts: at(4), amount: 10_000 })]);
     await again.flush(true);
     assert.deepEqual(await read(), [11, 10_101, 1000], "each event counted once");
-    assert.equal((await online.durable.loadCheckpoint("during"))?.seq, 3004);
+    assert.equal((await online.durable.loadCheckpoint("during"))?.seq, n + 4);
+  });
+
+  it("fails a commit whose earlier part failed, with the position where it was: the last part is not written", async () => {
+    const target = await online.target("tx");
+    let calls = 0;
+    const writer = Object.create(online.writer) as typeof online.writer;
+    writer.commitCheckpoint = async (t, rows, checkpoint, whole) => {
+      if (++calls === 2) throw new Error("disk I/O error");
+      return online.writer.commitCheckpoint(t, rows, checkpoint, whole);
+    };
+    const p = new StreamProcessor({ target, consumer: "part-fails", durable: online.durable, writer, limiter: new RateLimiter(1e9), appendOffline: () => Promise.resolve(), offlineUpTo: 0, offlineFlushEvents: 1e9, offlineFlushMs: 1e9 });
+    await p.start();
+    const at = new Date(Date.UTC(2024, 0, 4, 12)).toISOString();
+    await p.applyBatch(Array.from({ length: 5000 }, (_, i) => message(i + 1, { card_id: 30_000 + i, ts: at, amount: 1 }))); // three parts
+    await assert.rejects(p.flush(), /disk I\/O error/);
+    assert.equal(calls, 2, "the last part, which would move the position, is not written");
+    assert.equal((await online.durable.loadCheckpoint("part-fails"))?.seq ?? 0, 0);
+    assert.equal(p.durableUpTo, 0, "nothing may be acknowledged");
   });
 
   it("counts late and malformed events as dead letters, applies the rest, and records the watermark", async () => {
