@@ -69,9 +69,7 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
     offlineUpTo: eventLogUpTo(await deps.offlineSources(record), durable),
     offlineFlushEvents: settings.offlineFlushEvents,
     offlineFlushMs: settings.offlineFlushMs,
-    onVisible: (lags) => {
-      for (const lag of lags) freshness.observe(lag);
-    },
+    onVisible: (lags) => freshness.observeAll(lags),
     onErased: () => metrics.erasedEvents.inc({ view: record.name }),
     onDeadLetter: (reason) => {
       deadLetters++;

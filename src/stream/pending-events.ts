@@ -60,10 +60,11 @@ export class PendingEvents {
     return i;
   }
 
-  /** The event times (µs) of every event pushed, in push order. */
-  times(): number[] {
-    const times: number[] = [];
-    for (let at = 0; at < this.length * this.stride; at += this.stride) times.push(this.records[at]!);
+  /** The event times (µs) of every event pushed, in push order (a commit's 700k in a growing array took 50-90 ms). */
+  times(): Float64Array {
+    const times = new Float64Array(this.length);
+    const r = this.records;
+    for (let i = 0, at = 0; i < times.length; i++, at += this.stride) times[i] = r[at]!;
     return times;
   }
 

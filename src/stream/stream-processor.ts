@@ -69,7 +69,7 @@ export interface ProcessorDeps {
   readonly offlineFlushEvents: number;
   readonly offlineFlushMs: number;
   /** Event time → visible online, per event, in seconds. */
-  readonly onVisible?: (lagSeconds: number[]) => void;
+  readonly onVisible?: (lagSeconds: Float64Array) => void;
   readonly onDeadLetter?: (kind: "late" | "malformed") => void;
   /** Erasures (the ledger): events behind a replay boundary are dropped (onErased counts them) and never logged. */
   readonly boundaries?: ReplayBoundaries;
@@ -371,7 +371,9 @@ export class StreamProcessor {
       }
     }
     const now = Date.now() * 1000;
-    this.deps.onVisible?.(written.times().map((ts) => (now - ts) / 1e6));
+    const lags = written.times();
+    for (let i = 0; i < lags.length; i++) lags[i] = (now - lags[i]!) / 1e6;
+    this.deps.onVisible?.(lags);
     this.checkpointSeq = upTo;
   }
 }

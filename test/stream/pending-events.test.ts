@@ -43,7 +43,7 @@ describe("pending events (a stream commit's events, a list per key, in float rec
       oracle.set(key, [...(oracle.get(key) ?? []), event]);
     }
     assert.equal(pending.length, 20_000);
-    assert.deepEqual(pending.times(), Array.from({ length: 20_000 }, (_, n) => 1e15 + n * 1000), "every event's time, in push order");
+    assert.deepEqual([...pending.times()], Array.from({ length: 20_000 }, (_, n) => 1e15 + n * 1000), "every event's time, in push order");
     for (const [key, { first }] of lists) {
       const seen: Kept[] = [];
       pending.each(first, (e) => seen.push({ ts: e.ts, cr: e.cr, values: { ...e.values } }));
@@ -57,7 +57,7 @@ describe("pending events (a stream commit's events, a list per key, in float rec
     let calls = 0;
     pending.each(-1, () => calls++);
     assert.equal(calls, 0);
-    assert.deepEqual(pending.times(), []);
+    assert.deepEqual([...pending.times()], []);
     const i = pending.push(5, 6, { amount: 1.25 }, -1);
     pending.push(7, 8, { amount: 2 }, -1); // another key's
     const seen: Kept[] = [];
