@@ -238,11 +238,11 @@ export class StreamProcessor {
 
   /**
    * Commits the changed states with the checkpoint and dead letters (rate-limited, in parts; one
-   * transaction each) and, when enough events wait and no append is under way, starts appending them to the event log
-   * (`final`: appends all and waits for it; otherwise `durableUpTo` rises when it ends). A flush takes what it commits when it starts, so the
-   * caller may go on applying messages while it runs (one flush at a time): those belong to the
-   * next flush. A key's state may hold events beyond the checkpoint; its own sequence says which,
-   * so a replay skips them.
+   * transaction each) and, when enough events wait and no append is under way, starts appending
+   * them to the event log (`final`: appends all and waits for it; otherwise `durableUpTo` rises
+   * when it ends). A flush takes what it commits when it starts, so the caller may go on applying
+   * messages while it runs (one flush at a time): those belong to the next flush. A key's state
+   * may hold events beyond the checkpoint; its own sequence says which, so a replay skips them.
    */
   async flush(final = false): Promise<void> {
     this.throwIfAppendFailed();
