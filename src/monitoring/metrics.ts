@@ -84,25 +84,25 @@ export class Histogram {
     if (s === undefined) this.series.set(key, (s = { labels, counts: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 }));
     const series = s;
     const bounds = this.bounds;
+    // The first bucket whose bound holds the value (bounds.length: only +Inf, as for NaN); it and every later one count it.
+    const firstBucket = (value: number): number => {
+      let i = 0;
+      while (i < bounds.length && !(value <= bounds[i]!)) i++;
+      return i;
+    };
     return {
       observe: (value: number): void => {
-        for (let i = 0; i < bounds.length; i++) if (value <= bounds[i]!) series.counts[i]!++;
+        for (let i = firstBucket(value); i < bounds.length; i++) series.counts[i]!++;
         series.sum += value;
         series.count++;
       },
       observeAll: (values: ArrayLike<number>): void => {
         // Each value into its first bucket only, then the buckets made cumulative once.
-        const first = new Float64Array(bounds.length);
+        const first = new Float64Array(bounds.length + 1);
         let sum = 0;
         for (let v = 0; v < values.length; v++) {
-          const value = values[v]!;
-          sum += value;
-          for (let i = 0; i < bounds.length; i++) {
-            if (value <= bounds[i]!) {
-              first[i]!++;
-              break;
-            }
-          }
+          first[firstBucket(values[v]!)]!++;
+          sum += values[v]!;
         }
         let cumulative = 0;
         for (let i = 0; i < bounds.length; i++) {

@@ -340,7 +340,7 @@ export class StreamProcessor {
     const cached = this.deps.writer.cachesCommits(this.deps.target);
     // Parts before the last are written while the next one is folded (see PARTS_IN_FLIGHT); the last,
     // which moves the position, only once all of them have committed.
-    const inFlight: Promise<unknown>[] = [];
+    const inFlight: Promise<number>[] = [];
     for (let i = 0; i < keys.length || i === 0; i += part) {
       const whole = new Map<string, string>();
       const chunk = keys.slice(i, i + part).flatMap((key): StateWrite[] => {
@@ -361,10 +361,11 @@ export class StreamProcessor {
       const last = i + part >= keys.length;
       // Only the last part advances the position; a crash between parts replays into states that skip what they hold.
       const checkpoint = { consumer: this.deps.consumer, seq: last ? upTo : this.checkpointSeq, watermark, deadLetters: last ? deadLetters : [] };
-      if (last) await Promise.all(inFlight.splice(0));
-      const write = this.deps.writer.commitCheckpoint(this.deps.target, chunk, checkpoint, whole);
-      if (last) await write;
-      else {
+      if (last) {
+        await Promise.all(inFlight);
+        await this.deps.writer.commitCheckpoint(this.deps.target, chunk, checkpoint, whole);
+      } else {
+        const write = this.deps.writer.commitCheckpoint(this.deps.target, chunk, checkpoint, whole);
         write.catch(() => undefined); // awaited below or before the last part, which a failure then stops
         inFlight.push(write);
         if (inFlight.length >= PARTS_IN_FLIGHT) await inFlight.shift();

@@ -38,6 +38,8 @@ describe("Histogram", () => {
       assert.equal(buckets, expectedBuckets);
       assert.ok(Math.abs(sum - expectedSum) <= 1e-12 * Math.abs(expectedSum), `sum ${sum} against ${expectedSum}`);
       assert.equal(all.count(labels), list.length);
+      // And against the definition: a bucket counts the values at or below its bound.
+      for (const b of bounds) assert.match(buckets, new RegExp(`le="${b}"\\} ${list.filter((v) => v <= b).length}\n`));
     }
   });
 
