@@ -102,7 +102,7 @@ async function consumeUntil(signal: AbortSignal, processor: StreamProcessor, fee
   let failure: Error | undefined;
   const commit = (final: boolean): Promise<void> => {
     lastFlush = Date.now();
-    const run = processor.flush(final).then(() => feed.ackUpTo(processor.durableUpTo));
+    const run = processor.flush(final);
     flushing = run.then(
       () => void (flushing = undefined),
       (error: unknown) => void (failure ??= error instanceof Error ? error : new Error(String(error))),
@@ -118,8 +118,9 @@ async function consumeUntil(signal: AbortSignal, processor: StreamProcessor, fee
     }
     if (taken.length > 0) onTaken(taken.length);
     else await feed.arrival(Math.max(1, Math.min(20, settings.flushIntervalMs / 5)));
-    // An event-log append may end after its flush: acknowledge as soon as it has, or NATS tracks
-    // (and stops sending at maxAckPending) what is safe already.
+    // The one place that acknowledges during the run: whatever a commit, or an event-log append
+    // ending after its flush, made durable since the last turn; otherwise NATS tracks (and stops
+    // sending at maxAckPending) what is safe already.
     feed.ackUpTo(processor.durableUpTo);
     if (feed.broken) {
       // Deliveries may be missing: commit what was applied and resume right after it.
@@ -141,4 +142,5 @@ async function consumeUntil(signal: AbortSignal, processor: StreamProcessor, fee
   await flushing;
   if (failure !== undefined) throw failure;
   await commit(true);
+  feed.ackUpTo(processor.durableUpTo);
 }

@@ -35,7 +35,7 @@ export function retryWhileBusy<T>(step: () => T, timeoutMs: number, pauseMs = 5)
     try {
       return step();
     } catch (error) {
-      if ((error as { code?: unknown }).code !== "SQLITE_BUSY" || Date.now() >= until) throw error;
+      if ((error as { code?: unknown } | null)?.code !== "SQLITE_BUSY" || Date.now() >= until) throw error;
       Atomics.wait(PAUSE, 0, 0, pauseMs);
     }
   }
