@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance, DuckDBPendingResultState, timestampTZValue, type DuckDBConnection } from "@duckdb/node-api";
@@ -26,8 +27,15 @@ export class DuckDb {
     private readonly ownTempDir: string | undefined,
   ) {}
 
+  /** The private folder larger-than-memory work spills to, when no temp directory was configured. */
+  get spillDirectory(): string | undefined {
+    return this.ownTempDir;
+  }
+
   static async open(options: DuckDbOptions = {}): Promise<DuckDb> {
-    const ownTempDir = options.tempDirectory === undefined ? mkdtempSync(join(tmpdir(), "strata-duckdb-")) : undefined;
+    // A path only: DuckDB creates the folder when it first spills (and removes it on close), so a
+    // process killed before closing leaves nothing behind unless it spilled.
+    const ownTempDir = options.tempDirectory === undefined ? join(tmpdir(), `strata-duckdb-${randomUUID()}`) : undefined;
     const config: Record<string, string> = { temp_directory: options.tempDirectory ?? ownTempDir! };
     if (options.threads !== undefined) config.threads = String(options.threads);
     if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
