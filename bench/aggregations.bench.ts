@@ -2,7 +2,8 @@
  * Benchmark for aggregation views (issue: batch + streaming). In one run, on generated data:
  *   (1) streaming throughput: a JetStream stream pre-filled with --stream-events events over
  *       --keys keys, consumed by `strata stream run` (3 windows × 4 functions, checkpointing on):
- *       events/s and the processor's peak memory;
+ *       events/s and the processor's peak memory, against the reference of a bare consumer
+ *       that only takes and acknowledges the same messages (bench/lib/bare-consumer.ts);
  *   (2) freshness (event time → committed online) at a steady --rate events/s, by the same
  *       processor once it has caught up: p50/p99 from its /metrics histogram;
  *   (3) a training set of --labels labels over --events events: Strata's tiled plan (CLI) against
@@ -31,7 +32,10 @@ import { ensureOk, runMeasured } from "./lib/child-process.js";
 import { generateEvents } from "./lib/generate-events.js";
 import { peakRssMb } from "./lib/proc-memory.js";
 import { cpuSeconds } from "./lib/proc-cpu.js";
-import { aggregations, bulkEventMs, cardActivity as view, cardEvent, functions, windows } from "./lib/card-activity.js";
+import { aggregations, cardActivity as view, cardEvent, functions, windows } from "./lib/card-activity.js";
+import { runBareConsumer } from "./lib/bare-consumer-run.js";
+import { prefillCardStream } from "./lib/prefill-card-stream.js";
+import { median } from "./lib/median.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const dataRoot = join(repo, "bench", ".data", "aggregations");
@@ -73,20 +77,17 @@ if (nats !== undefined) try {
   const streamDir = await project("stream", { stream: { nats: { url: nats.url } } }, streamSource({ nats: { stream: "tx", subject: "tx.*" }, timestampField: "ts", batch: batchSource({ path: "tx.parquet", timestampField: "ts" }) }));
   const nc = await connect({ servers: nats.url });
   const jsm = await nc.jetstreamManager();
-  await jsm.streams.add({ name: "tx", subjects: ["tx.*"], max_bytes: 8 * 1024 ** 3 });
   const total = n("stream-events");
   const keys = n("keys");
   const encoder = new TextEncoder();
   const publishEvent = (i: number, tsMs: number): void => nc.publish(`tx.${i % 4}`, encoder.encode(cardEvent(i, keys, tsMs)));
-  const base = Date.now() * 1000 - 3 * 86_400_000_000;
-  const published = performance.now();
-  for (let i = 0; i < total; i++) {
-    publishEvent(i, bulkEventMs(i, base));
-    if (i % 50_000 === 49_999) await nc.flush();
-  }
-  await nc.flush();
-  while ((await jsm.streams.info("tx")).state.messages < total) await sleep(100);
-  console.log(`(1) streaming: ${total.toLocaleString()} events over ${keys.toLocaleString()} keys pre-filled into JetStream in ${fmt((performance.now() - published) / 1000, 1)} s`);
+  const prefillSeconds = await prefillCardStream(nc, jsm, total, keys, Date.now() * 1000 - 3 * 86_400_000_000);
+  console.log(`(1) streaming: ${total.toLocaleString()} events over ${keys.toLocaleString()} keys pre-filled into JetStream in ${fmt(prefillSeconds, 1)} s`);
+  const bare = await runBareConsumer(nats, { stream: "tx", subject: "tx.*", count: total });
+  console.log(
+    `  reference, a bare consumer (takes and acknowledges only; the processor's transport and window): ${fmt(total / bare.seconds / 1000, 1)}k events/s; ` +
+      `CPU per event ${fmt((1e6 * (bare.cpuSeconds + bare.natsCpuSeconds)) / total)} µs = consumer ${fmt((1e6 * bare.cpuSeconds) / total)} + nats-server ${fmt((1e6 * bare.natsCpuSeconds) / total)}`,
+  );
 
   const store = await FeatureStore.open(streamDir, { actor: "bench" });
   const durable = (await store.online()).durable;
@@ -113,7 +114,9 @@ if (nats !== undefined) try {
   // A process's main thread has the process's id as its thread id.
   const cpu = { main: cpuSeconds(child.pid!, child.pid), all: cpuSeconds(child.pid!), nats: cpuSeconds(nats.pid()!) - natsCpuBefore };
   const perEvent = (seconds: number): string => fmt((seconds * 1e6) / total);
-  console.log(`  strata stream run: ${fmt(total / bulkSeconds / 1000, 1)}k events/s (${fmt(bulkSeconds, 1)} s incl. start-up), peak memory ${fmt(peakMb, 0)} MB; target >= 200k events/s`);
+  console.log(
+    `  strata stream run: ${fmt(total / bulkSeconds / 1000, 1)}k events/s (${fmt(bulkSeconds, 1)} s incl. start-up; ${fmt(bare.seconds / bulkSeconds)} of the bare consumer's rate), peak memory ${fmt(peakMb, 0)} MB; target >= 200k events/s`,
+  );
   console.log(
     `  CPU per event: ${perEvent(cpu.all + cpu.nats)} µs = processor main thread ${perEvent(cpu.main)} + its other threads (SQLite commits, garbage collector, DuckDB's event-log appends) ${perEvent(cpu.all - cpu.main)} + nats-server ${perEvent(cpu.nats)}; ` +
       `${fmt((cpu.all + cpu.nats) / bulkSeconds, 2)} of ${cpus().length} cores busy`,
@@ -204,7 +207,6 @@ for (let run = 0; run < n("batch-runs"); run++) {
   await duck.run(reference);
   referenceRuns.push((performance.now() - started) / 1000);
 }
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const [tiledSeconds, referenceSeconds] = [median(tiledRuns), median(referenceRuns)];
 const runs = (xs: readonly number[]): string => `(runs: ${xs.map((x) => fmt(x)).join(", ")})`;
 console.log(`  strata training-set (day blocks), median       ${fmt(tiledSeconds).padStart(8)} s  ${fmt(peakMb, 0)} MB peak  ${runs(tiledRuns)}`);

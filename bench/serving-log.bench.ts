@@ -28,6 +28,7 @@ import { startServerProcess, type ServerProcess } from "../test/helpers/server-p
 import { oha, type LoadResult } from "./lib/oha.js";
 import { cpuSeconds } from "./lib/proc-cpu.js";
 import { peakRssMb } from "./lib/proc-memory.js";
+import { median } from "./lib/median.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const root = join(repo, "bench", ".data", "serving-log");
@@ -91,7 +92,6 @@ async function loggedUpTo(server: ServerProcess, rows: number): Promise<number> 
   }
   return performance.now() - start;
 }
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const line = (label: string, runs: readonly LoadResult[], extra = ""): void => {
   const requests = runs.reduce((s, r) => s + ok(r), 0);
   const rps = requests / (runs.length * seconds);
