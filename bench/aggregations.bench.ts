@@ -32,9 +32,9 @@ import { ensureOk, runMeasured } from "./lib/child-process.js";
 import { generateEvents } from "./lib/generate-events.js";
 import { peakRssMb } from "./lib/proc-memory.js";
 import { cpuSeconds } from "./lib/proc-cpu.js";
-import { aggregations, cardActivity as view, cardEvent, functions, windows } from "./lib/card-activity.js";
+import { aggregations, cardActivity as view, functions, windows } from "./lib/card-activity.js";
 import { runBareConsumer } from "./lib/bare-consumer-run.js";
-import { prefillCardStream } from "./lib/prefill-card-stream.js";
+import { CARD_STREAM, CARD_SUBJECTS, prefillCardStream, publishCardEvent } from "./lib/prefill-card-stream.js";
 import { median } from "./lib/median.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -79,11 +79,9 @@ if (nats !== undefined) try {
   const jsm = await nc.jetstreamManager();
   const total = n("stream-events");
   const keys = n("keys");
-  const encoder = new TextEncoder();
-  const publishEvent = (i: number, tsMs: number): void => nc.publish(`tx.${i % 4}`, encoder.encode(cardEvent(i, keys, tsMs)));
   const prefillSeconds = await prefillCardStream(nc, jsm, total, keys, Date.now() * 1000 - 3 * 86_400_000_000);
   console.log(`(1) streaming: ${total.toLocaleString()} events over ${keys.toLocaleString()} keys pre-filled into JetStream in ${fmt(prefillSeconds, 1)} s`);
-  const bare = await runBareConsumer(nats, { stream: "tx", subject: "tx.*", count: total });
+  const bare = await runBareConsumer(nats, { stream: CARD_STREAM, subject: CARD_SUBJECTS, count: total });
   console.log(
     `  reference, a bare consumer (takes and acknowledges only; the processor's transport and window): ${fmt(total / bare.seconds / 1000, 1)}k events/s; ` +
       `CPU per event ${fmt((1e6 * (bare.cpuSeconds + bare.natsCpuSeconds)) / total)} µs = consumer ${fmt((1e6 * bare.cpuSeconds) / total)} + nats-server ${fmt((1e6 * bare.natsCpuSeconds) / total)}`,
@@ -135,7 +133,7 @@ if (nats !== undefined) try {
   for (let i = 0; i < steadyTotal; i++) {
     const wait = steadyStarted + (i / rate) * 1000 - performance.now();
     if (wait > 2) await sleep(wait);
-    publishEvent(i, Date.now());
+    publishCardEvent(nc, i, keys, Date.now());
     if (i % 1000 === 999) await nc.flush();
     if (i === rate * warmupSeconds - 1) warm = await scrapeHistogram(`http://127.0.0.1:${metricsPort}/metrics`, FRESHNESS);
   }

@@ -17,7 +17,7 @@ export interface BareConsumerRun {
  *
  * @example
  * const run = await runBareConsumer(nats, { stream: "tx", subject: "tx.*", count: 5_000_000 });
- * console.log(`${run.count / run.seconds} messages/s`);
+ * console.log(`${5_000_000 / run.seconds} messages/s, nats-server ${run.natsCpuSeconds} s of CPU`);
  */
 export async function runBareConsumer(
   server: { readonly url: string; pid(): number | undefined },

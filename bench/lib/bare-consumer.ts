@@ -13,6 +13,8 @@ import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "nats";
 import { JetStreamFeed } from "../../src/stream/jetstream-feed.js";
+import { WINDOW_BATCHES } from "../../src/stream/nats-runner.js";
+import { projectConfigSchema } from "../../src/config/project-config.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -30,12 +32,12 @@ const count = Number(args.count);
 const rate = Number(args.rate);
 const ackDelayMs = Number(args["ack-delay-ms"]);
 if (url === undefined || stream === undefined || subject === undefined || !(count > 0)) throw new Error("bare-consumer needs --url, --stream, --subject and --count");
-/** As `strata stream run` by default: batches of 5,000, four of them requested ahead. */
-const BATCH = 5000;
+// As `strata stream run` with the default settings.
+const { batchSize, maxAckPending } = projectConfigSchema.shape.stream.parse(undefined);
 
 const nc = await connect({ servers: url });
 const jsm = await nc.jetstreamManager();
-const feed = new JetStreamFeed(jsm, { url, stream, durable, filterSubject: subject, maxAckPending: 2_500_000, window: 4 * BATCH });
+const feed = new JetStreamFeed(jsm, { url, stream, durable, filterSubject: subject, maxAckPending, window: WINDOW_BATCHES * batchSize });
 const started = performance.now();
 await feed.open(0);
 let taken = 0;

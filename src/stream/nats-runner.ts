@@ -32,6 +32,9 @@ export interface StreamRunSummary {
   readonly freshnessP99: number | null;
 }
 
+/** Batches a feed requests ahead of what was applied (its window). */
+export const WINDOW_BATCHES = 4;
+
 /** A backlog of more than this many batches means the processor is behind. */
 const BACKLOG_BATCHES = 20;
 
@@ -76,7 +79,7 @@ async function consumeView(nc: NatsConnection, deps: StreamRunDeps, record: View
       metrics.deadLetters.inc({ view: record.name, reason });
     },
   });
-  const feed = new JetStreamFeed(await nc.jetstreamManager(), { url: settings.nats.url, stream: nats.stream, durable, filterSubject: nats.subject, maxAckPending: settings.maxAckPending, window: 4 * settings.batchSize });
+  const feed = new JetStreamFeed(await nc.jetstreamManager(), { url: settings.nats.url, stream: nats.stream, durable, filterSubject: nats.subject, maxAckPending: settings.maxAckPending, window: WINDOW_BATCHES * settings.batchSize });
   const poll = setInterval(() => {
     deps.erasures().then((ledger) => processor.forget(boundaries.update(ledger)), () => undefined); // unreachable registry: next time
   }, settings.erasurePollMs);
