@@ -24,7 +24,7 @@ import { batchSource, collectDefinitions, compileDefinitions, streamSource } fro
 import { FeatureStore } from "../src/feature-store.js";
 import { DuckDb } from "../src/offline/duckdb.js";
 import { strataBin, strataEnv } from "../test/helpers/cli.js";
-import { startNats } from "../test/helpers/nats-server.js";
+import { natsServerVersion, startNats } from "../test/helpers/nats-server.js";
 import { makeProject } from "../test/helpers/project.js";
 import { freePort } from "../test/helpers/postgres-server.js";
 import { bucketDelta, histogramQuantile, scrapeHistogram, shareAtMost, type Buckets } from "./lib/prometheus-histogram.js";
@@ -68,7 +68,7 @@ async function project(name: string, config: Record<string, unknown>, source: Pa
   return dir;
 }
 
-console.log(`aggregations benchmark: 3 windows (${windows.join(", ")}) × 4 functions (${functions.join(", ")}); ${cpus().length} cores\n`);
+console.log(`aggregations benchmark: 3 windows (${windows.join(", ")}) × 4 functions (${functions.join(", ")}); ${cpus().length} cores; nats-server ${natsServerVersion()}\n`);
 
 // ---------------------------------------------------------------------------------------------
 // (1) + (2) streaming

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { connect } from "nats";
-import { startNats } from "../test/helpers/nats-server.js";
+import { natsServerVersion, startNats } from "../test/helpers/nats-server.js";
 import { runBareConsumer, type BareConsumerRun } from "./lib/bare-consumer-run.js";
 import { CARD_STREAM, CARD_SUBJECTS, prefillCardStream } from "./lib/prefill-card-stream.js";
 import { median } from "./lib/median.js";
@@ -34,7 +34,7 @@ try {
   const nc = await connect({ servers: nats.url });
   const prefill = await prefillCardStream(nc, await nc.jetstreamManager(), count, 100_000, Date.now() * 1000 - 3 * 86_400_000_000);
   await nc.close();
-  console.log(`JetStream acknowledgement delay: ${count.toLocaleString()} messages (pre-filled in ${prefill.toFixed(1)} s), taken at ${rate.toLocaleString()}/s, ${rounds} rounds\n`);
+  console.log(`JetStream acknowledgement delay: ${count.toLocaleString()} messages (pre-filled in ${prefill.toFixed(1)} s), taken at ${rate.toLocaleString()}/s, ${rounds} rounds; nats-server ${natsServerVersion()}\n`);
   const runs = new Map<number, BareConsumerRun[]>(delays.map((d) => [d, []]));
   for (let round = 0; round < rounds; round++) for (const delay of delays) runs.get(delay)!.push(await runBareConsumer(nats, { stream: CARD_STREAM, subject: CARD_SUBJECTS, count, rate, ackDelayMs: delay }));
   const perMessage = (seconds: number): number => (seconds * 1e6) / count;

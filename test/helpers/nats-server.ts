@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./postgres-server.js";
 
 /**
- * A throwaway `nats-server` with JetStream (Debian's package), on a free loopback port, its
+ * A throwaway `nats-server` with JetStream (Debian's package unless STRATA_NATS_SERVER says otherwise), on a free loopback port, its
  * store in a temporary folder. A child of the test process; `restart()`
  * brings it back on the same port and store (streams and consumers survive, as in production).
  */
@@ -20,8 +20,12 @@ export interface NatsServer {
   restart(): Promise<void>;
 }
 
-const binary = ["/usr/sbin/nats-server", "/usr/bin/nats-server"].find((p) => existsSync(p)) ?? "nats-server";
+/** STRATA_NATS_SERVER names another build (e.g. a current release from `go install`) to run the same tests and benchmarks against. */
+const binary = process.env.STRATA_NATS_SERVER ?? ["/usr/sbin/nats-server", "/usr/bin/nats-server"].find((p) => existsSync(p)) ?? "nats-server";
 const running = new Set<ChildProcess>();
+
+/** The version the server started by `startNats` reports (benchmarks print it with their figures). */
+export const natsServerVersion = (): string => execFileSync(binary, ["--version"], { encoding: "utf8" }).trim().replace(/^nats-server:\s*/, "");
 process.on("exit", () => running.forEach((c) => c.kill("SIGKILL")));
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
