@@ -3,11 +3,14 @@
  * process, fed generated messages (the aggregation benchmark's view and key hash; no NATS), so
  * the main thread's own cost per event is measured without the server's share of two cores.
  * Commits every --commit-every events, as the NATS runner does every checkpoint interval while behind.
+ * With --event-log, accepted events are also appended to the view's offline event log (DuckDB,
+ * as `strata stream run` does, at its default batch size): the processor's whole cost without
+ * nats-server, what it would use with the server on other cores.
  * The reference, in the same run: decoding the same messages with the view's decoder, which
  * any processor pays. Prints events/s, µs per event (main thread, process CPU), the ratio to
  * the reference and peak memory.
  *
- *   npm run bench:stream-processor -- [--events 3000000] [--keys 100000] [--commit-every 500000]
+ *   npm run bench:stream-processor -- [--events 3000000] [--keys 100000] [--commit-every 500000] [--event-log]
  */
 import { parseArgs } from "node:util";
 import { batchSource, collectDefinitions, compileDefinitions } from "../src/index.js";
@@ -17,12 +20,15 @@ import { eventDecoder } from "../src/stream/event-decoder.js";
 import { floatPool } from "../src/aggregation/float-pool.js";
 import { openProject } from "../test/helpers/project.js";
 import { bulkEventMs, cardActivity, cardEvent } from "./lib/card-activity.js";
+import { projectConfigSchema } from "../src/config/project-config.js";
+import { latestVersion } from "../src/registry/registry-records.js";
 
 const { values: args } = parseArgs({
   options: {
     events: { type: "string", default: "3000000" },
     keys: { type: "string", default: "100000" },
     "commit-every": { type: "string", default: "500000" },
+    "event-log": { type: "boolean", default: false },
   },
 });
 const total = Number(args.events);
@@ -62,7 +68,8 @@ async function measure(work: (batch: StreamMessage[], from: number) => Promise<v
   return { main, cpu: (used.user + used.system) / 1e6 };
 }
 
-console.log(`stream processor benchmark: ${total.toLocaleString()} events over ${keys.toLocaleString()} hashed keys, a commit every ${commitEvery.toLocaleString()} events, in process (no NATS)\n`);
+const eventLog = args["event-log"];
+console.log(`stream processor benchmark: ${total.toLocaleString()} events over ${keys.toLocaleString()} hashed keys, a commit every ${commitEvery.toLocaleString()} events, in process (no NATS)${eventLog ? ", appending the event log" : ""}\n`);
 
 const decode = eventDecoder(target.spec);
 const floor = await measure((batch) => {
@@ -70,16 +77,20 @@ const floor = await measure((batch) => {
   return Promise.resolve();
 });
 
+const streamDefaults = projectConfigSchema.shape.stream.parse(undefined);
+const record = latestVersion(await store.snapshot(), "card_activity")!;
+let logged = 0;
 const processor = new StreamProcessor({
   target,
   consumer: "bench",
   durable: online.durable,
   writer: online.writer,
   limiter: new RateLimiter(1e9),
-  appendOffline: () => Promise.resolve(), // the event log's lines are built, not written: DuckDB's cost is not the processor's
+  // Without --event-log the lines are built, not written: DuckDB's share is left out.
+  appendOffline: eventLog ? (lines, label) => store.ingestEventLines(record, lines, label).then((report) => void (logged += report.rows)) : () => Promise.resolve(),
   offlineUpTo: 0,
-  offlineFlushEvents: 1e9,
-  offlineFlushMs: 1e9,
+  offlineFlushEvents: eventLog ? streamDefaults.offlineFlushEvents : 1e9,
+  offlineFlushMs: eventLog ? streamDefaults.offlineFlushMs : 1e9,
 });
 await processor.start();
 const wallStarted = performance.now();
@@ -105,8 +116,10 @@ await store.close();
 
 const us = (seconds: number): string => ((seconds * 1e6) / total).toFixed(2);
 console.log(`  decoding only (reference): ${us(floor.main)} µs/event on the main thread`);
-console.log(`  stream processor: ${(total / wall / 1000).toFixed(1)}k events/s (wall, making the messages included); ${us(run.main)} µs/event on the main thread (applying and the commits' folding and encoding), ${us(run.cpu)} µs/event process CPU (with SQLite's commit thread and the garbage collector)`);
+console.log(`  stream processor: ${(total / wall / 1000).toFixed(1)}k events/s (wall, making the messages included); ${us(run.main)} µs/event on the main thread (applying and the commits' folding and encoding), ${us(run.cpu)} µs/event process CPU (with SQLite's commit thread${eventLog ? ", DuckDB's event-log appends" : ""} and the garbage collector)`);
 const pool = floatPool.bytes;
 console.log(`  main thread / reference: ${(run.main / floor.main).toFixed(1)}x; peak memory ${peakMb.toFixed(0)} MB, of which state tiles' slabs ${(pool.slabs / 2 ** 20).toFixed(0)} MB (${(pool.waiting / 2 ** 20).toFixed(0)} MB released, waiting for reuse)`);
 console.log(`  applied ${processor.processed.toLocaleString()} of ${total.toLocaleString()}`);
 if (processor.processed !== total) process.exitCode = 1;
+if (eventLog) console.log(`  event log: ${logged.toLocaleString()} rows appended; checkpoint and event log hold every message up to ${processor.durableUpTo.toLocaleString()}`);
+if (eventLog && (logged !== total || processor.durableUpTo !== total)) process.exitCode = 1;
