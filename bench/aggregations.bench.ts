@@ -68,19 +68,19 @@ async function project(name: string, config: Record<string, unknown>, source: Pa
   return dir;
 }
 
-console.log(`aggregations benchmark: 3 windows (${windows.join(", ")}) × 4 functions (${functions.join(", ")}); ${cpus().length} cores; nats-server ${natsServerVersion()}\n`);
+console.log(`aggregations benchmark: 3 windows (${windows.join(", ")}) × 4 functions (${functions.join(", ")}); ${cpus().length} cores\n`);
 
 // ---------------------------------------------------------------------------------------------
 // (1) + (2) streaming
 const nats = args["no-stream"] === true ? undefined : await startNats();
 if (nats !== undefined) try {
-  const streamDir = await project("stream", { stream: { nats: { url: nats.url } } }, streamSource({ nats: { stream: "tx", subject: "tx.*" }, timestampField: "ts", batch: batchSource({ path: "tx.parquet", timestampField: "ts" }) }));
+  const streamDir = await project("stream", { stream: { nats: { url: nats.url } } }, streamSource({ nats: { stream: CARD_STREAM, subject: CARD_SUBJECTS }, timestampField: "ts", batch: batchSource({ path: "tx.parquet", timestampField: "ts" }) }));
   const nc = await connect({ servers: nats.url });
   const jsm = await nc.jetstreamManager();
   const total = n("stream-events");
   const keys = n("keys");
-  const prefillSeconds = await prefillCardStream(nc, jsm, total, keys, Date.now() * 1000 - 3 * 86_400_000_000);
-  console.log(`(1) streaming: ${total.toLocaleString()} events over ${keys.toLocaleString()} keys pre-filled into JetStream in ${fmt(prefillSeconds, 1)} s`);
+  const prefillSeconds = await prefillCardStream(nc, jsm, total, keys);
+  console.log(`(1) streaming: ${total.toLocaleString()} events over ${keys.toLocaleString()} keys pre-filled into JetStream (nats-server ${natsServerVersion()}) in ${fmt(prefillSeconds, 1)} s`);
   const bare = await runBareConsumer(nats, { stream: CARD_STREAM, subject: CARD_SUBJECTS, count: total });
   console.log(
     `  reference, a bare consumer (takes and acknowledges only; the processor's transport and window): ${fmt(total / bare.seconds / 1000, 1)}k events/s; ` +

@@ -32,7 +32,7 @@ const rounds = Number(args.rounds);
 const nats = await startNats();
 try {
   const nc = await connect({ servers: nats.url });
-  const prefill = await prefillCardStream(nc, await nc.jetstreamManager(), count, 100_000, Date.now() * 1000 - 3 * 86_400_000_000);
+  const prefill = await prefillCardStream(nc, await nc.jetstreamManager(), count, 100_000);
   await nc.close();
   console.log(`JetStream acknowledgement delay: ${count.toLocaleString()} messages (pre-filled in ${prefill.toFixed(1)} s), taken at ${rate.toLocaleString()}/s, ${rounds} rounds; nats-server ${natsServerVersion()}\n`);
   const runs = new Map<number, BareConsumerRun[]>(delays.map((d) => [d, []]));

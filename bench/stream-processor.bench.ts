@@ -19,7 +19,7 @@ import { StreamProcessor, type StreamMessage } from "../src/stream/stream-proces
 import { eventDecoder } from "../src/stream/event-decoder.js";
 import { floatPool } from "../src/aggregation/float-pool.js";
 import { openProject } from "../test/helpers/project.js";
-import { bulkEventMs, cardActivity, cardEvent } from "./lib/card-activity.js";
+import { bulkBaseMicros, bulkEventMs, cardActivity, cardEvent } from "./lib/card-activity.js";
 import { projectConfigSchema } from "../src/config/project-config.js";
 import { latestVersion } from "../src/registry/registry-records.js";
 
@@ -40,7 +40,7 @@ const { store } = await openProject({ config: { project: "bench" } });
 await store.apply(compileDefinitions(collectDefinitions({ v: cardActivity(batchSource({ path: "tx.parquet", timestampField: "ts" })) })));
 const online = await store.online({ role: "batch" });
 const target = await online.target("card_activity");
-const base = Date.now() * 1000 - 3 * 86_400_000_000;
+const base = bulkBaseMicros();
 const batchOf = (from: number): StreamMessage[] => {
   const messages: StreamMessage[] = [];
   for (let i = from; i < Math.min(total, from + BATCH); i++) messages.push({ seq: i + 1, arrivedMicros: Date.now() * 1000, data: cardEvent(i, keys, bulkEventMs(i, base)) });

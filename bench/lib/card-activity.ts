@@ -23,5 +23,8 @@ export function cardOf(i: number, keys: number): number {
 /** Event i of a generated stream as its message text (key and amount from i), at `tsMs`. */
 export const cardEvent = (i: number, keys: number, tsMs: number): string => `{"card_id":${cardOf(i, keys)},"ts":${tsMs},"amount":${((i * 31) % 100000) / 100}}`;
 
+/** Where a bulk stream's event times start (µs): 3 days ago, so its ~55 h of events (5M) lie in the past. */
+export const bulkBaseMicros = (): number => Date.now() * 1000 - 3 * 86_400_000_000;
+
 /** Event i's time (ms) in a bulk stream from `baseMicros`: 25 events per simulated second (5M span ~55 h), up to ±1 s out of order. */
 export const bulkEventMs = (i: number, baseMicros: number): number => Math.floor((baseMicros + i * 40_000 + ((i * 7919) % 2_000_000) - 1_000_000) / 1000);

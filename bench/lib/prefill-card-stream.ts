@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JetStreamManager, NatsConnection } from "nats";
-import { bulkEventMs, cardEvent } from "./card-activity.js";
+import { bulkBaseMicros, bulkEventMs, cardEvent } from "./card-activity.js";
 
 /** The benchmarks' JetStream stream of card events, and the subjects it holds (tx.0 to tx.3). */
 export const CARD_STREAM = "tx";
@@ -15,10 +15,11 @@ export function publishCardEvent(nc: NatsConnection, i: number, keys: number, ts
 
 /**
  * Creates the card stream and publishes `total` card events over `keys` keys into it (a bulk
- * stream of event times from `baseMicros`, see card-activity.ts); resolves once the stream holds
- * them all. Returns how long that took, in seconds.
+ * stream, see card-activity.ts); resolves once the stream holds them all. Returns how long that
+ * took, in seconds.
  */
-export async function prefillCardStream(nc: NatsConnection, jsm: JetStreamManager, total: number, keys: number, baseMicros: number): Promise<number> {
+export async function prefillCardStream(nc: NatsConnection, jsm: JetStreamManager, total: number, keys: number): Promise<number> {
+  const baseMicros = bulkBaseMicros();
   await jsm.streams.add({ name: CARD_STREAM, subjects: [CARD_SUBJECTS], max_bytes: 8 * 1024 ** 3 });
   const started = performance.now();
   for (let i = 0; i < total; i++) {

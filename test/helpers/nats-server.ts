@@ -8,9 +8,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./postgres-server.js";
 
 /**
- * A throwaway `nats-server` with JetStream (Debian's package unless STRATA_NATS_SERVER says otherwise), on a free loopback port, its
- * store in a temporary folder. A child of the test process; `restart()`
- * brings it back on the same port and store (streams and consumers survive, as in production).
+ * A throwaway `nats-server` with JetStream (Debian's package, or the build STRATA_NATS_SERVER
+ * names), on a free loopback port, its store in a temporary folder. A child of the test process;
+ * `restart()` brings it back on the same port and store (streams and consumers survive, as in production).
  */
 export interface NatsServer {
   readonly url: string;
@@ -23,10 +23,10 @@ export interface NatsServer {
 /** STRATA_NATS_SERVER names another build (e.g. a current release from `go install`) to run the same tests and benchmarks against. */
 const binary = process.env.STRATA_NATS_SERVER ?? ["/usr/sbin/nats-server", "/usr/bin/nats-server"].find((p) => existsSync(p)) ?? "nats-server";
 const running = new Set<ChildProcess>();
+process.on("exit", () => running.forEach((c) => c.kill("SIGKILL")));
 
 /** The version the server started by `startNats` reports (benchmarks print it with their figures). */
 export const natsServerVersion = (): string => execFileSync(binary, ["--version"], { encoding: "utf8" }).trim().replace(/^nats-server:\s*/, "");
-process.on("exit", () => running.forEach((c) => c.kill("SIGKILL")));
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
